@@ -1,0 +1,68 @@
+// Command app is the Wild Rydes CDK app: cdk.json runs it to synthesize both stacks.
+package main
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/wildrydes/wild-rydes-cdk/stacks"
+)
+
+var stageName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	cfg, err := configFromContext(app)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wild-rydes:", err)
+		os.Exit(1)
+	}
+	stacks.NewApp(app, cfg)
+	app.Synth(nil)
+}
+
+// configFromContext reads -c stage=..., -c step=... and -c requestUnicornUrl=... .
+func configFromContext(app awscdk.App) (stacks.AppConfig, error) {
+	cfg := stacks.AppConfig{Stage: "dev", Step: stacks.FinalStep}
+	if v, ok := contextString(app, "stage"); ok {
+		if !stageName.MatchString(v) {
+			return cfg, fmt.Errorf("context stage=%q: a stage is lower-case letters, digits and dashes, starting with a letter (it names stacks and SSM parameters)", v)
+		}
+		cfg.Stage = v
+	}
+	if v, ok := contextString(app, "step"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return cfg, fmt.Errorf("context step=%q is not a whole number: use -c step=0 .. -c step=%d", v, stacks.FinalStep)
+		}
+		cfg.Step = stacks.Step(n)
+		if err := cfg.Step.Validate(); err != nil {
+			return cfg, fmt.Errorf("context step: %w", err)
+		}
+	}
+	if v, ok := contextString(app, "requestUnicornUrl"); ok {
+		cfg.RequestUnicornURL = v
+	}
+	return cfg, nil
+}
+
+func contextString(app awscdk.App, key string) (string, bool) {
+	v := app.Node().TryGetContext(jsii.String(key))
+	if v == nil {
+		return "", false
+	}
+	switch t := v.(type) {
+	case string:
+		return t, true
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64), true
+	default:
+		return fmt.Sprint(t), true
+	}
+}

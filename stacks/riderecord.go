@@ -1,0 +1,177 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	wrconstructs "github.com/wildrydes/wild-rydes-cdk/constructs"
+)
+
+// RideRecordStackProps configures the ride-record stack.
+type RideRecordStackProps struct {
+	awscdk.StackProps
+	// Stage names the deployment; the rides topic is found through its SSM parameter.
+	Stage string
+	// Step of the refactor to synthesize; FinalStep for the finished design.
+	Step Step
+	// ThrottleRate and ThrottleBurst bound POST /record (requests per second).
+	ThrottleRate, ThrottleBurst float64
+}
+
+// RecordURLParameterName is the SSM parameter holding the POST /record URL.
+func RecordURLParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes-ride-record/%s/URL", stage)
+}
+
+// Logical IDs of the stateful resources. They never change, whatever the step, so no refactor
+// replaces the table (and loses the rides) or the queue (and loses what waits in it).
+const (
+	TableLogicalID           = "RideRecordTable"
+	TopicLogicalID           = "RidesSnsTopic"
+	DeadLetterQueueLogicalID = "PutRideRecordSnsDLQ"
+)
+
+// NewRideRecordStack defines stack wild-rydes-ride-record-<stage>: the ride table, the function
+// behind POST /record and (from StepSubscriber on) the topic subscriber with its dead-letter queue.
+func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecordStackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	step := props.Step
+
+	tableProps := &awsdynamodb.TableProps{
+		PartitionKey:  &awsdynamodb.Attribute{Name: jsii.String("RideId"), Type: awsdynamodb.AttributeType_STRING},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		Encryption: awsdynamodb.TableEncryption_AWS_MANAGED,
+	}
+	if step.hasOnDemandTable() {
+		tableProps.BillingMode = awsdynamodb.BillingMode_PAY_PER_REQUEST
+	} else {
+		tableProps.BillingMode = awsdynamodb.BillingMode_PROVISIONED
+		tableProps.ReadCapacity = jsii.Number(5)
+		tableProps.WriteCapacity = jsii.Number(5)
+	}
+	table := awsdynamodb.NewTable(stack, jsii.String(TableLogicalID), tableProps)
+	table.Node().DefaultChild().(awsdynamodb.CfnTable).OverrideLogicalId(jsii.String(TableLogicalID))
+
+	// POST /record: PutRideRecord in the synchronous design, renamed PutRideRecordHttp once the
+	// put path is shared. Both run the same code.
+	httpName := "PutRideRecord"
+	if step.hasHTTPRename() {
+		httpName = "PutRideRecordHttp"
+	}
+	putHTTP := wrconstructs.NewGoLambda(stack, httpName, &wrconstructs.GoLambdaProps{
+		Entry:       "lambdas/put-ride-record-http",
+		Description: "Stores a ride POSTed to /record",
+		Environment: map[string]*string{"TABLE_NAME": table.TableName()},
+	})
+	grantPutOnly(table, putHTTP)
+	acceptFunctionFindings(putHTTP)
+	acceptSynchronousFunction(putHTTP)
+
+	api := newHTTPAPI(stack, "RideRecordApi", props.ThrottleRate, props.ThrottleBurst)
+	acceptPublicRoute(api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:    jsii.String("/record"),
+		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
+		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(
+			jsii.String("PutRideRecordIntegration"), putHTTP.Function, nil),
+	}))
+	recordURL := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/record")})
+	urlParam := awsssm.NewStringParameter(stack, jsii.String("ServiceUrlSsmParam"), &awsssm.StringParameterProps{
+		ParameterName: jsii.String(RecordURLParameterName(props.Stage)),
+		StringValue:   recordURL,
+		Description:   jsii.String("URL that records a ride (POST)"),
+	})
+	urlParam.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("ServiceUrlSsmParam"))
+	awscdk.NewCfnOutput(stack, jsii.String("RecordUrl"), &awscdk.CfnOutputProps{Value: recordURL})
+
+	if step.hasSNSSubscriber() {
+		addSNSSubscriber(stack, props.Stage, table)
+	}
+
+	awscdk.NewCfnOutput(stack, jsii.String("RideRecordTableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
+	addNagChecks(stack)
+	return stack
+}
+
+// addSNSSubscriber subscribes PutRideRecordSns to the rides topic, found through SSM at deploy
+// time (not a CloudFormation export, which would lock the two stacks together), with a
+// dead-letter queue for both ways a ride can fail to arrive: SNS cannot deliver it, or the
+// function fails every attempt.
+func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table) {
+	dlq := awssqs.NewQueue(stack, jsii.String(DeadLetterQueueLogicalID), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
+	})
+	dlq.Node().DefaultChild().(awssqs.CfnQueue).OverrideLogicalId(jsii.String(DeadLetterQueueLogicalID))
+	suppress(dlq, "Serverless-SQSRedrivePolicy", "this queue is the dead-letter queue; its messages are re-driven by RedriveDeadLetters, not by another queue")
+
+	putSNS := wrconstructs.NewGoLambda(stack, "PutRideRecordSns", &wrconstructs.GoLambdaProps{
+		Entry:       "lambdas/put-ride-record-sns",
+		Description: "Stores each ride published to the rides topic",
+		Environment: map[string]*string{
+			"TABLE_NAME":            table.TableName(),
+			"DEAD_LETTER_QUEUE_URL": dlq.QueueUrl(),
+		},
+		DeadLetterQueue: dlq,
+		RetryAttempts:   2,
+	})
+	grantPutOnly(table, putSNS)
+	acceptFunctionFindings(putSNS)
+	suppress(putSNS.Function, "Serverless-LambdaAsyncFailureDestination",
+		"failed events go to the function's dead-letter queue (DeadLetterConfig, as the workshop asks); an on-failure destination as well would put every failed ride in the queue twice")
+	// Messages that can never be stored go to the queue at once, with their reason.
+	dlq.GrantSendMessages(putSNS.Function)
+
+	topicArn := awsssm.StringParameter_ValueForStringParameter(stack, jsii.String(TopicArnParameterName(stage)), nil)
+	topic := awssns.Topic_FromTopicArn(stack, jsii.String("RidesTopic"), topicArn)
+	topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(putSNS.Function, &awssnssubscriptions.LambdaSubscriptionProps{
+		DeadLetterQueue: dlq,
+	}))
+
+	redrive := wrconstructs.NewGoLambda(stack, "RedriveDeadLetters", &wrconstructs.GoLambdaProps{
+		Entry:       "lambdas/redrive-dead-letters",
+		Description: "Run on demand: stores the rides waiting in the dead-letter queue",
+		Timeout:     awscdk.Duration_Minutes(jsii.Number(5)),
+		Environment: map[string]*string{
+			"TABLE_NAME":            table.TableName(),
+			"DEAD_LETTER_QUEUE_URL": dlq.QueueUrl(),
+		},
+	})
+	grantPutOnly(table, redrive)
+	acceptFunctionFindings(redrive)
+	acceptSynchronousFunction(redrive)
+	dlq.GrantConsumeMessages(redrive.Function)
+
+	awscloudwatch.NewAlarm(stack, jsii.String("DeadLetterQueueAlarm"), &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("Rides are waiting in the dead-letter queue: run RedriveDeadLetters (or wildrydes dlq redrive) after fixing the cause"),
+		Metric: dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
+			Statistic: jsii.String("Maximum"),
+		}),
+		Threshold:          jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{Value: dlq.QueueUrl()})
+}
+
+// grantPutOnly lets fn write items and nothing else: no reads, no deletes, no wildcard.
+func grantPutOnly(table awsdynamodb.Table, fn *wrconstructs.GoLambda) {
+	table.Grant(fn.Function, jsii.String("dynamodb:PutItem"))
+}

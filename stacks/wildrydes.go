@@ -1,0 +1,136 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	wrconstructs "github.com/wildrydes/wild-rydes-cdk/constructs"
+)
+
+// WildRydesStackProps configures the wild-rydes stack.
+type WildRydesStackProps struct {
+	awscdk.StackProps
+	// Stage names the deployment (dev, prod, a developer's name); it is part of the stack name
+	// and of the SSM parameter names.
+	Stage string
+	// Step of the refactor to synthesize; FinalStep for the finished design.
+	Step Step
+	// RequestUnicornURL, when set, is the unicorn fleet service RequestRide asks for a unicorn;
+	// otherwise it picks one from the built-in fleet.
+	RequestUnicornURL string
+	// ThrottleRate and ThrottleBurst bound the API's stage (requests per second).
+	ThrottleRate, ThrottleBurst float64
+}
+
+// TopicArnParameterName is the SSM parameter holding the rides topic's ARN.
+func TopicArnParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes/%s/SnsTopicArn", stage)
+}
+
+// NewWildRydesStack defines stack wild-rydes-<stage>: POST /ride on an HTTP API, RequestRide,
+// and (from StepTopic on) the rides topic with its ARN in SSM.
+func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesStackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	step := props.Step
+
+	env := map[string]*string{}
+	if props.RequestUnicornURL != "" {
+		env["REQUEST_UNICORN_URL"] = jsii.String(props.RequestUnicornURL)
+	}
+
+	var topic awssns.Topic
+	if step.hasTopic() {
+		topic = awssns.NewTopic(stack, jsii.String("RidesSnsTopic"), &awssns.TopicProps{
+			// No topic name: CloudFormation names it, so parallel stages never collide.
+			MasterKey:  awskms.Alias_FromAliasName(stack, jsii.String("SnsManagedKey"), jsii.String("alias/aws/sns")),
+			EnforceSSL: jsii.Bool(true),
+		})
+		topic.Node().DefaultChild().(awssns.CfnTopic).OverrideLogicalId(jsii.String("RidesSnsTopic"))
+		param := awsssm.NewStringParameter(stack, jsii.String("RidesSnsTopicArnSsmParam"), &awsssm.StringParameterProps{
+			ParameterName: jsii.String(TopicArnParameterName(props.Stage)),
+			StringValue:   topic.TopicArn(),
+			Description:   jsii.String("ARN of the topic RequestRide publishes every booked ride to"),
+		})
+		param.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("RidesSnsTopicArnSsmParam"))
+	}
+	if step.publishesToTopic() {
+		env["RIDES_SNS_TOPIC_ARN"] = topic.TopicArn()
+	} else {
+		// The synchronous design: the record service's URL, read from SSM at deploy time.
+		env["RIDE_RECORD_URL"] = awsssm.StringParameter_ValueForStringParameter(stack,
+			jsii.String(RecordURLParameterName(props.Stage)), nil)
+	}
+
+	requestRide := wrconstructs.NewGoLambda(stack, "RequestRide", &wrconstructs.GoLambdaProps{
+		Entry:       "lambdas/request-ride",
+		Description: "Books a unicorn for a ride request and hands the ride to the record service",
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		Environment: env,
+	})
+	if step.publishesToTopic() {
+		topic.GrantPublish(requestRide.Function)
+	}
+
+	acceptFunctionFindings(requestRide)
+	acceptSynchronousFunction(requestRide)
+
+	api := newHTTPAPI(stack, "WildRydesApi", props.ThrottleRate, props.ThrottleBurst)
+	acceptPublicRoute(api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:    jsii.String("/ride"),
+		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
+		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(
+			jsii.String("RequestRideIntegration"), requestRide.Function, nil),
+	}))
+	awscdk.NewCfnOutput(stack, jsii.String("RideUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("POST a ride request here"),
+		Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/ride")}),
+	})
+
+	addNagChecks(stack)
+	return stack
+}
+
+// newHTTPAPI is an HTTP API (cheaper than REST) with CORS open as in the original, and one
+// $default stage with throttling and JSON access logs.
+func newHTTPAPI(stack awscdk.Stack, id string, rate, burst float64) awsapigatewayv2.HttpApi {
+	if rate == 0 {
+		rate = 100
+	}
+	if burst == 0 {
+		burst = 200
+	}
+	api := awsapigatewayv2.NewHttpApi(stack, jsii.String(id), &awsapigatewayv2.HttpApiProps{
+		CreateDefaultStage: jsii.Bool(false),
+		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
+			AllowOrigins: jsii.Strings("*"),
+			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_OPTIONS},
+			AllowHeaders: jsii.Strings("Content-Type", "Authorization"),
+		},
+	})
+	accessLogs := awslogs.NewLogGroup(stack, jsii.String(id+"AccessLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	stage := awsapigatewayv2.NewHttpStage(stack, jsii.String(id+"DefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    api,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle:   &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(rate), BurstLimit: jsii.Number(burst)},
+	})
+	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: accessLogs.LogGroupArn(),
+		Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+			`"requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status",` +
+			`"latency":"$context.responseLatency","integrationError":"$context.integrationErrorMessage"}`),
+	})
+	return api
+}
