@@ -91,9 +91,8 @@ func (s Step) Summary() string {
 // The features each stack has at a step. Keeping them here, and only here, is what makes every
 // step a deployable state whose diff the user can read before deploying.
 
-func (s Step) hasTopic() bool           { return s >= StepTopic }
-func (s Step) publishesToTopic() bool   { return s >= StepPublish }
-func (s Step) hasHTTPRename() bool      { return s >= StepSharedPutPath }
-func (s Step) hasSNSSubscriber() bool   { return s >= StepSubscriber }
-func (s Step) hasOnDemandTable() bool   { return s >= StepOnDemand }
-func (s Step) hasDeadLetterQueue() bool { return s >= StepSubscriber }
+func (s Step) hasTopic() bool         { return s >= StepTopic }
+func (s Step) publishesToTopic() bool { return s >= StepPublish }
+func (s Step) hasHTTPRename() bool    { return s >= StepSharedPutPath }
+func (s Step) hasSNSSubscriber() bool { return s >= StepSubscriber }
+func (s Step) hasOnDemandTable() bool { return s >= StepOnDemand }

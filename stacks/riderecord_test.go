@@ -1,0 +1,171 @@
+package stacks_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/wildrydes/wild-rydes-cdk/stacks"
+)
+
+func allSteps() []stacks.Step { return stacks.Steps() }
+
+func TestRideRecordStack(t *testing.T) {
+	s := final(t)
+
+	t.Run("the table is keyed by RideId, on-demand, with point-in-time recovery", func(t *testing.T) {
+		check(t, "table", func() {
+			s.rr.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+				"KeySchema":                        []any{map[string]any{"AttributeName": "RideId", "KeyType": "HASH"}},
+				"AttributeDefinitions":             []any{map[string]any{"AttributeName": "RideId", "AttributeType": "S"}},
+				"BillingMode":                      "PAY_PER_REQUEST",
+				"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+				"ProvisionedThroughput":            assertions.Match_Absent(),
+			})
+		})
+	})
+
+	t.Run("the table survives deleting the stack and keeps its logical ID", func(t *testing.T) {
+		table := resources(s.rrJSON, "AWS::DynamoDB::Table")[stacks.TableLogicalID]
+		if table == nil {
+			t.Fatalf("no table with logical ID %s", stacks.TableLogicalID)
+		}
+		if table["DeletionPolicy"] != "Retain" || table["UpdateReplacePolicy"] != "Retain" {
+			t.Errorf("DeletionPolicy = %v, UpdateReplacePolicy = %v, want Retain", table["DeletionPolicy"], table["UpdateReplacePolicy"])
+		}
+	})
+
+	t.Run("PutRideRecordHttp serves POST /record", func(t *testing.T) {
+		route := routeFunction(t, s.rrJSON, "POST /record")
+		if route != "PutRideRecordHttp" {
+			t.Errorf("POST /record is served by %q", route)
+		}
+	})
+
+	t.Run("PutRideRecordSns is subscribed to the topic named in SSM, not through an export", func(t *testing.T) {
+		subs := resources(s.rrJSON, "AWS::SNS::Subscription")
+		if len(subs) != 1 {
+			t.Fatalf("%d subscriptions, want 1", len(subs))
+		}
+		for _, sub := range subs {
+			p := props(sub)
+			if p["Protocol"] != "lambda" || jsonString(p["Endpoint"]) != `{"Fn::GetAtt":["PutRideRecordSns","Arn"]}` {
+				t.Errorf("subscription %s", jsonString(p))
+			}
+			param, _ := p["TopicArn"].(map[string]any)["Ref"].(string)
+			def := s.rrJSON["Parameters"].(map[string]any)[param].(map[string]any)
+			if !strings.HasPrefix(def["Type"].(string), "AWS::SSM::Parameter::Value") || def["Default"] != "/wild-rydes/test/SnsTopicArn" {
+				t.Errorf("TopicArn comes from parameter %s = %s, want the SSM parameter /wild-rydes/test/SnsTopicArn", param, jsonString(def))
+			}
+			if jsonString(p["RedrivePolicy"]) != `{"deadLetterTargetArn":{"Fn::GetAtt":["PutRideRecordSnsDLQ","Arn"]}}` {
+				t.Errorf("RedrivePolicy = %s, want the dead-letter queue", jsonString(p["RedrivePolicy"]))
+			}
+		}
+	})
+
+	t.Run("PutRideRecordSns dead-letters with its async retries set explicitly", func(t *testing.T) {
+		check(t, "DeadLetterConfig", func() {
+			s.rr.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+				"DeadLetterConfig": map[string]any{"TargetArn": map[string]any{"Fn::GetAtt": []any{"PutRideRecordSnsDLQ", "Arn"}}},
+				"Environment": assertions.Match_ObjectLike(&map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+					"DEAD_LETTER_QUEUE_URL": map[string]any{"Ref": "PutRideRecordSnsDLQ"},
+				})}),
+			})
+		})
+		check(t, "retries", func() {
+			s.rr.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), map[string]any{
+				"FunctionName":         map[string]any{"Ref": "PutRideRecordSns"},
+				"MaximumRetryAttempts": 2,
+			})
+		})
+	})
+
+	t.Run("the dead-letter queue is encrypted, TLS-only, and alarmed when it holds any message", func(t *testing.T) {
+		check(t, "queue", func() {
+			s.rr.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{"SqsManagedSseEnabled": true})
+		})
+		check(t, "alarm", func() {
+			s.rr.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+				"MetricName":         "ApproximateNumberOfMessagesVisible",
+				"Namespace":          "AWS/SQS",
+				"Threshold":          1,
+				"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+				"Dimensions":         []any{map[string]any{"Name": "QueueName", "Value": map[string]any{"Fn::GetAtt": []any{"PutRideRecordSnsDLQ", "QueueName"}}}},
+			})
+		})
+		if !strings.Contains(jsonString(resources(s.rrJSON, "AWS::SQS::QueuePolicy")), `"aws:SecureTransport":"false"`) {
+			t.Error("no queue policy denies access without TLS")
+		}
+	})
+
+	t.Run("the record URL is in SSM at /wild-rydes-ride-record/<stage>/URL", func(t *testing.T) {
+		check(t, "URL parameter", func() {
+			s.rr.HasResourceProperties(jsii.String("AWS::SSM::Parameter"), map[string]any{
+				"Name":  "/wild-rydes-ride-record/test/URL",
+				"Value": map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Fn::GetAtt": []any{routeAPI(t, s.rrJSON, "POST /record"), "ApiEndpoint"}}, "/record"}}},
+			})
+		})
+	})
+
+	t.Run("the functions may PutItem on the table and nothing else on it", func(t *testing.T) {
+		for _, st := range policyStatements(s.rrJSON) {
+			for _, a := range st.actions {
+				if strings.HasPrefix(a, "dynamodb:") && (a != "dynamodb:PutItem" || st.resource != `{"Fn::GetAtt":["RideRecordTable","Arn"]}`) {
+					t.Errorf("%s allows %s on %s", st.policy, a, st.resource)
+				}
+			}
+		}
+		writers := tableWriters(s.rrJSON)
+		for _, fn := range []string{"PutRideRecordHttp", "PutRideRecordSns", "RedriveDeadLetters"} {
+			if !writers[fn] {
+				t.Errorf("%s may not PutItem on the table", fn)
+			}
+		}
+	})
+}
+
+func TestStacksShareNothingThroughCloudFormation(t *testing.T) {
+	for _, step := range allSteps() {
+		s := synth(t, step)
+		for name, tpl := range map[string]map[string]any{"wild-rydes": s.wrJSON, "ride-record": s.rrJSON} {
+			text := jsonString(tpl)
+			if strings.Contains(text, "Fn::ImportValue") {
+				t.Errorf("step %d: %s imports a CloudFormation export", step, name)
+			}
+			for id, out := range asMap(tpl["Outputs"]) {
+				if _, ok := asMap(out)["Export"]; ok {
+					t.Errorf("step %d: %s exports output %s", step, name, id)
+				}
+			}
+		}
+	}
+}
+
+func TestNagPacksFindNoUnsuppressedError(t *testing.T) {
+	for _, step := range allSteps() {
+		s := synth(t, step)
+		for _, st := range []struct {
+			name string
+			a    assertions.Annotations
+		}{
+			{"wild-rydes", assertions.Annotations_FromStack(s.wildRydes)},
+			{"ride-record", assertions.Annotations_FromStack(s.rideRecord)},
+		} {
+			errs := st.a.FindError(jsii.String("*"), assertions.Match_AnyValue())
+			for _, e := range *errs {
+				t.Errorf("step %d %s: %s: %v", step, st.name, *e.Id, e.Entry.Data)
+			}
+			warnings := st.a.FindWarning(jsii.String("*"), assertions.Match_AnyValue())
+			for _, w := range *warnings {
+				t.Errorf("step %d %s: warning (cdk synth --strict fails on it): %s: %v", step, st.name, *w.Id, w.Entry.Data)
+			}
+		}
+	}
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}

@@ -1,0 +1,145 @@
+package stacks_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/wildrydes/wild-rydes-cdk/stacks"
+)
+
+// moment is the system between two deploys: each stack at the step it was last deployed at.
+type moment struct{ wildRydes, rideRecord stacks.Step }
+
+func (m moment) String() string {
+	return fmt.Sprintf("wild-rydes at step %d, ride-record at step %d", m.wildRydes, m.rideRecord)
+}
+
+// documentedOrder is every moment of the refactor, deploying each step's stack in turn.
+func documentedOrder() []moment {
+	m := moment{stacks.StepSynchronous, stacks.StepSynchronous}
+	moments := []moment{m}
+	for _, step := range stacks.Steps()[1:] {
+		for _, kind := range step.Changes() {
+			if kind == stacks.WildRydes {
+				m.wildRydes = step
+			} else {
+				m.rideRecord = step
+			}
+		}
+		moments = append(moments, m)
+	}
+	return moments
+}
+
+func TestEveryStepChangesOneStack(t *testing.T) {
+	for _, step := range stacks.Steps()[1:] {
+		prev, cur := synth(t, step-1), synth(t, step)
+		changedWR := jsonString(prev.wrJSON) != jsonString(cur.wrJSON)
+		changedRR := jsonString(prev.rrJSON) != jsonString(cur.rrJSON)
+		want := step.Changes()
+		if changedWR != slices.Contains(want, stacks.WildRydes) || changedRR != slices.Contains(want, stacks.RideRecord) {
+			t.Errorf("step %d says it changes %v, but wild-rydes changed: %v, ride-record changed: %v", step, want, changedWR, changedRR)
+		}
+	}
+}
+
+func TestEveryMomentOfTheRefactorStoresEachRideExactlyOnce(t *testing.T) {
+	for _, m := range documentedOrder() {
+		t.Run(m.String(), func(t *testing.T) {
+			paths, problems := rideWriters(synth(t, m.wildRydes).wrJSON, synth(t, m.rideRecord).rrJSON)
+			for _, p := range problems {
+				t.Error(p)
+			}
+			if len(paths) != 1 {
+				t.Errorf("a booked ride reaches the table by %d paths %v, want exactly 1", len(paths), paths)
+			}
+		})
+	}
+}
+
+func TestTheAnalysisSeesALostRide(t *testing.T) {
+	// The workshop's own order deploys the publishing RequestRide before anything subscribes:
+	// wild-rydes at step 4 with ride-record still at step 1. The checker must call that a loss.
+	paths, problems := rideWriters(synth(t, stacks.StepPublish).wrJSON, synth(t, stacks.StepSharedPutPath).rrJSON)
+	if len(paths) != 0 || len(problems) == 0 {
+		t.Errorf("publishing with no subscriber was judged safe: paths %v, problems %v", paths, problems)
+	}
+}
+
+func TestStatefulResourcesKeepTheirLogicalIDs(t *testing.T) {
+	stateful := map[string]struct {
+		stack    func(*synthesized) map[string]any
+		typ      string
+		from     stacks.Step
+		replaces []string // properties whose change replaces the resource
+	}{
+		stacks.TableLogicalID:           {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::DynamoDB::Table", stacks.StepSynchronous, []string{"TableName", "KeySchema", "AttributeDefinitions"}},
+		stacks.TopicLogicalID:           {func(s *synthesized) map[string]any { return s.wrJSON }, "AWS::SNS::Topic", stacks.StepTopic, []string{"TopicName", "FifoTopic"}},
+		stacks.DeadLetterQueueLogicalID: {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::SQS::Queue", stacks.StepSubscriber, []string{"QueueName", "FifoQueue"}},
+	}
+	for id, want := range stateful {
+		t.Run(id, func(t *testing.T) {
+			var first map[string]any
+			for _, step := range stacks.Steps() {
+				all := resources(want.stack(synth(t, step)), want.typ)
+				res, ok := all[id]
+				if step < want.from {
+					continue
+				}
+				if !ok {
+					t.Errorf("step %d has no %s %s (it has %v): CloudFormation would delete it", step, want.typ, id, keys(all))
+					continue
+				}
+				if len(all) != 1 {
+					t.Errorf("step %d has %d resources of type %s", step, len(all), want.typ)
+				}
+				if first == nil {
+					first = props(res)
+				}
+				for _, p := range want.replaces {
+					if jsonString(props(res)[p]) != jsonString(first[p]) {
+						t.Errorf("step %d changes %s.%s from %s to %s: CloudFormation would replace it", step, id, p, jsonString(first[p]), jsonString(props(res)[p]))
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestStep0IsTheSynchronousDesign(t *testing.T) {
+	s := synth(t, stacks.StepSynchronous)
+	if n := len(resources(s.wrJSON, "AWS::SNS::Topic")); n != 0 {
+		t.Errorf("%d topics at step 0", n)
+	}
+	if _, ok := env(t, s.wrJSON, "RequestRide")["RIDE_RECORD_URL"]; !ok {
+		t.Error("RequestRide has no RIDE_RECORD_URL at step 0")
+	}
+	if fn := routeFunction(t, s.rrJSON, "POST /record"); fn != "PutRideRecord" {
+		t.Errorf("POST /record is served by %s at step 0, want PutRideRecord", fn)
+	}
+	table := props(resources(s.rrJSON, "AWS::DynamoDB::Table")[stacks.TableLogicalID])
+	if jsonString(table["ProvisionedThroughput"]) != `{"ReadCapacityUnits":5,"WriteCapacityUnits":5}` {
+		t.Errorf("ProvisionedThroughput = %s, want 5/5", jsonString(table["ProvisionedThroughput"]))
+	}
+}
+
+func TestNoSubscriberRunsWithoutItsDeadLetterQueue(t *testing.T) {
+	for _, step := range stacks.Steps() {
+		s := synth(t, step)
+		subs := len(resources(s.rrJSON, "AWS::SNS::Subscription"))
+		queues := len(resources(s.rrJSON, "AWS::SQS::Queue"))
+		if subs > 0 && queues == 0 {
+			t.Errorf("step %d subscribes PutRideRecordSns without a dead-letter queue: a failing ride would be dropped", step)
+		}
+	}
+}
+
+func keys(m map[string]map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
