@@ -56,7 +56,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 		},
 		Encryption: awsdynamodb.TableEncryption_AWS_MANAGED,
 	}
-	if step.hasOnDemandTable() {
+	if step.HasOnDemandTable() {
 		tableProps.BillingMode = awsdynamodb.BillingMode_PAY_PER_REQUEST
 	} else {
 		tableProps.BillingMode = awsdynamodb.BillingMode_PROVISIONED
@@ -69,7 +69,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	// POST /record: PutRideRecord in the synchronous design, renamed PutRideRecordHttp once the
 	// put path is shared. Both run the same code.
 	httpName := "PutRideRecord"
-	if step.hasHTTPRename() {
+	if step.HasHTTPRename() {
 		httpName = "PutRideRecordHttp"
 	}
 	putHTTP := wrconstructs.NewGoLambda(stack, httpName, &wrconstructs.GoLambdaProps{
@@ -97,7 +97,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	urlParam.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("ServiceUrlSsmParam"))
 	awscdk.NewCfnOutput(stack, jsii.String("RecordUrl"), &awscdk.CfnOutputProps{Value: recordURL})
 
-	if step.hasSNSSubscriber() {
+	if step.HasSNSSubscriber() {
 		addSNSSubscriber(stack, props.Stage, table)
 	}
 

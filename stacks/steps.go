@@ -1,98 +1,28 @@
-// Package stacks defines the two Wild Rydes CloudFormation stacks and what each step of the
-// refactor from the synchronous design to the SNS design turns on.
 package stacks
 
-import "fmt"
+import "github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 
-// Step is a deployable state of the refactor. Each step changes one stack; deploying the steps in
-// order moves the system from the synchronous design (step 0) to the SNS design (FinalStep)
-// without a moment in which an accepted ride has no way, or two ways, into the table.
-type Step int
+// Step is a deployable state of the refactor (see package refactor).
+type Step = refactor.Step
 
+// StackKind names one of the two stacks independent of the stage.
+type StackKind = refactor.StackKind
+
+// The steps and stacks, re-exported so stack code and tests read naturally.
 const (
-	// StepSynchronous: RequestRide POSTs each ride to PutRideRecord behind POST /record; the
-	// table has provisioned capacity.
-	StepSynchronous Step = 0
-	// StepSharedPutPath (ride-record): PutRideRecord becomes PutRideRecordHttp, on the shared
-	// put path.
-	StepSharedPutPath Step = 1
-	// StepTopic (wild-rydes): the topic and its SSM parameter exist; nobody publishes yet.
-	StepTopic Step = 2
-	// StepSubscriber (ride-record): PutRideRecordSns subscribes to the topic, with its
-	// dead-letter queue, alarm and re-drive function, before any ride goes through SNS.
-	StepSubscriber Step = 3
-	// StepPublish (wild-rydes): RequestRide publishes to the topic; RIDE_RECORD_URL is gone.
-	StepPublish Step = 4
-	// StepOnDemand (ride-record): the table is on-demand. The final state.
-	StepOnDemand Step = 5
-	// FinalStep is what the app synthesizes without -c step.
-	FinalStep = StepOnDemand
+	StepSynchronous   = refactor.StepSynchronous
+	StepSharedPutPath = refactor.StepSharedPutPath
+	StepTopic         = refactor.StepTopic
+	StepSubscriber    = refactor.StepSubscriber
+	StepPublish       = refactor.StepPublish
+	StepOnDemand      = refactor.StepOnDemand
+	FinalStep         = refactor.FinalStep
+	WildRydes         = refactor.WildRydes
+	RideRecord        = refactor.RideRecord
 )
 
 // Steps lists every step in deployment order.
-func Steps() []Step {
-	var all []Step
-	for s := StepSynchronous; s <= FinalStep; s++ {
-		all = append(all, s)
-	}
-	return all
-}
-
-// Validate reports a step outside the refactor.
-func (s Step) Validate() error {
-	if s < StepSynchronous || s > FinalStep {
-		return fmt.Errorf("step %d does not exist: the refactor has steps %d to %d", s, StepSynchronous, FinalStep)
-	}
-	return nil
-}
-
-// StackKind names one of the two stacks independent of the stage.
-type StackKind string
-
-const (
-	WildRydes  StackKind = "wild-rydes"
-	RideRecord StackKind = "wild-rydes-ride-record"
-)
+func Steps() []Step { return refactor.Steps() }
 
 // StackName is the CloudFormation stack name of kind at stage.
-func StackName(kind StackKind, stage string) string { return fmt.Sprintf("%s-%s", kind, stage) }
-
-// Changes is the stack that deploying step s changes (step 0 creates both).
-func (s Step) Changes() []StackKind {
-	switch s {
-	case StepSynchronous:
-		return []StackKind{RideRecord, WildRydes}
-	case StepTopic, StepPublish:
-		return []StackKind{WildRydes}
-	default:
-		return []StackKind{RideRecord}
-	}
-}
-
-// Summary says in one line what deploying the step does.
-func (s Step) Summary() string {
-	switch s {
-	case StepSynchronous:
-		return "the starting point: RequestRide POSTs each ride to PutRideRecord behind POST /record; provisioned table"
-	case StepSharedPutPath:
-		return "PutRideRecord becomes PutRideRecordHttp on the shared put path"
-	case StepTopic:
-		return "the rides topic and /wild-rydes/<stage>/SnsTopicArn are added; RequestRide unchanged"
-	case StepSubscriber:
-		return "PutRideRecordSns subscribes to the topic, with its dead-letter queue, alarm and re-drive function"
-	case StepPublish:
-		return "RequestRide publishes to the topic; RIDE_RECORD_URL is removed"
-	case StepOnDemand:
-		return "the table becomes on-demand (the final state)"
-	}
-	return "unknown step"
-}
-
-// The features each stack has at a step. Keeping them here, and only here, is what makes every
-// step a deployable state whose diff the user can read before deploying.
-
-func (s Step) hasTopic() bool         { return s >= StepTopic }
-func (s Step) publishesToTopic() bool { return s >= StepPublish }
-func (s Step) hasHTTPRename() bool    { return s >= StepSharedPutPath }
-func (s Step) hasSNSSubscriber() bool { return s >= StepSubscriber }
-func (s Step) hasOnDemandTable() bool { return s >= StepOnDemand }
+func StackName(kind StackKind, stage string) string { return refactor.StackName(kind, stage) }

@@ -48,7 +48,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 	}
 
 	var topic awssns.Topic
-	if step.hasTopic() {
+	if step.HasTopic() {
 		topic = awssns.NewTopic(stack, jsii.String("RidesSnsTopic"), &awssns.TopicProps{
 			// No topic name: CloudFormation names it, so parallel stages never collide.
 			MasterKey:  awskms.Alias_FromAliasName(stack, jsii.String("SnsManagedKey"), jsii.String("alias/aws/sns")),
@@ -62,7 +62,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		})
 		param.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("RidesSnsTopicArnSsmParam"))
 	}
-	if step.publishesToTopic() {
+	if step.PublishesToTopic() {
 		env["RIDES_SNS_TOPIC_ARN"] = topic.TopicArn()
 	} else {
 		// The synchronous design: the record service's URL, read from SSM at deploy time.
@@ -76,7 +76,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
 		Environment: env,
 	})
-	if step.publishesToTopic() {
+	if step.PublishesToTopic() {
 		topic.GrantPublish(requestRide.Function)
 	}
 

@@ -1,0 +1,49 @@
+// Command wildrydes is the project's tool: run the system locally, diff the refactor steps,
+// re-drive the dead-letter queue, estimate the cost and replay the load test.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/stepdiff"
+)
+
+type command struct {
+	name, summary string
+	main          func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"describe", "print what cdk synth built: stacks, functions, routes, topics, tables", describeMain},
+		{"steps", "print the offline cdk diff of each refactor step (--fail for CI)", stepdiff.Main},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: wildrydes <command> [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nwildrydes <command> -h shows a command's flags.")
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage(os.Stderr)
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	for _, c := range commands() {
+		if c.name == os.Args[1] {
+			os.Exit(c.main(os.Args[2:], os.Stdout, os.Stderr))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "wildrydes: unknown command %q\n\n", os.Args[1])
+	usage(os.Stderr)
+	os.Exit(2)
+}
