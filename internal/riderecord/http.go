@@ -1,0 +1,77 @@
+package riderecord
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/ride"
+)
+
+// HTTPHandler is PutRideRecord / PutRideRecordHttp: POST /record with the ride JSON.
+type HTTPHandler struct {
+	Recorder *Recorder
+	// Logger gets one line per request; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Handle answers every outcome with a response; a Go error would reach the caller as a bare 500.
+func (h *HTTPHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	log := orDefault(h.Logger).With("request_id", req.RequestContext.RequestID)
+
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			log.WarnContext(ctx, "ride record rejected", "outcome", "invalid_ride", "status", http.StatusBadRequest, "error", "body is not valid base64")
+			return errorResponse(http.StatusBadRequest, "body is not valid base64"), nil
+		}
+	}
+	r, err := ride.ParseRideRecord(body)
+	if err != nil { // always a *ride.ValidationError, written for the caller
+		log.WarnContext(ctx, "ride record rejected", "outcome", "invalid_ride", "status", http.StatusBadRequest, "error", err.Error())
+		return errorResponse(http.StatusBadRequest, err.Error()), nil
+	}
+	log = log.With("ride_id", r.RideID)
+
+	switch err := h.Recorder.PutRide(ctx, r); {
+	case errors.Is(err, ErrConflict):
+		log.WarnContext(ctx, "ride record rejected", "outcome", "conflict", "status", http.StatusConflict, "error", err.Error())
+		return errorResponse(http.StatusConflict, "ride "+r.RideID+" already recorded with different content"), nil
+	case err != nil:
+		log.ErrorContext(ctx, "ride record failed", "outcome", "store_unavailable", "status", http.StatusServiceUnavailable, "error", err.Error())
+		return errorResponse(http.StatusServiceUnavailable, "ride record store unavailable"), nil
+	}
+	log.InfoContext(ctx, "ride recorded", "outcome", "stored", "status", http.StatusCreated)
+	return response(http.StatusCreated, []byte(`{"success": true}`)), nil
+}
+
+func orDefault(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+func response(status int, body []byte) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type":                "application/json",
+			"Access-Control-Allow-Origin": "*",
+		},
+		Body: string(body),
+	}
+}
+
+func errorResponse(status int, msg string) events.APIGatewayV2HTTPResponse {
+	body, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	return response(status, body)
+}

@@ -1,0 +1,31 @@
+// Command put-ride-record-http is PutRideRecord and PutRideRecordHttp: POST /record on the
+// ride-record HTTP API.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
+)
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		slog.Error("PutRideRecordHttp cannot start", "error", "TABLE_NAME is not set")
+		os.Exit(1)
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("PutRideRecordHttp cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &riderecord.HTTPHandler{Recorder: &riderecord.Recorder{Store: dynamodb.NewFromConfig(cfg), TableName: table}}
+	lambda.Start(h.Handle)
+}

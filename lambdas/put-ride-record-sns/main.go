@@ -1,0 +1,36 @@
+// Command put-ride-record-sns is PutRideRecordSns: it stores the rides published to the rides topic.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
+)
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	table, queueURL := os.Getenv("TABLE_NAME"), os.Getenv("DEAD_LETTER_QUEUE_URL")
+	if table == "" || queueURL == "" {
+		slog.Error("PutRideRecordSns cannot start", "error", "TABLE_NAME and DEAD_LETTER_QUEUE_URL must both be set",
+			"TABLE_NAME", table, "DEAD_LETTER_QUEUE_URL", queueURL)
+		os.Exit(1)
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("PutRideRecordSns cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &riderecord.SNSHandler{
+		Recorder:    &riderecord.Recorder{Store: dynamodb.NewFromConfig(cfg), TableName: table},
+		DeadLetters: sqs.NewFromConfig(cfg),
+		QueueURL:    queueURL,
+	}
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,52 @@
+// Command request-ride is the RequestRide function: POST /ride on the HTTP API.
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/requestride"
+)
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	h, err := newHandler(context.Background())
+	if err != nil {
+		// Failing the init phase shows the misconfiguration at the first invoke, not as 502s later.
+		slog.Error("RequestRide cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+func newHandler(ctx context.Context) (*requestride.Handler, error) {
+	h := &requestride.Handler{Unicorns: requestride.Fleet{}}
+	topicARN, recordURL := os.Getenv("RIDES_SNS_TOPIC_ARN"), os.Getenv("RIDE_RECORD_URL")
+	switch {
+	case topicARN != "" && recordURL != "":
+		return nil, errors.New("both RIDES_SNS_TOPIC_ARN and RIDE_RECORD_URL are set; set exactly one (SNS from refactor step 4 on, the record URL before)")
+	case topicARN != "":
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.Recorder = requestride.SNSPublisher{Client: sns.NewFromConfig(cfg), TopicARN: topicARN}
+	case recordURL != "":
+		// Within the function's 10 s, leaving room for the unicorn service's 3 s.
+		h.Recorder = requestride.HTTPRecorder{URL: recordURL, Client: &http.Client{Timeout: 5 * time.Second}}
+	default:
+		return nil, errors.New("neither RIDES_SNS_TOPIC_ARN nor RIDE_RECORD_URL is set; set exactly one")
+	}
+	if u := os.Getenv("REQUEST_UNICORN_URL"); u != "" {
+		h.Unicorns = requestride.HTTPUnicornSource{URL: u, Client: &http.Client{Timeout: 3 * time.Second}}
+	}
+	return h, nil
+}
