@@ -18,6 +18,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"describe", "print what cdk synth built: stacks, functions, routes, topics, tables", describeMain},
+		{"local", "run both stacks on this machine (moto, the real function binaries) until Ctrl-C", localMain},
 		{"steps", "print the offline cdk diff of each refactor step (--fail for CI)", stepdiff.Main},
 	}
 }

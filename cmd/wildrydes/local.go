@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
+)
+
+// stateFile is where `local` tells `load`, `dlq` and `fault` how to reach it.
+func stateFile(root string) string { return filepath.Join(root, "cdk.out", "local", "state.json") }
+
+// localMain is `wildrydes local`: synthesize, start the whole system here, serve until Ctrl-C.
+func localMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stage := fs.String("stage", "dev", "stage to synthesize")
+	step := fs.Int("step", -1, "refactor step to run (default: the final state)")
+	dir := fs.String("dir", "", "run this cloud assembly instead of synthesizing (e.g. cdk.out)")
+	endpoint := fs.String("endpoint", os.Getenv("AWS_ENDPOINT_URL"), "AWS-compatible endpoint to use instead of starting moto_server (AWS_ENDPOINT_URL)")
+	delays := fs.String("retry-delays", "1s,2s", "delays between Lambda's asynchronous attempts (AWS: about 1m,2m)")
+	concurrency := fs.Int("concurrency", 8, "warm processes per function at most")
+	quiet := fs.Bool("quiet", false, "do not print the functions' logs")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: wildrydes local [flags]\n\nRuns both stacks on this machine from the synthesized templates until Ctrl-C.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	retryDelays, err := parseDurations(*delays)
+	if err != nil {
+		fmt.Fprintln(stderr, "local: --retry-delays:", err)
+		return 2
+	}
+	root, err := synth.Root()
+	if err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	assemblyDir := *dir
+	if assemblyDir == "" {
+		assemblyDir = filepath.Join(root, "cdk.out")
+		var stepArg *int
+		if *step >= 0 {
+			stepArg = step
+			assemblyDir = filepath.Join(root, "cdk.out", "steps", fmt.Sprintf("step-%d", *step))
+		}
+		if err := synth.Run(ctx, synth.Options{Root: root, Stage: *stage, Step: stepArg, OutDir: assemblyDir, Log: stderr}); err != nil {
+			fmt.Fprintln(stderr, "local:", err)
+			return 1
+		}
+	}
+	asm, err := cfn.LoadAssembly(assemblyDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
+	}
+
+	start := time.Now()
+	logs := stderr
+	if *quiet {
+		logs = io.Discard
+	}
+	sys, err := local.Start(ctx, local.Options{Root: root, Endpoint: *endpoint, RetryDelays: retryDelays,
+		Concurrency: *concurrency, StateFile: stateFile(root), Log: logs})
+	if err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
+	}
+	defer sys.Close()
+	if err := sys.DeployAssembly(ctx, asm); err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
+	}
+	st := sys.State()
+	fmt.Fprintf(stdout, "\nWild Rydes is running locally (started in %.1fs).\n\n", time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "  POST /ride    %s/ride\n", st.ApiUrl)
+	if st.RecordApiUrl != "" {
+		fmt.Fprintf(stdout, "  POST /record  %s/record\n", st.RecordApiUrl)
+	}
+	fmt.Fprintf(stdout, "  emulator      %s (AWS_ENDPOINT_URL for the aws CLI and SDKs)\n", st.Endpoint)
+	for id, t := range st.Tables {
+		fmt.Fprintf(stdout, "  table         %s = %s\n", id, t)
+	}
+	for id, q := range st.Queues {
+		fmt.Fprintf(stdout, "  queue         %s = %s\n", id, q)
+	}
+	fmt.Fprintf(stdout, "\nTry it:\n  curl -s -X POST %s/ride -H 'Content-Type: application/json' -d '{\"PickupLocation\":{\"Latitude\":42.3525,\"Longitude\":-71.0529}}'\n", st.ApiUrl)
+	fmt.Fprintf(stdout, "\nThen: go run ./cmd/wildrydes load | fault --for 30s | dlq list | dlq redrive.  Ctrl-C stops everything.\n\n")
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "\nstopping ...")
+	return 0
+}
+
+func parseDurations(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%q is not a duration such as 1s", part)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}

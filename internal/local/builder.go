@@ -1,0 +1,77 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// builder compiles each function's folder under lambdas/ for this host: the same code the CDK
+// bundles for arm64 Lambda, run here under the local Runtime API.
+type builder struct {
+	root, dir string
+	log       io.Writer
+	mu        sync.Mutex
+	built     map[string]string // entry -> binary
+}
+
+// binaries builds every entry not built yet, in one go build, and returns entry -> binary.
+func (b *builder) binaries(ctx context.Context, entries []string) (map[string]string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.built == nil {
+		b.built = map[string]string{}
+	}
+	var todo []string
+	for _, e := range entries {
+		if _, ok := b.built[e]; !ok && !contains(todo, e) {
+			todo = append(todo, e)
+		}
+	}
+	if len(todo) > 0 {
+		if err := os.MkdirAll(b.dir, 0o755); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		fmt.Fprintf(b.log, "building %s for this host ...\n", strings.Join(todo, ", "))
+		args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-o", b.dir + string(filepath.Separator)}
+		for _, e := range todo {
+			if strings.Contains(e, "..") || filepath.IsAbs(e) {
+				return nil, fmt.Errorf("function entry %q is not a folder inside the repository", e)
+			}
+			args = append(args, "./"+filepath.ToSlash(e))
+		}
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = b.root
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("building %s for this host: %w\n%s", strings.Join(todo, ", "), err, out.String())
+		}
+		for _, e := range todo {
+			b.built[e] = filepath.Join(b.dir, filepath.Base(e))
+		}
+		fmt.Fprintf(b.log, "built %s for this host in %.1fs\n", strings.Join(todo, ", "), time.Since(start).Seconds())
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		out[e] = b.built[e]
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
