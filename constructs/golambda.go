@@ -90,7 +90,7 @@ func NewGoLambda(scope constructs.Construct, id string, props *GoLambdaProps) *G
 	moduleDir := ModuleRoot()
 	fnProps := &awscdklambdagoalpha.GoFunctionProps{
 		Entry:         jsii.String(filepath.Join(moduleDir, props.Entry)),
-		ModuleDir:     jsii.String(moduleDir),
+		ModuleDir:     jsii.String(filepath.Join(moduleDir, "go.mod")),
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Description:   jsii.String(props.Description),

@@ -35,7 +35,7 @@ func suppress(scope constructs.IConstruct, rule, reason string, appliesTo ...str
 // acceptFunctionFindings covers what every GoLambda shares: X-Ray's write actions, which have
 // no resource-level permissions, so their resource is "*" (the actions themselves are named).
 func acceptFunctionFindings(fn *wrconstructs.GoLambda) {
-	suppress(fn.Role, "AwsSolutions-IAM5",
+	suppress(fn.Construct, "AwsSolutions-IAM5",
 		"X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; the actions are named, not wildcarded",
 		"Resource::*")
 }

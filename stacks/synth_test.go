@@ -36,9 +36,9 @@ func synth(t testing.TB, step stacks.Step) *synthesized {
 	t.Helper()
 	once, _ := synthOnce.LoadOrStore(step, &sync.Once{})
 	once.(*sync.Once).Do(func() {
-		app := awscdk.NewApp(&awscdk.AppProps{
-			Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}},
-		})
+		context := cdkJSONContext()
+		context["aws:cdk:bundling-stacks"] = []string{}
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
 		wr, rr := stacks.NewApp(app, stacks.AppConfig{Stage: stage, Step: step})
 		s := &synthesized{wildRydes: wr, rideRecord: rr,
 			wr: assertions.Template_FromStack(wr, nil), rr: assertions.Template_FromStack(rr, nil)}
@@ -51,6 +51,20 @@ func synth(t testing.TB, step stacks.Step) *synthesized {
 		t.Fatalf("step %d did not synthesize (see the first failure)", step)
 	}
 	return s.(*synthesized)
+}
+
+// cdkJSONContext is the context cdk.json gives the app (its feature flags change the
+// templates), so these tests see what `cdk synth` makes.
+func cdkJSONContext() map[string]any {
+	b, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		panic(err)
+	}
+	var cfg struct{ Context map[string]any }
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		panic(fmt.Sprintf("cdk.json: %v", err))
+	}
+	return cfg.Context
 }
 
 func final(t testing.TB) *synthesized { return synth(t, stacks.FinalStep) }
@@ -116,5 +130,3 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
-
-var _ = fmt.Sprintf

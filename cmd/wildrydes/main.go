@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/load"
 	"github.com/wildrydes/wild-rydes-cdk/internal/stepdiff"
 )
 
@@ -19,6 +20,10 @@ func commands() []command {
 	return []command{
 		{"describe", "print what cdk synth built: stacks, functions, routes, topics, tables", describeMain},
 		{"local", "run both stacks on this machine (moto, the real function binaries) until Ctrl-C", localMain},
+		{"fault", "make the local system's ride table unavailable for a while (--for 30s)", faultMain},
+		{"dlq", "list or re-drive the dead-letter queue (local system, or AWS with --queue-url --table)", dlqMain},
+		{"cost", "monthly cost of what is about to be deployed (--step N, --compare: the refactor's saving)", costMain},
+		{"load", "replay the Artillery load test against the API and check no ride is lost", load.Main},
 		{"steps", "print the offline cdk diff of each refactor step (--fail for CI)", stepdiff.Main},
 	}
 }

@@ -226,9 +226,9 @@ func (b *bridge) unregister(token string) {
 
 // snsDelivery is what SNS POSTs to an HTTP subscriber.
 type snsDelivery struct {
-	Type, MessageId, TopicArn, Subject, Message, Timestamp string
+	Type, MessageId, TopicArn, Subject, Message, Timestamp      string
 	SignatureVersion, Signature, SigningCertURL, UnsubscribeURL string
-	MessageAttributes map[string]any
+	MessageAttributes                                           map[string]any
 }
 
 func (b *bridge) deliver(w http.ResponseWriter, r *http.Request) {
@@ -293,4 +293,3 @@ func (b *bridge) state(w http.ResponseWriter, r *http.Request) {
 		Async AsyncStats
 	}{b.sys.State(), b.sys.AsyncStats()})
 }
-

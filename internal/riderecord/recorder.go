@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -143,3 +145,10 @@ func itemNumber(item map[string]types.AttributeValue, path string) (float64, err
 }
 
 func lastName(path string) string { return path[strings.LastIndexByte(path, '.')+1:] }
+
+// Retryer is the SDK retry policy of the functions that write the table: the standard policy
+// with its back-off capped at one second. Lambda retries a failed asynchronous event itself, so
+// during an outage a function should fail within seconds, not spend its timeout backing off.
+func Retryer() aws.Retryer {
+	return retry.AddWithMaxBackoffDelay(retry.NewStandard(), time.Second)
+}

@@ -5,11 +5,15 @@ package synth
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -108,5 +112,94 @@ func rootOr(root string) (string, error) {
 		if filepath.Dir(d) == d {
 			return "", fmt.Errorf("no cdk.json in %s or above: run from the repository", dir)
 		}
+	}
+}
+
+// Cached synthesizes like Run into a folder of the user's cache named by a hash of everything
+// the templates are made from (the Go sources, go.sum, cdk.json, the CLI's lock file) and the
+// stage and step, and reuses it while none of that changed: the test suites' warm runs then
+// synthesize nothing, like Go's own test cache.
+func Cached(ctx context.Context, opts Options) (string, error) {
+	root, err := rootOr(opts.Root)
+	if err != nil {
+		return "", err
+	}
+	opts.Root = root
+	h := sha256.New()
+	fmt.Fprintf(h, "stage=%s\n", opts.Stage)
+	if opts.Step != nil {
+		fmt.Fprintf(h, "step=%d\n", *opts.Step)
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "cdk.out" || name == "testdata" || name == "docs") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !(strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) &&
+			name != "go.sum" && name != "go.mod" && name != "cdk.json" && name != "package-lock.json" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		fmt.Fprintf(h, "%s %d\n", rel, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("hashing the app's sources: %w", err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "wild-rydes-synth", hex.EncodeToString(h.Sum(nil))[:24])
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+		return dir, nil
+	}
+	tmp := dir + ".tmp-" + strconv.Itoa(os.Getpid())
+	opts.OutDir = tmp
+	if err := Run(ctx, opts); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	defer prune(filepath.Dir(dir), 24)
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
+		if _, statErr := os.Stat(filepath.Join(dir, "manifest.json")); statErr == nil {
+			return dir, nil // another process cached it first
+		}
+		return "", err
+	}
+	return dir, nil
+}
+
+// prune keeps the newest keep assemblies of the cache.
+func prune(dir string, keep int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) <= keep {
+		return
+	}
+	type aged struct {
+		path string
+		mod  time.Time
+	}
+	var all []aged
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			all = append(all, aged{filepath.Join(dir, e.Name()), info.ModTime()})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].mod.After(all[j].mod) })
+	for _, a := range all[min(keep, len(all)):] {
+		_ = os.RemoveAll(a.path)
 	}
 }

@@ -21,7 +21,7 @@ func main() {
 		slog.Error("PutRideRecordHttp cannot start", "error", "TABLE_NAME is not set")
 		os.Exit(1)
 	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryer(riderecord.Retryer))
 	if err != nil {
 		slog.Error("PutRideRecordHttp cannot start", "error", err.Error())
 		os.Exit(1)

@@ -22,7 +22,7 @@ func main() {
 			"TABLE_NAME", table, "DEAD_LETTER_QUEUE_URL", queueURL)
 		os.Exit(1)
 	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryer(riderecord.Retryer))
 	if err != nil {
 		slog.Error("PutRideRecordSns cannot start", "error", err.Error())
 		os.Exit(1)

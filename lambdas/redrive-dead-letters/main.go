@@ -23,7 +23,7 @@ func main() {
 			"TABLE_NAME", table, "DEAD_LETTER_QUEUE_URL", queueURL)
 		os.Exit(1)
 	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryer(riderecord.Retryer))
 	if err != nil {
 		slog.Error("RedriveDeadLetters cannot start", "error", err.Error())
 		os.Exit(1)

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/cost"
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
+	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
+)
+
+// costMain is `wildrydes cost`: the cost package's flags, plus --step N (price that refactor
+// step) and --compare / --compare-step M (the saving from step M, default 0, to --step), which
+// synthesize the steps first so the estimate reads exactly what would be deployed.
+func costMain(args []string, stdout, stderr io.Writer) int {
+	var rest []string
+	stage, step, compareStep := "dev", -1, -1
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		takeValue := func() (int, bool) {
+			if !hasValue {
+				if i+1 >= len(args) {
+					return 0, false
+				}
+				i++
+				value = args[i]
+			}
+			n, err := strconv.Atoi(value)
+			return n, err == nil && refactor.Step(n).Validate() == nil
+		}
+		var ok bool
+		switch {
+		case !strings.HasPrefix(args[i], "-"):
+			rest = append(rest, args[i])
+			continue
+		case name == "step":
+			step, ok = takeValue()
+		case name == "compare-step":
+			compareStep, ok = takeValue()
+		case name == "compare" && !hasValue:
+			compareStep, ok = int(refactor.StepSynchronous), true
+		case name == "stage":
+			if !hasValue && i+1 < len(args) {
+				i++
+				value = args[i]
+			}
+			stage, ok = value, value != ""
+		default:
+			rest = append(rest, args[i])
+			continue
+		}
+		if !ok {
+			fmt.Fprintf(stderr, "cost: %s needs a step from %d to %d\n", args[i], refactor.StepSynchronous, refactor.FinalStep)
+			return 2
+		}
+	}
+	if step >= 0 || compareStep >= 0 {
+		if step < 0 {
+			step = int(refactor.FinalStep)
+		}
+		dir, err := synth.Cached(context.Background(), synth.Options{Stage: stage, Step: &step, Log: stderr})
+		if err != nil {
+			fmt.Fprintln(stderr, "cost:", err)
+			return 1
+		}
+		rest = append(rest, "--dir", dir)
+		if compareStep >= 0 {
+			before, err := synth.Cached(context.Background(), synth.Options{Stage: stage, Step: &compareStep, Log: stderr})
+			if err != nil {
+				fmt.Fprintln(stderr, "cost:", err)
+				return 1
+			}
+			rest = append(rest, "--compare-dir", before)
+		}
+	}
+	return cost.Main(rest, stdout, stderr)
+}
