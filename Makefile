@@ -23,7 +23,7 @@ go.sum.downloaded: go.mod go.sum
 	@touch $@
 
 synth: setup
-	cdk synth --quiet -c stage=$(STAGE)
+	cdk synth --quiet --strict -c stage=$(STAGE)
 	@go run ./cmd/wildrydes describe --dir cdk.out
 
 run: synth
@@ -37,8 +37,11 @@ vet: setup
 test: setup vet
 	CDK_VALIDATION=false go test -count=1 ./...
 
+# The handlers' Go benchmarks, then the same load against refactor step 0 and the final step on the
+# local system; docs/PERFORMANCE.md has the figures and how they were measured.
 bench: setup
 	CDK_VALIDATION=false go test -run '^$$' -bench . -benchmem ./internal/...
+	go run ./cmd/wildrydes bench
 
 clean:
 	rm -rf cdk.out go.sum.downloaded

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -67,11 +66,9 @@ func Dangers(diff string) []string {
 
 // Options for Run.
 type Options struct {
-	Root, Stage, OutDir string
-	From, To            refactor.Step
-	// Resynth synthesizes again even when a step's assembly is already there.
-	Resynth bool
-	Log     io.Writer
+	Root, Stage string
+	From, To    refactor.Step
+	Log         io.Writer
 }
 
 // Run synthesizes the steps From-1..To and diffs each step's stacks against the step before.
@@ -79,18 +76,23 @@ func Run(ctx context.Context, opts Options) ([]Diff, error) {
 	if opts.From < 1 || opts.To > refactor.FinalStep || opts.From > opts.To {
 		return nil, fmt.Errorf("steps %d..%d: diffs exist for steps 1..%d (step 0 is the starting point)", opts.From, opts.To, refactor.FinalStep)
 	}
-	dir := func(s refactor.Step) string { return filepath.Join(opts.OutDir, fmt.Sprintf("step-%d", s)) }
-	for s := opts.From - 1; s <= opts.To; s++ {
-		if !opts.Resynth {
-			if _, err := os.Stat(filepath.Join(dir(s), "manifest.json")); err == nil {
-				continue
-			}
-		}
-		n := int(s)
-		if err := synth.Run(ctx, synth.Options{Root: opts.Root, Stage: opts.Stage, Step: &n, OutDir: dir(s), Log: opts.Log}); err != nil {
+	if opts.Root == "" {
+		root, err := synth.Root()
+		if err != nil {
 			return nil, err
 		}
+		opts.Root = root
 	}
+	dirs := map[refactor.Step]string{}
+	for s := opts.From - 1; s <= opts.To; s++ {
+		n := int(s)
+		d, err := synth.Cached(ctx, synth.Options{Root: opts.Root, Stage: opts.Stage, Step: &n, Log: opts.Log})
+		if err != nil {
+			return nil, err
+		}
+		dirs[s] = d
+	}
+	dir := func(s refactor.Step) string { return dirs[s] }
 	var diffs []Diff
 	for s := opts.From; s <= opts.To; s++ {
 		for _, kind := range []refactor.StackKind{refactor.RideRecord, refactor.WildRydes} {
@@ -136,8 +138,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	from := fs.Int("from", 1, "first step to diff (against the step before it)")
 	to := fs.Int("to", int(refactor.FinalStep), "last step to diff")
 	step := fs.Int("step", -1, "diff only this step (same as --from N --to N)")
-	out := fs.String("out", filepath.Join("cdk.out", "steps"), "where each step's cloud assembly is written")
-	resynth := fs.Bool("resynth", true, "synthesize every step again (false reuses assemblies already in --out)")
 	fail := fs.Bool("fail", false, "exit 1 when a step changes a stack it does not name, or replaces or removes a table, topic or queue")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wildrydes steps [flags]\n\nPrints the cdk diff that deploying each refactor step makes, offline.\n\n")
@@ -154,12 +154,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "steps:", err)
 		return 2
 	}
-	outDir := *out
-	if !filepath.IsAbs(outDir) {
-		outDir = filepath.Join(root, outDir)
-	}
-	diffs, err := Run(context.Background(), Options{Root: root, Stage: *stage, OutDir: outDir,
-		From: refactor.Step(*from), To: refactor.Step(*to), Resynth: *resynth, Log: stderr})
+	diffs, err := Run(context.Background(), Options{Root: root, Stage: *stage,
+		From: refactor.Step(*from), To: refactor.Step(*to), Log: stderr})
 	if err != nil {
 		fmt.Fprintln(stderr, "steps:", err)
 		return 2

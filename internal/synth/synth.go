@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,7 +46,8 @@ func Run(ctx context.Context, opts Options) error {
 	if stage == "" {
 		stage = "dev"
 	}
-	args := []string{"synth", "--quiet", "--output", opts.OutDir, "-c", "stage=" + stage}
+	// --strict: a warning (an unacknowledged CDK or cdk-nag finding) fails the synth.
+	args := []string{"synth", "--quiet", "--strict", "--output", opts.OutDir, "-c", "stage=" + stage}
 	what := "final state"
 	if opts.Step != nil {
 		args = append(args, "-c", "step="+strconv.Itoa(*opts.Step))
@@ -72,12 +72,13 @@ func Run(ctx context.Context, opts Options) error {
 }
 
 // Env is the environment for the CDK CLI and the Go app: the pinned Node 22 first on PATH, and
-// jsii told to use it.
+// jsii told to use it. CDK_VALIDATION, which fast assertion tests turn off, is not passed on: a
+// real synth validates.
 func Env(root string) []string {
 	bin := filepath.Join(root, "node_modules", ".bin")
 	env := []string{}
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "JSII_NODE=") {
+		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "JSII_NODE=") || strings.HasPrefix(kv, "CDK_VALIDATION=") {
 			continue
 		}
 		env = append(env, kv)
@@ -130,30 +131,7 @@ func Cached(ctx context.Context, opts Options) (string, error) {
 	if opts.Step != nil {
 		fmt.Fprintf(h, "step=%d\n", *opts.Step)
 	}
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != root && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "cdk.out" || name == "testdata" || name == "docs") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !(strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) &&
-			name != "go.sum" && name != "go.mod" && name != "cdk.json" && name != "package-lock.json" {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		fmt.Fprintf(h, "%s %d\n", rel, len(b))
-		h.Write(b)
-		return nil
-	})
+	err = hashSources(ctx, root, h)
 	if err != nil {
 		return "", fmt.Errorf("hashing the app's sources: %w", err)
 	}
@@ -202,4 +180,36 @@ func prune(dir string, keep int) {
 	for _, a := range all[min(keep, len(all)):] {
 		_ = os.RemoveAll(a.path)
 	}
+}
+
+// hashSources writes into h every file the templates are made from: the Go files of the app and
+// of every function and the module packages they import (as go list sees them), go.mod, go.sum,
+// cdk.json and the CLI's lock file. Nothing else in the tree moves the hash.
+func hashSources(ctx context.Context, root string, h io.Writer) error {
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{range .EmbedFiles}} {{.}}{{end}}{{end}}", "./cmd/app", "./lambdas/...")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("go list: %w", err)
+	}
+	files := []string{"go.mod", "go.sum", "cdk.json", "package-lock.json"}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 || !strings.HasPrefix(fields[0], root) {
+			continue // a module from the module cache: go.sum pins it
+		}
+		for _, f := range fields[1:] {
+			rel, _ := filepath.Rel(root, filepath.Join(fields[0], f))
+			files = append(files, rel)
+		}
+	}
+	for _, rel := range files {
+		b, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d\n", rel, len(b))
+		h.Write(b)
+	}
+	return nil
 }

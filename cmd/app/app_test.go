@@ -1,0 +1,164 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
+	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
+)
+
+// maxZippedAsset is the most a function's deployment package may weigh.
+const maxZippedAsset = 4 << 20
+
+// TestSynthesizedApp synthesizes the app as users do, with the pinned CLI, bundling the Go
+// functions, validation on and --strict (cdk-nag's findings fail it), then checks what came out.
+func TestSynthesizedApp(t *testing.T) {
+	ctx := context.Background()
+	dir, err := synth.Cached(ctx, synth.Options{Stage: "test", Log: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates, _ := filepath.Glob(filepath.Join(dir, "*.template.json"))
+	if len(templates) != 2 {
+		t.Fatalf("templates %v, want the two stacks", templates)
+	}
+
+	t.Run("cfn-lint finds no error in either template", func(t *testing.T) {
+		out, err := exec.Command("cfn-lint", append([]string{"--format", "parseable"}, templates...)...).CombinedOutput()
+		var exit *exec.ExitError
+		// cfn-lint's exit status is a bit mask: 2 errors, 4 warnings, 8 informational.
+		if err != nil && (!errors.As(err, &exit) || exit.ExitCode()&2 != 0 || exit.ExitCode() == 1) {
+			t.Errorf("cfn-lint: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("each function is a stripped arm64 Go binary zipped under 4 MB", func(t *testing.T) {
+		assets, _ := filepath.Glob(filepath.Join(dir, "asset.*", "bootstrap"))
+		if len(assets) != 4 {
+			t.Fatalf("%d function assets, want 4 (RequestRide, PutRideRecordHttp, PutRideRecordSns, RedriveDeadLetters)", len(assets))
+		}
+		for _, bin := range assets {
+			f, err := elf.Open(bin)
+			if err != nil {
+				t.Fatalf("%s: %v", bin, err)
+			}
+			if f.Machine != elf.EM_AARCH64 {
+				t.Errorf("%s is built for %v, want arm64", bin, f.Machine)
+			}
+			if f.Section(".symtab") != nil {
+				t.Errorf("%s keeps its symbol table: -ldflags \"-s -w\" was not applied", bin)
+			}
+			f.Close()
+			if n := zippedSize(t, bin); n > maxZippedAsset {
+				t.Errorf("%s zips to %d bytes, over %d", bin, n, maxZippedAsset)
+			}
+		}
+	})
+
+	t.Run("the app without -c step is the final step", func(t *testing.T) {
+		step := int(refactor.FinalStep)
+		finalDir, err := synth.Cached(ctx, synth.Options{Stage: "test", Step: &step, Log: os.Stderr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tpl := range templates {
+			a, _ := os.ReadFile(tpl)
+			b, err := os.ReadFile(filepath.Join(finalDir, filepath.Base(tpl)))
+			if err != nil || !bytes.Equal(a, b) {
+				t.Errorf("%s differs between no step and -c step=%d (%v)", filepath.Base(tpl), step, err)
+			}
+		}
+	})
+
+	t.Run("cdk diff against the synthesized template works offline and finds nothing", func(t *testing.T) {
+		for _, tpl := range templates {
+			stack := strings.TrimSuffix(filepath.Base(tpl), ".template.json")
+			cmd := exec.Command(synth.CDK(root(t)), "diff", "--app", dir, "--template", tpl, "--no-change-set", "--fail", stack)
+			cmd.Env = append(synth.Env(root(t)), "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE=")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("cdk diff %s: %v\n%s", stack, err, out)
+			}
+		}
+	})
+}
+
+func zippedSize(t *testing.T, path string) int {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("bootstrap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Len()
+}
+
+func root(t *testing.T) string {
+	t.Helper()
+	r, err := synth.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestContextIsChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		context  map[string]any
+		wantErr  string
+		wantStep refactor.Step
+	}{
+		{"no context means stage dev and the final step", map[string]any{}, "", refactor.FinalStep},
+		{"a step number is read", map[string]any{"step": "2"}, "", refactor.StepTopic},
+		{"a step from cdk.json may be a number", map[string]any{"step": 3.0}, "", refactor.StepSubscriber},
+		{"a step that is not a number is refused", map[string]any{"step": "two"}, "not a whole number", 0},
+		{"a step past the last is refused", map[string]any{"step": "9"}, "does not exist", 0},
+		{"a stage with upper case is refused", map[string]any{"stage": "Prod"}, "lower-case", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := tc.context
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+			cfg, err := configFromContext(app)
+			switch {
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("error %v, want one saying %q", err, tc.wantErr)
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tc.wantErr == "" && cfg.Step != tc.wantStep:
+				t.Errorf("step %d, want %d", cfg.Step, tc.wantStep)
+			}
+		})
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
