@@ -161,4 +161,3 @@ func TestMain(m *testing.M) {
 	jsii.Close()
 	os.Exit(code)
 }
-

@@ -24,6 +24,7 @@ func commands() []command {
 		{"dlq", "list or re-drive the dead-letter queue (local system, or AWS with --queue-url --table)", dlqMain},
 		{"cost", "monthly cost of what is about to be deployed (--step N, --compare: the refactor's saving)", costMain},
 		{"load", "replay the Artillery load test against the API and check no ride is lost", load.Main},
+		{"bench", "the same load against step 0 and the final step on fresh local systems; compares latency", benchMain},
 		{"steps", "print the offline cdk diff of each refactor step (--fail for CI)", stepdiff.Main},
 	}
 }
