@@ -26,7 +26,9 @@ synth: setup
 	cdk synth --quiet --strict -c stage=$(STAGE)
 	@go run ./cmd/wildrydes describe --dir cdk.out
 
+# The main job: synthesize, then run both stacks on this machine until Ctrl-C.
 run: synth
+	go run ./cmd/wildrydes local --dir cdk.out
 
 vet: setup
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -35,7 +37,7 @@ vet: setup
 # CDK_VALIDATION=false keeps the fast assertion tests from starting the validation engine; the
 # app's own test (cmd/app) synthesizes with the CLI, bundling and validation on.
 test: setup vet
-	CDK_VALIDATION=false go test -count=1 ./...
+	CDK_VALIDATION=false go test -count=1 -timeout 30m ./...
 
 # The handlers' Go benchmarks, then the same load against refactor step 0 and the final step on the
 # local system; docs/PERFORMANCE.md has the figures and how they were measured.
