@@ -88,6 +88,10 @@ func NewGoLambda(scope constructs.Construct, id string, props *GoLambdaProps) *G
 	}))
 
 	moduleDir := ModuleRoot()
+	hash, err := sourceHash(moduleDir, props.Entry)
+	if err != nil {
+		panic(fmt.Sprintf("GoLambda %s: %v", id, err))
+	}
 	fnProps := &awscdklambdagoalpha.GoFunctionProps{
 		Entry:         jsii.String(filepath.Join(moduleDir, props.Entry)),
 		ModuleDir:     jsii.String(filepath.Join(moduleDir, "go.mod")),
@@ -102,8 +106,10 @@ func NewGoLambda(scope constructs.Construct, id string, props *GoLambdaProps) *G
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 		Tracing:       awslambda.Tracing_ACTIVE,
 		Bundling: &awscdklambdagoalpha.BundlingOptions{
-			GoBuildFlags: jsii.Strings(`-trimpath`, `-tags lambda.norpc`, `-ldflags "-s -w"`),
-			Environment:  &map[string]*string{"GOFLAGS": jsii.String("-mod=readonly -buildvcs=false")},
+			GoBuildFlags:  jsii.Strings(goBuildFlags...),
+			AssetHash:     jsii.String(hash),
+			AssetHashType: awscdk.AssetHashType_CUSTOM,
+			Environment:   &map[string]*string{"GOFLAGS": jsii.String("-mod=readonly -buildvcs=false")},
 		},
 	}
 	if props.DeadLetterQueue != nil {
