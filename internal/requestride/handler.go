@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/apiresponse"
 	"github.com/wildrydes/wild-rydes-cdk/internal/ride"
 )
 
@@ -36,19 +37,19 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		var err error
 		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
 			log.WarnContext(ctx, "ride request rejected", "outcome", "invalid_request", "status", http.StatusBadRequest, "error", "body is not valid base64")
-			return errorResponse(http.StatusBadRequest, "body is not valid base64"), nil
+			return apiresponse.Error(http.StatusBadRequest, "body is not valid base64"), nil
 		}
 	}
 	loc, err := ride.ParseRideRequest(body)
 	if err != nil { // always a *ride.ValidationError, written for the caller
 		log.WarnContext(ctx, "ride request rejected", "outcome", "invalid_request", "status", http.StatusBadRequest, "error", err.Error())
-		return errorResponse(http.StatusBadRequest, err.Error()), nil
+		return apiresponse.Error(http.StatusBadRequest, err.Error()), nil
 	}
 
 	unicorn, err := h.Unicorns.Unicorn(ctx)
 	if err != nil {
 		log.ErrorContext(ctx, "ride request failed", "outcome", "unicorn_unavailable", "status", http.StatusBadGateway, "error", err.Error())
-		return errorResponse(http.StatusBadGateway, "unicorn service unavailable: "+publicReason(err)), nil
+		return apiresponse.Error(http.StatusBadGateway, "unicorn service unavailable: "+publicReason(err)), nil
 	}
 
 	r := ride.NewRide(uuid.NewString(), unicorn, h.now(), loc)
@@ -56,16 +57,16 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if err := h.Recorder.Record(ctx, r); err != nil {
 		// The ride ID stays out of the body: the rider must not believe in a ride nobody recorded.
 		log.ErrorContext(ctx, "ride request failed", "outcome", "record_failed", "status", http.StatusBadGateway, "error", err.Error())
-		return errorResponse(http.StatusBadGateway, "ride could not be recorded: "+publicReason(err)), nil
+		return apiresponse.Error(http.StatusBadGateway, "ride could not be recorded: "+publicReason(err)), nil
 	}
 
 	out, err := json.Marshal(r)
 	if err != nil {
 		log.ErrorContext(ctx, "ride request failed", "outcome", "error", "status", http.StatusInternalServerError, "error", err.Error())
-		return errorResponse(http.StatusInternalServerError, "internal error"), nil
+		return apiresponse.Error(http.StatusInternalServerError, "internal error"), nil
 	}
 	log.InfoContext(ctx, "ride requested", "outcome", "created", "status", http.StatusCreated, "unicorn", r.Unicorn.Name)
-	return response(http.StatusCreated, out), nil
+	return apiresponse.JSON(http.StatusCreated, out), nil
 }
 
 func (h *Handler) now() time.Time {
@@ -80,23 +81,4 @@ func (h *Handler) logger() *slog.Logger {
 		return h.Logger
 	}
 	return slog.Default()
-}
-
-func response(status int, body []byte) events.APIGatewayV2HTTPResponse {
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers: map[string]string{
-			"Content-Type": "application/json",
-			// The workshop's web page calls the API from another origin.
-			"Access-Control-Allow-Origin": "*",
-		},
-		Body: string(body),
-	}
-}
-
-func errorResponse(status int, msg string) events.APIGatewayV2HTTPResponse {
-	body, _ := json.Marshal(struct {
-		Error string `json:"error"`
-	}{msg})
-	return response(status, body)
 }

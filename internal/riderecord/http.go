@@ -3,13 +3,13 @@ package riderecord
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/apiresponse"
 	"github.com/wildrydes/wild-rydes-cdk/internal/ride"
 )
 
@@ -29,26 +29,26 @@ func (h *HTTPHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPReq
 		var err error
 		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
 			log.WarnContext(ctx, "ride record rejected", "outcome", "invalid_ride", "status", http.StatusBadRequest, "error", "body is not valid base64")
-			return errorResponse(http.StatusBadRequest, "body is not valid base64"), nil
+			return apiresponse.Error(http.StatusBadRequest, "body is not valid base64"), nil
 		}
 	}
 	r, err := ride.ParseRideRecord(body)
 	if err != nil { // always a *ride.ValidationError, written for the caller
 		log.WarnContext(ctx, "ride record rejected", "outcome", "invalid_ride", "status", http.StatusBadRequest, "error", err.Error())
-		return errorResponse(http.StatusBadRequest, err.Error()), nil
+		return apiresponse.Error(http.StatusBadRequest, err.Error()), nil
 	}
 	log = log.With("ride_id", r.RideID)
 
 	switch err := h.Recorder.PutRide(ctx, r); {
 	case errors.Is(err, ErrConflict):
 		log.WarnContext(ctx, "ride record rejected", "outcome", "conflict", "status", http.StatusConflict, "error", err.Error())
-		return errorResponse(http.StatusConflict, "ride "+r.RideID+" already recorded with different content"), nil
+		return apiresponse.Error(http.StatusConflict, "ride "+r.RideID+" already recorded with different content"), nil
 	case err != nil:
 		log.ErrorContext(ctx, "ride record failed", "outcome", "store_unavailable", "status", http.StatusServiceUnavailable, "error", err.Error())
-		return errorResponse(http.StatusServiceUnavailable, "ride record store unavailable"), nil
+		return apiresponse.Error(http.StatusServiceUnavailable, "ride record store unavailable"), nil
 	}
 	log.InfoContext(ctx, "ride recorded", "outcome", "stored", "status", http.StatusCreated)
-	return response(http.StatusCreated, []byte(`{"success": true}`)), nil
+	return apiresponse.JSON(http.StatusCreated, []byte(`{"success": true}`)), nil
 }
 
 func orDefault(l *slog.Logger) *slog.Logger {
@@ -56,22 +56,4 @@ func orDefault(l *slog.Logger) *slog.Logger {
 		return l
 	}
 	return slog.Default()
-}
-
-func response(status int, body []byte) events.APIGatewayV2HTTPResponse {
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers: map[string]string{
-			"Content-Type":                "application/json",
-			"Access-Control-Allow-Origin": "*",
-		},
-		Body: string(body),
-	}
-}
-
-func errorResponse(status int, msg string) events.APIGatewayV2HTTPResponse {
-	body, _ := json.Marshal(struct {
-		Error string `json:"error"`
-	}{msg})
-	return response(status, body)
 }
