@@ -4,23 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
 )
-
-// The testdata assemblies are real `cdk synth` output of stacks/ at step 0 (the synchronous
-// design) and at the final step (SNS, on-demand table); see testdata/README.md.
-func loadAssembly(t *testing.T, name string) *cfn.Assembly {
-	t.Helper()
-	a, err := cfn.LoadAssembly("testdata/" + name)
-	if err != nil {
-		t.Fatalf("load testdata/%s: %v", name, err)
-	}
-	return a
-}
 
 func defaultPrices(t *testing.T) Prices {
 	t.Helper()
@@ -115,112 +106,175 @@ func TestLambdaAt100msAnd128MBSplitsIntoRequestsAndCompute(t *testing.T) {
 	}
 }
 
-func TestTheTemplatesArePricedServiceByService(t *testing.T) {
-	tests := []struct {
-		name      string
-		assembly  string
-		total     int64
-		services  map[string]int64
-		functions map[string]float64 // name -> duration ms, for the invoked ones
-		idle      []string
-		warning   string
-	}{
-		{
-			name: "step 0: two HTTP routes, RequestRide waits for PutRideRecord, a provisioned 5/5 table", assembly: "step0",
-			total: 695,
-			services: map[string]int64{
-				"Amazon API Gateway": 200, "AWS Lambda": 77, "Amazon CloudWatch": 117,
-				"Amazon DynamoDB": 301, "AWS Systems Manager": 0,
-			},
-			functions: map[string]float64{"RequestRide": 80, "PutRideRecord": 30},
-			warning:   "a peak of 10 rides/s needs 10 WCU but the table has 5",
-		},
-		{
-			name: "final step: one HTTP route, SNS to PutRideRecordSns, an on-demand table", assembly: "final",
-			total: 411,
-			services: map[string]int64{
-				"Amazon API Gateway": 100, "AWS Lambda": 67, "Amazon CloudWatch": 115,
-				"Amazon SNS": 50, "Amazon DynamoDB": 79, "AWS Systems Manager": 0,
-			},
-			functions: map[string]float64{"RequestRide": 50, "PutRideRecordSns": 30},
-			idle:      []string{"route POST /record", "function PutRideRecordHttp", "function RedriveDeadLetters"},
-		},
+// usd is what quantity units cost at price p: the price table's own arithmetic.
+func usd(p Price, quantity float64) float64 { return quantity / p.Per * p.USD }
+
+// rate is a us-east-1 list price.
+func rate(t *testing.T, key PriceKey) Price {
+	t.Helper()
+	p, ok := defaultPrices(t).Regions["us-east-1"][key]
+	if !ok {
+		t.Fatalf("no us-east-1 price %q", key)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := estimate(t, tt.assembly, nil)
-			if got := cents(r.TotalUSD); got != tt.total {
-				t.Errorf("total = $%s, want $%s", money(r.TotalUSD), money(float64(tt.total)/100))
-			}
-			if len(r.Services) != len(tt.services) {
-				t.Errorf("services = %+v, want %v", r.Services, tt.services)
-			}
-			for service, want := range tt.services {
-				if got := cents(r.Service(service)); got != want {
-					t.Errorf("%s = $%s, want $%s", service, money(r.Service(service)), money(float64(want)/100))
-				}
-			}
-			for _, f := range r.Functions {
-				want, invoked := tt.functions[f.Name]
-				switch {
-				case invoked && (f.Invocations != 1_000_000 || f.DurationMS != want):
-					t.Errorf("%s: %v invocations of %v ms, want 1,000,000 of %v ms", f.Name, f.Invocations, f.DurationMS, want)
-				case !invoked && f.Invocations != 0:
-					t.Errorf("%s: %v invocations, want none", f.Name, f.Invocations)
-				}
-			}
-			notes := strings.Join(r.Notes, "\n")
-			for _, idle := range tt.idle {
-				if !strings.Contains(notes, idle) {
-					t.Errorf("notes do not list %q as idle:\n%s", idle, notes)
-				}
-			}
-			warnings := strings.Join(r.Warnings, "\n")
-			if tt.warning == "" && warnings != "" {
-				t.Errorf("unexpected warnings:\n%s", warnings)
-			}
-			if !strings.Contains(warnings, tt.warning) {
-				t.Errorf("warnings do not say %q:\n%s", tt.warning, warnings)
-			}
-		})
+	return p
+}
+
+// sameUSD says whether two amounts agree well within a cent: a figure derived from the template
+// and the price table must come out exactly, not merely round to the same cent.
+func sameUSD(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
+
+func findLine(r Report, resource, usage string) (Line, bool) {
+	for _, l := range r.Lines {
+		if l.Resource == resource && l.Usage == usage {
+			return l, true
+		}
+	}
+	return Line{}, false
+}
+
+func findFunction(r Report, name string) (FunctionUse, bool) {
+	for _, f := range r.Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return FunctionUse{}, false
+}
+
+// wantLine is one billed quantity a report must have, priced at its price-table entry.
+type wantLine struct {
+	resource, usage string
+	price           PriceKey
+	quantity        float64
+}
+
+func checkLines(t *testing.T, r Report, want []wantLine) {
+	t.Helper()
+	for _, w := range want {
+		l, ok := findLine(r, w.resource, w.usage)
+		switch {
+		case !ok:
+			t.Errorf("no line %s %q in %+v", w.resource, w.usage, r.Lines)
+		case l.Price != w.price || l.Quantity != w.quantity:
+			t.Errorf("%s %q: %v at %s, want %v at %s", w.resource, w.usage, l.Quantity, l.Price, w.quantity, w.price)
+		case !sameUSD(l.MonthlyUSD, usd(rate(t, w.price), w.quantity)):
+			t.Errorf("%s %q costs $%f, want $%f", w.resource, w.usage, l.MonthlyUSD, usd(rate(t, w.price), w.quantity))
+		}
 	}
 }
 
-func TestEachRideIsOneRequestPublishAndWriteOnTheRightResource(t *testing.T) {
-	tests := []struct {
-		assembly string
-		resource string
-		usage    string
-		quantity float64
-	}{
-		{"step0", "POST /ride", "requests", 1_000_000},
-		{"step0", "POST /record", "requests", 1_000_000},
-		{"step0", "RideRecordTable", "provisioned 5 WCU", 5 * 730},
-		{"step0", "RideRecordTable", "provisioned 5 RCU", 5 * 730},
-		{"final", "POST /ride", "requests", 1_000_000},
-		{"final", "RidesSnsTopic", "publishes", 1_000_000},
-		{"final", "RidesSnsTopic", "delivery to PutRideRecordSns (Lambda)", 1_000_000},
-		{"final", "PutRideRecordSns", "requests", 1_000_000},
-		{"final", "RideRecordTable", "on-demand writes", 1_000_000},
-		{"final", "DeadLetterQueueAlarm48D9D867", "alarm", 1},
+// checkFunctions checks how the named functions are driven; every function not named must get
+// no invocations.
+func checkFunctions(t *testing.T, r Report, want map[string]FunctionUse) {
+	t.Helper()
+	for name, w := range want {
+		f, ok := findFunction(r, name)
+		if !ok {
+			t.Errorf("no function %s in %+v", name, r.Functions)
+			continue
+		}
+		if f.Trigger != w.Trigger || f.Invocations != w.Invocations || f.DurationMS != w.DurationMS {
+			t.Errorf("%s: %v invocations of %v ms from %q, want %v of %v ms from %q",
+				name, f.Invocations, f.DurationMS, f.Trigger, w.Invocations, w.DurationMS, w.Trigger)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.assembly+": "+tt.resource+" "+tt.usage, func(t *testing.T) {
-			r := estimate(t, tt.assembly, nil)
-			for _, l := range r.Lines {
-				if l.Resource == tt.resource && l.Usage == tt.usage {
-					if l.Quantity != tt.quantity {
-						t.Errorf("quantity = %v, want %v", l.Quantity, tt.quantity)
-					}
-					return
-				}
-			}
-			t.Errorf("no line %s %q in %+v", tt.resource, tt.usage, r.Lines)
-		})
+	for _, f := range r.Functions {
+		if _, named := want[f.Name]; !named && f.Invocations != 0 {
+			t.Errorf("%s: %v invocations from %q, want none", f.Name, f.Invocations, f.Trigger)
+		}
+	}
+}
+
+func TestStepZeroMakesASecondRequestPerRideAndPaysForProvisionedCapacity(t *testing.T) {
+	r := estimate(t, "step0", nil)
+	rides := float64(DefaultProfile().RidesPerMonth)
+	hours := defaultPrices(t).HoursPerMonth
+	wcu, rcu := provisionedCapacity(t, "step0")
+
+	// RequestRide waits for PutRideRecord over HTTP, so it is billed for both durations.
+	checkFunctions(t, r, map[string]FunctionUse{
+		"RequestRide":   {Trigger: RideRoute, Invocations: rides, DurationMS: DefaultDurationMS("RequestRide") + DefaultDurationMS("PutRideRecord")},
+		"PutRideRecord": {Trigger: "POST /record", Invocations: rides, DurationMS: DefaultDurationMS("PutRideRecord")},
+	})
+	checkLines(t, r, []wantLine{
+		{RideRoute, "requests", HTTPAPIRequests, rides},
+		{"POST /record", "requests", HTTPAPIRequests, rides},
+		// The template's capacity, around the clock, whatever the traffic.
+		{"RideRecordTable", "provisioned " + number(wcu) + " WCU", DynamoDBWCUHours, wcu * hours},
+		{"RideRecordTable", "provisioned " + number(rcu) + " RCU", DynamoDBRCUHours, rcu * hours},
+	})
+	if got, want := r.Service("Amazon API Gateway"), usd(rate(t, HTTPAPIRequests), 2*rides); !sameUSD(got, want) {
+		t.Errorf("API Gateway = $%s, want $%s: two requests per ride", money(got), money(want))
+	}
+	if _, ok := findLine(r, "RideRecordTable", "on-demand writes"); ok {
+		t.Errorf("a provisioned table is not billed per write: %+v", r.Lines)
+	}
+	if got := r.Service("Amazon SNS"); got != 0 {
+		t.Errorf("SNS = $%s, want nothing: step 0 has no topic", money(got))
+	}
+	if r.TotalUSD <= 0 {
+		t.Errorf("total = $%s", money(r.TotalUSD))
+	}
+}
+
+func TestTheFinalStepPublishesEachRideToSNSAndWritesOnDemand(t *testing.T) {
+	r := estimate(t, "final", nil)
+	rides := float64(DefaultProfile().RidesPerMonth)
+
+	// RequestRide hands the ride to SNS and no longer waits for the write; PutRideRecordHttp
+	// stays deployed behind POST /record for the steps in between, and no ride calls it.
+	checkFunctions(t, r, map[string]FunctionUse{
+		"RequestRide":      {Trigger: RideRoute, Invocations: rides, DurationMS: DefaultDurationMS("RequestRide")},
+		"PutRideRecordSns": {Trigger: "topic RidesSnsTopic", Invocations: rides, DurationMS: DefaultDurationMS("PutRideRecordSns")},
+	})
+	want := []wantLine{
+		{RideRoute, "requests", HTTPAPIRequests, rides},
+		{"RidesSnsTopic", "publishes", SNSPublish, rides},
+		{"RidesSnsTopic", "delivery to PutRideRecordSns (Lambda)", SNSDeliveryLambda, rides},
+		{"PutRideRecordSns", "requests", LambdaRequests, rides},
+		{"RideRecordTable", "on-demand writes", DynamoDBWriteUnits, rides},
+	}
+	alarms := resourcesOfType(t, "final", "AWS::CloudWatch::Alarm")
+	if len(alarms) == 0 {
+		t.Errorf("the final step has no CloudWatch alarm; the dead-letter queue's alarm is gone")
+	}
+	for _, a := range alarms {
+		want = append(want, wantLine{a, "alarm", CloudWatchAlarms, 1})
+	}
+	checkLines(t, r, want)
+
+	if got, want := r.Service("Amazon API Gateway"), usd(rate(t, HTTPAPIRequests), rides); !sameUSD(got, want) {
+		t.Errorf("API Gateway = $%s, want $%s: one request per ride", money(got), money(want))
+	}
+	for _, l := range r.Lines {
+		if l.Resource == "POST /record" || l.Price == DynamoDBWCUHours || l.Price == DynamoDBRCUHours {
+			t.Errorf("the final step has no traffic on POST /record and no provisioned capacity, but bills %+v", l)
+		}
+	}
+	if f, ok := findFunction(r, "PutRideRecord"); ok && f.Invocations != 0 {
+		t.Errorf("PutRideRecord is invoked %v times in the final step", f.Invocations)
+	}
+	if mode, _ := rideTable(t, "final").Properties["BillingMode"].(string); mode != "PAY_PER_REQUEST" {
+		t.Errorf("the final step's table is %q, want PAY_PER_REQUEST", mode)
+	}
+	if len(r.Warnings) != 0 {
+		t.Errorf("an on-demand table takes the peak; warnings = %q", r.Warnings)
+	}
+	notes := strings.Join(r.Notes, "\n")
+	for _, idle := range []string{"route POST /record", "function PutRideRecordHttp", "function RedriveDeadLetters"} {
+		if !strings.Contains(notes, idle) {
+			t.Errorf("notes do not list %q as idle:\n%s", idle, notes)
+		}
 	}
 }
 
 func TestTheProfileChangesTheBill(t *testing.T) {
+	final := estimate(t, "final", nil)
+	requestRide, ok := findFunction(final, "RequestRide")
+	if !ok {
+		t.Fatalf("no RequestRide in %+v", final.Functions)
+	}
+	wcu, _ := provisionedCapacity(t, "step0")
 	tests := []struct {
 		name     string
 		assembly string
@@ -231,7 +285,8 @@ func TestTheProfileChangesTheBill(t *testing.T) {
 	}{
 		{"a duration override sets RequestRide's compute", "final",
 			func(p *Profile) { p.DurationsMS = map[string]float64{"requestride": 120} },
-			"RequestRide", "compute (arm64, 256 MB, 120 ms)", 1_000_000 * 0.12 * 0.25},
+			"RequestRide", fmt.Sprintf("compute (%s, %s MB, 120 ms)", requestRide.Architecture, number(requestRide.MemoryMB)),
+			1_000_000 * 0.12 * requestRide.MemoryMB / 1024},
 		{"a 1.5 KB ride is two write units", "final",
 			func(p *Profile) { p.PayloadBytes = 1500 },
 			"RideRecordTable", "on-demand writes", 2_000_000},
@@ -240,47 +295,57 @@ func TestTheProfileChangesTheBill(t *testing.T) {
 			"RidesSnsTopic", "publishes", 10_000_000},
 		{"a provisioned table costs the same with no rides", "step0",
 			func(p *Profile) { p.RidesPerMonth = 0 },
-			"RideRecordTable", "provisioned 5 WCU", 3650},
+			"RideRecordTable", "provisioned " + number(wcu) + " WCU", wcu * defaultPrices(t).HoursPerMonth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := estimate(t, tt.assembly, tt.change)
-			for _, l := range r.Lines {
-				if l.Resource == tt.resource && l.Usage == tt.usage {
-					if l.Quantity != tt.quantity {
-						t.Errorf("quantity = %v, want %v", l.Quantity, tt.quantity)
-					}
-					return
-				}
+			l, ok := findLine(r, tt.resource, tt.usage)
+			if !ok {
+				t.Fatalf("no line %s %q in %+v", tt.resource, tt.usage, r.Lines)
 			}
-			t.Errorf("no line %s %q in %+v", tt.resource, tt.usage, r.Lines)
+			if l.Quantity != tt.quantity {
+				t.Errorf("quantity = %v, want %v", l.Quantity, tt.quantity)
+			}
 		})
 	}
 }
 
-func TestAPeakWithinProvisionedCapacityDoesNotWarn(t *testing.T) {
-	r := estimate(t, "step0", func(p *Profile) { p.PeakRidesPerSecond = 4 })
-	if len(r.Warnings) != 0 {
-		t.Errorf("4 rides/s fit in 5 WCU, but warnings = %q", r.Warnings)
+func TestAPeakAboveTheProvisionedWritesWarnsOfThrottling(t *testing.T) {
+	wcu, _ := provisionedCapacity(t, "step0")
+	// A 300 B ride is one write unit, so the table takes as many rides a second as it has WCU.
+	within := estimate(t, "step0", func(p *Profile) { p.PeakRidesPerSecond = wcu })
+	if len(within.Warnings) != 0 {
+		t.Errorf("%s rides/s fit in %s WCU, but warnings = %q", number(wcu), number(wcu), within.Warnings)
+	}
+	above := estimate(t, "step0", func(p *Profile) { p.PeakRidesPerSecond = wcu + 1 })
+	warnings := strings.Join(above.Warnings, "\n")
+	for _, want := range []string{
+		fmt.Sprintf("a peak of %s rides/s needs %s WCU but the table has %s", number(wcu+1), number(wcu+1), number(wcu)),
+		"RequestRide waits for PutRideRecord, so a throttled write fails the rider's request",
+	} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("warnings do not say %q:\n%s", want, warnings)
+		}
+	}
+	if final := estimate(t, "final", func(p *Profile) { p.PeakRidesPerSecond = 100 * wcu }); len(final.Warnings) != 0 {
+		t.Errorf("the final step's on-demand table takes any peak; warnings = %q", final.Warnings)
 	}
 }
 
-func TestComparingStepZeroWithTheFinalStepShowsTheSaving(t *testing.T) {
+func TestTheFinalStepCostsLessThanStepZero(t *testing.T) {
 	tests := []struct {
-		name                  string
-		change                func(*Profile)
-		before, after, saving int64
+		name   string
+		change func(*Profile)
 	}{
-		{"a million rides save $2.84 a month", nil, 695, 411, 284},
-		{"with the free tier they save $0.38", func(p *Profile) { p.FreeTier = true }, 127, 90, 38},
-		{"ten million rides save $3.68", func(p *Profile) { p.RidesPerMonth = 10_000_000 }, 4387, 4019, 368},
+		{"a million rides", nil},
+		{"ten million rides", func(p *Profile) { p.RidesPerMonth = 10_000_000 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Compare(estimate(t, "step0", tt.change), estimate(t, "final", tt.change))
-			if cents(c.BeforeTotalUSD) != tt.before || cents(c.AfterTotalUSD) != tt.after || cents(c.SavingUSD) != tt.saving {
-				t.Errorf("before $%s, after $%s, saving $%s; want %d, %d, %d cents",
-					money(c.BeforeTotalUSD), money(c.AfterTotalUSD), money(c.SavingUSD), tt.before, tt.after, tt.saving)
+			if cents(c.SavingUSD) <= 0 || !sameUSD(c.SavingUSD, c.BeforeTotalUSD-c.AfterTotalUSD) {
+				t.Errorf("before $%s, after $%s, saving $%s; want a saving", money(c.BeforeTotalUSD), money(c.AfterTotalUSD), money(c.SavingUSD))
 			}
 		})
 	}
@@ -288,32 +353,63 @@ func TestComparingStepZeroWithTheFinalStepShowsTheSaving(t *testing.T) {
 
 func TestTheComparisonShowsEachServicesChange(t *testing.T) {
 	c := Compare(estimate(t, "step0", nil), estimate(t, "final", nil))
-	for service, want := range map[string]int64{
-		"Amazon API Gateway": -100, "Amazon DynamoDB": -222, "Amazon SNS": 50, "AWS Lambda": -10,
+	rides := float64(DefaultProfile().RidesPerMonth)
+	hours := defaultPrices(t).HoursPerMonth
+	wcu, rcu := provisionedCapacity(t, "step0")
+	// Derived from the templates and the price table: one API request fewer and one SNS publish
+	// more per ride; the table's capacity-hours become a write unit per ride (storage and
+	// point-in-time recovery are the same in both).
+	for service, want := range map[string]float64{
+		"Amazon API Gateway": -usd(rate(t, HTTPAPIRequests), rides),
+		"Amazon SNS":         usd(rate(t, SNSPublish), rides),
+		"Amazon DynamoDB": usd(rate(t, DynamoDBWriteUnits), rides) -
+			usd(rate(t, DynamoDBWCUHours), wcu*hours) - usd(rate(t, DynamoDBRCUHours), rcu*hours),
 	} {
-		if got := cents(c.Service(service).DeltaUSD); got != want {
-			t.Errorf("%s changes by %s, want %s", service, signed(c.Service(service).DeltaUSD), signed(float64(want)/100))
+		if got := c.Service(service).DeltaUSD; !sameUSD(got, want) {
+			t.Errorf("%s changes by %s, want %s", service, signed(got), signed(want))
 		}
 	}
+	if got := c.Service("AWS Lambda").DeltaUSD; got >= 0 {
+		t.Errorf("Lambda changes by %s, want less: RequestRide no longer waits for the write", signed(got))
+	}
+
 	var out bytes.Buffer
 	if err := c.WriteText(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"saving: $2.84 a month", "Amazon SNS", "+0.50", "TOTAL                      6.95       4.11       -2.84"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("comparison does not show %q:\n%s", want, out.String())
+	text := out.String()
+	for _, want := range []string{"saving: $" + money(c.SavingUSD) + " a month", "Amazon SNS", signed(usd(rate(t, SNSPublish), rides))} {
+		if !strings.Contains(text, want) {
+			t.Errorf("comparison does not show %q:\n%s", want, text)
 		}
+	}
+	totalRow := []string{"TOTAL", money(c.BeforeTotalUSD), money(c.AfterTotalUSD), signed(c.DeltaUSD)}
+	found := false
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "TOTAL") {
+			found = reflect.DeepEqual(strings.Fields(line), totalRow)
+		}
+	}
+	if !found {
+		t.Errorf("comparison has no row %q:\n%s", strings.Join(totalRow, " "), text)
 	}
 }
 
 func TestTheFreeTierReducesTheBill(t *testing.T) {
+	prices := defaultPrices(t)
+	var httpAllowance float64
+	for _, a := range prices.FreeTier {
+		if a.Name == "API Gateway HTTP API requests" {
+			httpAllowance = a.Quantity
+		}
+	}
+	rides := float64(DefaultProfile().RidesPerMonth)
 	tests := []struct {
-		assembly string
-		// API Gateway's allowance is one million requests: step 0 makes two per ride.
-		api int64
+		assembly        string
+		requestsPerRide float64
 	}{
-		{"step0", 100},
-		{"final", 0},
+		{"step0", 2}, // POST /ride, then POST /record
+		{"final", 1},
 	}
 	for _, tt := range tests {
 		t.Run("free tier lowers the "+tt.assembly+" bill", func(t *testing.T) {
@@ -322,8 +418,9 @@ func TestTheFreeTierReducesTheBill(t *testing.T) {
 			if free.TotalUSD >= full.TotalUSD {
 				t.Errorf("with free tier $%s, without $%s", money(free.TotalUSD), money(full.TotalUSD))
 			}
-			if got := cents(free.Service("Amazon API Gateway")); got != tt.api {
-				t.Errorf("API Gateway = $%s with the free tier, want $%s", money(free.Service("Amazon API Gateway")), money(float64(tt.api)/100))
+			api := usd(rate(t, HTTPAPIRequests), math.Max(0, tt.requestsPerRide*rides-httpAllowance))
+			if got := free.Service("Amazon API Gateway"); !sameUSD(got, api) {
+				t.Errorf("API Gateway = $%s with the free tier, want $%s", money(got), money(api))
 			}
 			if got := cents(free.Service("Amazon SNS")); got != 0 {
 				t.Errorf("SNS = $%s with the free tier, want 0: a million publishes are free", money(free.Service("Amazon SNS")))
@@ -335,14 +432,31 @@ func TestTheFreeTierReducesTheBill(t *testing.T) {
 			}
 		})
 	}
-	t.Run("with the free tier the provisioned 5/5 table is free and on-demand writes are not", func(t *testing.T) {
+	t.Run("with the free tier the provisioned table is free and on-demand writes are not", func(t *testing.T) {
 		step0 := estimate(t, "step0", func(p *Profile) { p.FreeTier = true })
 		final := estimate(t, "final", func(p *Profile) { p.FreeTier = true })
-		if got := cents(step0.Service("Amazon DynamoDB")); got != 7 {
-			t.Errorf("step 0 DynamoDB = $%s, want $0.07 (point-in-time recovery only)", money(step0.Service("Amazon DynamoDB")))
+		pitr := func(r Report) float64 {
+			l, ok := findLine(r, "RideRecordTable", "point-in-time recovery")
+			if !ok {
+				t.Fatalf("no point-in-time recovery line in %+v", r.Lines)
+			}
+			return l.MonthlyUSD
 		}
-		if got := cents(final.Service("Amazon DynamoDB")); got != 70 {
-			t.Errorf("final DynamoDB = $%s, want $0.70", money(final.Service("Amazon DynamoDB")))
+		// Capacity within the free 25 WCU and 25 RCU and storage within 25 GB leave only the
+		// continuous backups.
+		if got, want := step0.Service("Amazon DynamoDB"), pitr(step0); !sameUSD(got, want) {
+			t.Errorf("step 0 DynamoDB = $%s, want $%s (point-in-time recovery only)", money(got), money(want))
+		}
+		writes, ok := findLine(final, "RideRecordTable", "on-demand writes")
+		if !ok {
+			t.Fatalf("no on-demand writes in %+v", final.Lines)
+		}
+		if got, want := final.Service("Amazon DynamoDB"), writes.MonthlyUSD+pitr(final); !sameUSD(got, want) {
+			t.Errorf("final DynamoDB = $%s, want $%s (on-demand writes and point-in-time recovery)", money(got), money(want))
+		}
+		if final.Service("Amazon DynamoDB") <= step0.Service("Amazon DynamoDB") {
+			t.Errorf("with the free tier the on-demand table ($%s) should cost more than the provisioned one ($%s)",
+				money(final.Service("Amazon DynamoDB")), money(step0.Service("Amazon DynamoDB")))
 		}
 	})
 }
@@ -367,9 +481,21 @@ func TestArm64IsCheaperThanX86(t *testing.T) {
 	if a.Service("AWS Lambda") >= x.Service("AWS Lambda") {
 		t.Errorf("Lambda on arm64 $%s, on x86_64 $%s", money(a.Service("AWS Lambda")), money(x.Service("AWS Lambda")))
 	}
-	// 20,000 GB-s (RequestRide 12,500 + PutRideRecordSns 7,500) × ($0.0000166667 − $0.0000133334).
-	if got, want := x.Service("AWS Lambda")-a.Service("AWS Lambda"), 20_000*(0.0000166667-0.0000133334); cents(got-want) != 0 {
-		t.Errorf("x86_64 costs $%f more, want $%f", got, want)
+	// The GB-seconds of every invoked arm64 function (RequestRide and PutRideRecordSns) ×
+	// ($0.0000166667 − $0.0000133334).
+	var gbs float64
+	for _, f := range a.Functions {
+		if f.Architecture != "arm64" {
+			t.Errorf("%s is %s; the project's functions are arm64", f.Name, f.Architecture)
+		}
+		gbs += f.Invocations * f.DurationMS / 1000 * f.MemoryMB / 1024
+	}
+	if gbs == 0 {
+		t.Fatalf("no compute in %+v", a.Functions)
+	}
+	want := usd(rate(t, LambdaComputeX86), gbs) - usd(rate(t, LambdaComputeARM), gbs)
+	if got := x.Service("AWS Lambda") - a.Service("AWS Lambda"); !sameUSD(got, want) {
+		t.Errorf("x86_64 costs $%f more, want $%f (%v GB-s)", got, want, gbs)
 	}
 }
 
@@ -444,6 +570,7 @@ func TestReportsRoundTripThroughJSON(t *testing.T) {
 }
 
 func TestTheTextReportIsAnAlignedTable(t *testing.T) {
+	wcu, _ := provisionedCapacity(t, "step0")
 	var out bytes.Buffer
 	if err := estimate(t, "step0", nil).WriteText(&out); err != nil {
 		t.Fatal(err)
@@ -451,7 +578,7 @@ func TestTheTextReportIsAnAlignedTable(t *testing.T) {
 	text := out.String()
 	for _, want := range []string{
 		"RESOURCE", "SERVICE", "QUANTITY", "UNIT PRICE", "MONTHLY USD",
-		"RequestRide", "$0.0000133334 per GB-s", "$0.00065 per WCU-hour", "3,650 WCU-hours",
+		"RequestRide", "$0.0000133334 per GB-s", "$0.00065 per WCU-hour", number(wcu*defaultPrices(t).HoursPerMonth) + " WCU-hours",
 		"Warnings:", "Notes:",
 	} {
 		if !strings.Contains(text, want) {

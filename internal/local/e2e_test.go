@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
 	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 	"github.com/wildrydes/wild-rydes-cdk/internal/ride"
 	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
@@ -93,6 +96,38 @@ func TestFinalState(t *testing.T) {
 			t.Errorf("%d items for ride %s, want 1", n, r.RideID)
 		}
 	})
+}
+
+func TestAMessageThatIsNotARideIsDeadLetteredAtOnceWithItsReason(t *testing.T) {
+	sys := system(t, refactor.FinalStep)
+	obs := observe(sys)
+	topic := sys.State().Stacks[refactor.StackName(refactor.WildRydes, "test")].Physical["RidesSnsTopic"]
+	if _, err := obs.sns.Publish(context.Background(), &sns.PublishInput{TopicArn: aws.String(topic), Message: aws.String(`{"not":"a ride"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := sys.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if stats := sys.AsyncStats(); stats.Invoked != 1 || stats.FailedAttempts != 0 {
+		t.Errorf("async stats %+v: a message that can never be stored must not be retried", stats)
+	}
+	redriver := &riderecord.Redriver{Queue: obs.sqs, QueueURL: obs.queue, Recorder: &riderecord.Recorder{Store: obs.ddb, TableName: obs.table}}
+	letters, err := redriver.List(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(letters) != 1 || letters[0].ErrorCode != riderecord.ErrorCodeInvalidRide || letters[0].ErrorMessage == "" {
+		t.Fatalf("dead letters %+v, want the message with ErrorCode %s and its reason", letters, riderecord.ErrorCodeInvalidRide)
+	}
+	report, err := redriver.Redrive(context.Background())
+	if err != nil || report.Failed != 1 || report.Stored != 0 {
+		t.Errorf("re-driving a message that is not a ride: %+v, %v; it must stay in the queue with its reason", report, err)
+	}
+	if depth := obs.queueDepth(t); depth != 1 {
+		t.Errorf("%d messages in the queue after the failed re-drive, want it kept", depth)
+	}
 }
 
 func TestTableOutage(t *testing.T) {

@@ -3,12 +3,10 @@ package local_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -121,6 +120,7 @@ func post(t testing.TB, url, body string) response {
 
 // observer reads the emulator directly, past the fault switch: what is really stored.
 type observer struct {
+	sns   *sns.Client
 	ddb   *dynamodb.Client
 	sqs   *sqs.Client
 	table string
@@ -130,7 +130,7 @@ type observer struct {
 func observe(sys *local.System) observer {
 	st := sys.State()
 	cfg := aws.Config{Region: st.Region, Credentials: credentials.NewStaticCredentialsProvider("t", "t", ""), BaseEndpoint: aws.String(st.Endpoint)}
-	return observer{ddb: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), table: st.Tables["RideRecordTable"], queue: st.Queues["PutRideRecordSnsDLQ"]}
+	return observer{sns: sns.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), table: st.Tables["RideRecordTable"], queue: st.Queues["PutRideRecordSnsDLQ"]}
 }
 
 // rides scans the whole table.
@@ -183,6 +183,3 @@ func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-var _ = filepath.Join
-var _ = json.Marshal
