@@ -143,3 +143,21 @@ func keys(m map[string]map[string]any) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestRequestRideMayPublishBeforeItStartsPublishing(t *testing.T) {
+	s := synth(t, stacks.StepTopic)
+	if _, publishes := env(t, s.wrJSON, "RequestRide")["RIDES_SNS_TOPIC_ARN"]; publishes {
+		t.Fatal("RequestRide publishes already at the step that adds the topic")
+	}
+	var grants []string
+	for _, st := range policyStatements(s.wrJSON) {
+		for _, a := range st.actions {
+			if a == "sns:Publish" {
+				grants = append(grants, st.resource)
+			}
+		}
+	}
+	if len(grants) != 1 || grants[0] != `{"Ref":"RidesSnsTopic"}` {
+		t.Errorf("sns:Publish grants at step %d: %v, want the rides topic, so the publishing step changes no IAM", stacks.StepTopic, grants)
+	}
+}

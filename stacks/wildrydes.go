@@ -76,7 +76,9 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
 		Environment: env,
 	})
-	if step.PublishesToTopic() {
+	if step.HasTopic() {
+		// Granted with the topic, a step before RequestRide publishes: the step that starts
+		// publishing then changes only the environment, with no IAM change to propagate.
 		topic.GrantPublish(requestRide.Function)
 	}
 

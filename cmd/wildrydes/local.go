@@ -14,6 +14,7 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
 )
 
@@ -25,7 +26,7 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stage := fs.String("stage", "dev", "stage to synthesize")
-	step := fs.Int("step", -1, "refactor step to run (default: the final state)")
+	step := fs.Int("step", -1, "refactor step to run, reached by deploying steps 0..N in the documented order (default: the final state)")
 	dir := fs.String("dir", "", "run this cloud assembly instead of synthesizing (e.g. cdk.out)")
 	endpoint := fs.String("endpoint", os.Getenv("AWS_ENDPOINT_URL"), "AWS-compatible endpoint to use instead of starting moto_server (AWS_ENDPOINT_URL)")
 	delays := fs.String("retry-delays", "1s,2s", "delays between Lambda's asynchronous attempts (AWS: about 1m,2m)")
@@ -51,23 +52,49 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	assemblyDir := *dir
-	if assemblyDir == "" {
-		assemblyDir = filepath.Join(root, "cdk.out")
-		var stepArg *int
-		if *step >= 0 {
-			stepArg = step
-			assemblyDir = filepath.Join(root, "cdk.out", "steps", fmt.Sprintf("step-%d", *step))
-		}
-		if err := synth.Run(ctx, synth.Options{Root: root, Stage: *stage, Step: stepArg, OutDir: assemblyDir, Log: stderr}); err != nil {
+	// The stacks of the final state, or of each step up to --step: a step's two stacks may each
+	// need an SSM parameter only the other writes (step 3), so a step is reached as users reach
+	// it, through the documented order.
+	var steps []*cfn.Assembly
+	switch {
+	case *dir != "":
+		asm, err := cfn.LoadAssembly(*dir)
+		if err != nil {
 			fmt.Fprintln(stderr, "local:", err)
 			return 1
 		}
-	}
-	asm, err := cfn.LoadAssembly(assemblyDir)
-	if err != nil {
-		fmt.Fprintln(stderr, "local:", err)
-		return 1
+		steps = append(steps, asm)
+	case *step >= 0:
+		if err := refactor.Step(*step).Validate(); err != nil {
+			fmt.Fprintln(stderr, "local:", err)
+			return 2
+		}
+		for s := 0; s <= *step; s++ {
+			n := s
+			d, err := synth.Cached(ctx, synth.Options{Root: root, Stage: *stage, Step: &n, Log: stderr})
+			if err == nil {
+				var asm *cfn.Assembly
+				if asm, err = cfn.LoadAssembly(d); err == nil {
+					steps = append(steps, asm)
+				}
+			}
+			if err != nil {
+				fmt.Fprintln(stderr, "local:", err)
+				return 1
+			}
+		}
+	default:
+		out := filepath.Join(root, "cdk.out")
+		err := synth.Run(ctx, synth.Options{Root: root, Stage: *stage, OutDir: out, Log: stderr})
+		var asm *cfn.Assembly
+		if err == nil {
+			asm, err = cfn.LoadAssembly(out)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "local:", err)
+			return 1
+		}
+		steps = append(steps, asm)
 	}
 
 	start := time.Now()
@@ -82,9 +109,19 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer sys.Close()
-	if err := sys.DeployAssembly(ctx, asm); err != nil {
+	if err := sys.DeployAssembly(ctx, steps[0]); err != nil {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
+	}
+	for i, asm := range steps[1:] {
+		s := refactor.Step(i + 1)
+		fmt.Fprintf(stderr, "step %d: %s\n", s, s.Summary())
+		for _, kind := range s.Changes() {
+			if err := sys.Deploy(ctx, asm.Stacks[refactor.StackName(kind, *stage)]); err != nil {
+				fmt.Fprintln(stderr, "local:", err)
+				return 1
+			}
+		}
 	}
 	st := sys.State()
 	fmt.Fprintf(stdout, "\nWild Rydes is running locally (started in %.1fs).\n\n", time.Since(start).Seconds())

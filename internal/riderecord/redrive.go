@@ -251,12 +251,24 @@ func readLetter(m sqstypes.Message) DeadLetter {
 }
 
 // ridesIn reads the rides of a dead letter: an SNS event (what Lambda and PutRideRecordSns put
-// there) or a bare ride (what a person may send by hand). problems say what is not a valid ride.
+// there), an SNS notification (what the subscription's redrive policy puts there when SNS cannot
+// deliver), or a bare ride (what a person may send by hand). problems say what is not a valid ride.
 func ridesIn(body string) (rides []ride.Ride, problems []string) {
 	var probe struct {
-		Records json.RawMessage `json:"Records"`
+		Records   json.RawMessage `json:"Records"`
+		Type      string          `json:"Type"`
+		MessageID string          `json:"MessageId"`
+		Message   *string         `json:"Message"`
 	}
-	if json.Unmarshal([]byte(body), &probe) != nil || probe.Records == nil {
+	err := json.Unmarshal([]byte(body), &probe)
+	if err == nil && probe.Type == "Notification" && probe.Message != nil {
+		r, err := ride.ParseRideRecord([]byte(*probe.Message))
+		if err != nil {
+			return nil, []string{fmt.Sprintf("SNS notification %s: %v", probe.MessageID, err)}
+		}
+		return []ride.Ride{r}, nil
+	}
+	if err != nil || probe.Records == nil {
 		r, err := ride.ParseRideRecord([]byte(body))
 		if err != nil {
 			return nil, []string{"body is neither an SNS event nor a valid ride: " + err.Error()}

@@ -219,3 +219,29 @@ func TestListShowsTheMessagesAndLeavesThemVisible(t *testing.T) {
 		t.Errorf("listing changed the queue to %d messages", n)
 	}
 }
+
+func TestARideSNSCouldNotDeliverIsReDrivenFromItsNotification(t *testing.T) {
+	store, q := newStore(), &fakeQueue{}
+	// What a subscription's redrive policy leaves in the queue: the SNS notification itself.
+	notification, _ := json.Marshal(map[string]string{
+		"Type": "Notification", "MessageId": "sns-7", "TopicArn": "arn:aws:sns:us-east-1:123456789012:rides",
+		"Message": rideJSON(testRide(rideA)), "Timestamp": "2026-11-22T10:00:00.000Z",
+	})
+	q.add(string(notification), nil)
+	notARide, _ := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "sns-8", "Message": `{"hello":1}`})
+	q.add(string(notARide), nil)
+
+	rep, err := newRedriver(store, q).Redrive(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stored != 1 || rep.Failed != 1 {
+		t.Errorf("report %+v, want the notification's ride stored and the other kept", rep)
+	}
+	if got, err := RideFromItem(store.item(rideA)); err != nil || got != testRide(rideA) {
+		t.Errorf("ride %s not stored from its notification: %+v %v", rideA, got, err)
+	}
+	if len(rep.Failures) != 1 || !strings.Contains(rep.Failures[0].Reason, "sns-8") {
+		t.Errorf("failures %+v, want the notification that is not a ride named", rep.Failures)
+	}
+}
