@@ -196,7 +196,7 @@ type bridge struct {
 	subs map[string]subscription // token -> subscription
 }
 
-type subscription struct{ functionArn, subscriptionArn string }
+type subscription struct{ topicArn, functionArn, subscriptionArn string }
 
 func newBridge(sys *System) (*bridge, error) {
 	b := &bridge{sys: sys, subs: map[string]subscription{}}
@@ -212,10 +212,32 @@ func newBridge(sys *System) (*bridge, error) {
 	return b, nil
 }
 
-func (b *bridge) register(token, functionArn, subscriptionArn string) {
+func (b *bridge) register(token, topicArn, functionArn, subscriptionArn string) {
 	b.mu.Lock()
-	b.subs[token] = subscription{functionArn, subscriptionArn}
+	b.subs[token] = subscription{topicArn, functionArn, subscriptionArn}
 	b.mu.Unlock()
+}
+
+// subscribers are the Lambda subscriptions of topicArn.
+func (b *bridge) subscribers(topicArn string) []subscription {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []subscription
+	for _, sub := range b.subs {
+		if sub.topicArn == topicArn {
+			out = append(out, sub)
+		}
+	}
+	return out
+}
+
+// notify hands one SNS message to a subscribed function as Lambda's SNS event, asynchronously.
+func (b *bridge) notify(sub subscription, entity events.SNSEntity) {
+	event := events.SNSEvent{Records: []events.SNSEventRecord{{
+		EventVersion: "1.0", EventSource: "aws:sns", EventSubscriptionArn: sub.subscriptionArn, SNS: entity,
+	}}}
+	payload, _ := json.Marshal(event)
+	b.sys.async.enqueue(sub.functionArn, payload)
 }
 
 func (b *bridge) unregister(token string) {
@@ -253,15 +275,10 @@ func (b *bridge) deliver(w http.ResponseWriter, r *http.Request) {
 	for k, v := range d.MessageAttributes {
 		attrs[k] = v
 	}
-	event := events.SNSEvent{Records: []events.SNSEventRecord{{
-		EventVersion: "1.0", EventSource: "aws:sns", EventSubscriptionArn: sub.subscriptionArn,
-		SNS: events.SNSEntity{Type: d.Type, MessageID: d.MessageId, TopicArn: d.TopicArn, Subject: d.Subject,
-			Message: d.Message, Timestamp: parseTime(d.Timestamp), SignatureVersion: d.SignatureVersion,
-			Signature: d.Signature, SigningCertURL: d.SigningCertURL, UnsubscribeURL: d.UnsubscribeURL,
-			MessageAttributes: attrs},
-	}}}
-	payload, _ := json.Marshal(event)
-	b.sys.async.enqueue(sub.functionArn, payload)
+	b.notify(sub, events.SNSEntity{Type: d.Type, MessageID: d.MessageId, TopicArn: d.TopicArn, Subject: d.Subject,
+		Message: d.Message, Timestamp: parseTime(d.Timestamp), SignatureVersion: d.SignatureVersion,
+		Signature: d.Signature, SigningCertURL: d.SigningCertURL, UnsubscribeURL: d.UnsubscribeURL,
+		MessageAttributes: attrs})
 	w.WriteHeader(http.StatusOK)
 }
 

@@ -411,7 +411,7 @@ func (s *System) provisionFunction(ctx context.Context, stack string, res cfn.Re
 	env := map[string]string{
 		"AWS_REGION": s.opts.Region, "AWS_DEFAULT_REGION": s.opts.Region,
 		"AWS_ACCESS_KEY_ID": localAccessKey, "AWS_SECRET_ACCESS_KEY": localSecretKey,
-		"AWS_ENDPOINT_URL": s.emu.endpoint, "AWS_ENDPOINT_URL_DYNAMODB": s.faultURL,
+		"AWS_ENDPOINT_URL": s.emu.endpoint, "AWS_ENDPOINT_URL_DYNAMODB": s.faultURL, "AWS_ENDPOINT_URL_SNS": s.snsURL,
 		"AWS_EC2_METADATA_DISABLED": "true",
 	}
 	if e, ok := props["Environment"].(map[string]any); ok {
@@ -481,7 +481,7 @@ func (s *System) provisionSubscription(ctx context.Context, nr *resource, props 
 		return nil, false, fmt.Errorf("subscribing %s to %s: %w", endpoint, topic, err)
 	}
 	nr.physical, nr.subToken = aws.ToString(out.SubscriptionArn), token
-	s.bridge.register(token, endpoint, nr.physical)
+	s.bridge.register(token, topic, endpoint, nr.physical)
 	return nr, old != nil, nil
 }
 

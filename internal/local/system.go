@@ -50,6 +50,8 @@ type System struct {
 	fault    *tableFault
 	faultSrv *http.Server
 	faultURL string
+	snsSrv   *http.Server
+	snsURL   string
 	bridge   *bridge
 	builder  *builder
 	async    *asyncInvoker
@@ -108,6 +110,17 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		s.Close()
 		return nil, err
 	}
+	front, err := newSNSFront(s)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	var snsAddr string
+	if s.snsSrv, snsAddr, err = serve(front); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.snsURL = "http://" + snsAddr
 	s.builder = &builder{root: opts.Root, dir: filepath.Join(os.TempDir(), fmt.Sprintf("wildrydes-local-%d", os.Getpid())), log: opts.Log}
 	return s, nil
 }
@@ -238,6 +251,9 @@ func (s *System) Close() {
 	}
 	if s.faultSrv != nil {
 		_ = s.faultSrv.Shutdown(ctx)
+	}
+	if s.snsSrv != nil {
+		_ = s.snsSrv.Shutdown(ctx)
 	}
 	if s.emu != nil {
 		s.emu.close()
