@@ -356,7 +356,7 @@ func (e *estimator) bill() {
 		ms := e.durationMS(f, 0)
 		trigger := strings.Join(f.triggers, ", ")
 		if trigger == "" {
-			trigger = "none"
+			trigger = "no ride reaches it"
 		}
 		e.report.Functions = append(e.report.Functions, FunctionUse{
 			Stack: f.stack.Name, Name: f.id(), Invocations: f.invocations, DurationMS: ms,

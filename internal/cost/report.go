@@ -40,7 +40,7 @@ type FunctionUse struct {
 	MemoryMB     float64 `json:"memory_mb"`
 	Architecture string  `json:"architecture"`
 	// Trigger says where the invocations come from: "POST /ride", "topic RidesSnsTopic", or
-	// "none" for a function no ride reaches.
+	// "no ride reaches it" for a function idle under the profile (it may still have a route).
 	Trigger string `json:"trigger"`
 }
 
