@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -117,7 +118,8 @@ func newRedriver(ctx context.Context, queueURL, table string) (*riderecord.Redri
 		}
 		sqsClient, ddb = sqs.NewFromConfig(cfg), dynamodb.NewFromConfig(cfg)
 	}
-	return &riderecord.Redriver{Queue: sqsClient, QueueURL: queueURL,
+	// The report says what happened to each message; the per-message log lines would repeat it.
+	return &riderecord.Redriver{Queue: sqsClient, QueueURL: queueURL, Logger: slog.New(slog.DiscardHandler),
 		Recorder: &riderecord.Recorder{Store: ddb, TableName: table}}, queueURL, nil
 }
 
