@@ -3,6 +3,8 @@ package local
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +16,9 @@ import (
 )
 
 // builder compiles each function's folder under lambdas/ for this host: the same code the CDK
-// bundles for arm64 Lambda, run here under the local Runtime API.
+// bundles for arm64 Lambda, run here under the local Runtime API. Its folder outlives the
+// system: go build leaves a binary that is up to date alone, so a start relinks nothing that did
+// not change.
 type builder struct {
 	root, dir string
 	log       io.Writer
@@ -74,4 +78,14 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// binDir is where the host binaries of the checkout at root are kept between runs.
+func binDir(root string) string {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	sum := sha256.Sum256([]byte(root))
+	return filepath.Join(cache, "wild-rydes-local", hex.EncodeToString(sum[:6]), "bin")
 }

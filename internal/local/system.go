@@ -121,7 +121,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		return nil, err
 	}
 	s.snsURL = "http://" + snsAddr
-	s.builder = &builder{root: opts.Root, dir: filepath.Join(os.TempDir(), fmt.Sprintf("wildrydes-local-%d", os.Getpid())), log: opts.Log}
+	s.builder = &builder{root: opts.Root, dir: binDir(opts.Root), log: opts.Log}
 	return s, nil
 }
 
@@ -257,9 +257,6 @@ func (s *System) Close() {
 	}
 	if s.emu != nil {
 		s.emu.close()
-	}
-	if s.builder != nil {
-		_ = os.RemoveAll(s.builder.dir)
 	}
 	if s.opts.StateFile != "" {
 		_ = os.Remove(s.opts.StateFile)
