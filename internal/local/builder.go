@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +36,7 @@ func (b *builder) binaries(ctx context.Context, entries []string) (map[string]st
 	}
 	var todo []string
 	for _, e := range entries {
-		if _, ok := b.built[e]; !ok && !contains(todo, e) {
+		if _, ok := b.built[e]; !ok && !slices.Contains(todo, e) {
 			todo = append(todo, e)
 		}
 	}
@@ -69,15 +70,6 @@ func (b *builder) binaries(ctx context.Context, entries []string) (map[string]st
 		out[e] = b.built[e]
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // binDir is where the host binaries of the checkout at root are kept between runs.

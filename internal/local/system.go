@@ -17,8 +17,6 @@ import (
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
 )
 
 // Options configure a local system.
@@ -262,6 +260,3 @@ func (s *System) Close() {
 		_ = os.Remove(s.opts.StateFile)
 	}
 }
-
-// Assembly loads a cloud assembly (a convenience for callers and tests).
-func Assembly(dir string) (*cfn.Assembly, error) { return cfn.LoadAssembly(dir) }
