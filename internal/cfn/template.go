@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Template is one synthesized stack template. The Rules section (CDK's CheckBootstrapVersion) is
@@ -250,4 +251,13 @@ func describe(v any) string {
 	default:
 		return fmt.Sprintf("%T", v)
 	}
+}
+
+// SSMName is the name of the SSM parameter an SSM-typed parameter
+// (AWS::SSM::Parameter::Value<...>) reads: its Default.
+func (p Parameter) SSMName() (string, bool) {
+	if !strings.HasPrefix(p.Type, "AWS::SSM::Parameter::Value<") || p.Default == nil {
+		return "", false
+	}
+	return *p.Default, true
 }
