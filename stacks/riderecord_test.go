@@ -38,7 +38,7 @@ func TestRideRecordStack(t *testing.T) {
 	})
 
 	t.Run("PutRideRecordHttp serves POST /record", func(t *testing.T) {
-		route := routeFunction(t, s.rrJSON, "POST /record")
+		route := routeFunction(t, system(t, s, s), "POST /record")
 		if route != "PutRideRecordHttp" {
 			t.Errorf("POST /record is served by %q", route)
 		}
@@ -104,7 +104,7 @@ func TestRideRecordStack(t *testing.T) {
 		check(t, "URL parameter", func() {
 			s.rr.HasResourceProperties(jsii.String("AWS::SSM::Parameter"), map[string]any{
 				"Name":  "/wild-rydes-ride-record/test/URL",
-				"Value": map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Fn::GetAtt": []any{routeAPI(t, s.rrJSON, "POST /record"), "ApiEndpoint"}}, "/record"}}},
+				"Value": map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Fn::GetAtt": []any{routeAPI(t, system(t, s, s), "POST /record"), "ApiEndpoint"}}, "/record"}}},
 			})
 		})
 	})
@@ -117,7 +117,7 @@ func TestRideRecordStack(t *testing.T) {
 				}
 			}
 		}
-		writers := tableWriters(s.rrJSON)
+		writers := tableWriters(t, system(t, s, s))
 		for _, fn := range []string{"PutRideRecordHttp", "PutRideRecordSns", "RedriveDeadLetters"} {
 			if !writers[fn] {
 				t.Errorf("%s may not PutItem on the table", fn)

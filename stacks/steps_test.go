@@ -47,7 +47,7 @@ func TestEveryStepChangesOneStack(t *testing.T) {
 func TestEveryMomentOfTheRefactorStoresEachRideExactlyOnce(t *testing.T) {
 	for _, m := range documentedOrder() {
 		t.Run(m.String(), func(t *testing.T) {
-			paths, problems := rideWriters(synth(t, m.wildRydes).wrJSON, synth(t, m.rideRecord).rrJSON)
+			paths, problems := rideWriters(t, synth(t, m.wildRydes), synth(t, m.rideRecord))
 			for _, p := range problems {
 				t.Error(p)
 			}
@@ -61,7 +61,7 @@ func TestEveryMomentOfTheRefactorStoresEachRideExactlyOnce(t *testing.T) {
 func TestTheAnalysisSeesALostRide(t *testing.T) {
 	// The workshop's own order deploys the publishing RequestRide before anything subscribes:
 	// wild-rydes at step 4 with ride-record still at step 1. The checker must call that a loss.
-	paths, problems := rideWriters(synth(t, stacks.StepPublish).wrJSON, synth(t, stacks.StepSharedPutPath).rrJSON)
+	paths, problems := rideWriters(t, synth(t, stacks.StepPublish), synth(t, stacks.StepSharedPutPath))
 	if len(paths) != 0 || len(problems) == 0 {
 		t.Errorf("publishing with no subscriber was judged safe: paths %v, problems %v", paths, problems)
 	}
@@ -115,7 +115,7 @@ func TestStep0IsTheSynchronousDesign(t *testing.T) {
 	if _, ok := env(t, s.wrJSON, "RequestRide")["RIDE_RECORD_URL"]; !ok {
 		t.Error("RequestRide has no RIDE_RECORD_URL at step 0")
 	}
-	if fn := routeFunction(t, s.rrJSON, "POST /record"); fn != "PutRideRecord" {
+	if fn := routeFunction(t, system(t, s, s), "POST /record"); fn != "PutRideRecord" {
 		t.Errorf("POST /record is served by %s at step 0, want PutRideRecord", fn)
 	}
 	table := props(resources(s.rrJSON, "AWS::DynamoDB::Table")[stacks.TableLogicalID])

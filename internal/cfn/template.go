@@ -261,3 +261,6 @@ func (p Parameter) SSMName() (string, bool) {
 	}
 	return *p.Default, true
 }
+
+// ParseTemplate reads a template's JSON, for a caller that holds it rather than its file.
+func ParseTemplate(data []byte) (*Template, error) { return parseTemplate(data) }
