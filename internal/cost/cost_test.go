@@ -193,11 +193,11 @@ func TestStepZeroMakesASecondRequestPerRideAndPaysForProvisionedCapacity(t *test
 
 	// RequestRide waits for PutRideRecord over HTTP, so it is billed for both durations.
 	checkFunctions(t, r, map[string]FunctionUse{
-		"RequestRide":   {Trigger: RideRoute, Invocations: rides, DurationMS: DefaultDurationMS("RequestRide") + DefaultDurationMS("PutRideRecord")},
-		"PutRideRecord": {Trigger: "POST /record", Invocations: rides, DurationMS: DefaultDurationMS("PutRideRecord")},
+		"RequestRide":   {Trigger: rideRoute, Invocations: rides, DurationMS: HandoffDurationMS + StoreDurationMS},
+		"PutRideRecord": {Trigger: "POST /record", Invocations: rides, DurationMS: StoreDurationMS},
 	})
 	checkLines(t, r, []wantLine{
-		{RideRoute, "requests", HTTPAPIRequests, rides},
+		{rideRoute, "requests", HTTPAPIRequests, rides},
 		{"POST /record", "requests", HTTPAPIRequests, rides},
 		// The template's capacity, around the clock, whatever the traffic.
 		{"RideRecordTable", "provisioned " + number(wcu) + " WCU", DynamoDBWCUHours, wcu * hours},
@@ -224,11 +224,11 @@ func TestTheFinalStepPublishesEachRideToSNSAndWritesOnDemand(t *testing.T) {
 	// RequestRide hands the ride to SNS and no longer waits for the write; PutRideRecordHttp
 	// stays deployed behind POST /record for the steps in between, and no ride calls it.
 	checkFunctions(t, r, map[string]FunctionUse{
-		"RequestRide":      {Trigger: RideRoute, Invocations: rides, DurationMS: DefaultDurationMS("RequestRide")},
-		"PutRideRecordSns": {Trigger: "topic RidesSnsTopic", Invocations: rides, DurationMS: DefaultDurationMS("PutRideRecordSns")},
+		"RequestRide":      {Trigger: rideRoute, Invocations: rides, DurationMS: HandoffDurationMS},
+		"PutRideRecordSns": {Trigger: "topic RidesSnsTopic", Invocations: rides, DurationMS: StoreDurationMS},
 	})
 	want := []wantLine{
-		{RideRoute, "requests", HTTPAPIRequests, rides},
+		{rideRoute, "requests", HTTPAPIRequests, rides},
 		{"RidesSnsTopic", "publishes", SNSPublish, rides},
 		{"RidesSnsTopic", "delivery to PutRideRecordSns (Lambda)", SNSDeliveryLambda, rides},
 		{"PutRideRecordSns", "requests", LambdaRequests, rides},
@@ -667,3 +667,6 @@ func TestThePriceTableIsComplete(t *testing.T) {
 		}
 	}
 }
+
+// rideRoute is the route the templates book rides by, as a rider sees it.
+const rideRoute = "POST /ride"

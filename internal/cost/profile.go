@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/model"
 )
 
 // Profile is the traffic an estimate prices. Memory, architecture and the wiring between the
@@ -15,8 +17,8 @@ type Profile struct {
 	// PeakRidesPerSecond is the busiest rate to expect; a provisioned table that cannot write
 	// this fast gets a throttling warning. Default 10, the seed's high-load Artillery run.
 	PeakRidesPerSecond float64 `json:"peak_rides_per_second"`
-	// DurationsMS overrides a function's average billed duration by its name (logical ID);
-	// see DefaultDurationMS for the others.
+	// DurationsMS overrides a function's average billed duration by its name (logical ID: a
+	// user names a function as the templates do); see DefaultDurationMS for the others.
 	DurationsMS map[string]float64 `json:"durations_ms,omitempty"`
 	// PayloadBytes is the size of one ride on the wire and in the table (~300 B).
 	PayloadBytes int `json:"payload_bytes"`
@@ -39,28 +41,43 @@ func DefaultProfile() Profile {
 	}
 }
 
-// defaultDurationsMS are the warm run times of the project's Go functions on arm64 doing their own
-// work; a function that waits for another over HTTP is billed for the wait as well, which the
-// model adds (see durationMS). Measure with the load tool and override with --duration.
-var defaultDurationsMS = map[string]float64{
-	"RequestRide":        50,   // pick a unicorn, publish one message or make one HTTP call
-	"PutRideRecord":      30,   // one PutItem
-	"PutRideRecordHttp":  30,   // one PutItem
-	"PutRideRecordSns":   30,   // one PutItem
-	"RedriveDeadLetters": 1000, // drains the queue in batches; run by hand
+// The warm run times of the project's Go functions on arm64 doing their own work, by what the
+// function does in the model; a function that waits for another over HTTP is billed for the wait
+// as well, which the estimate adds (see durationMS). Measure with the load tool and override with
+// --duration.
+const (
+	// HandoffDurationMS: pick a unicorn, publish one message or make one HTTP call (RequestRide).
+	HandoffDurationMS = 50
+	// StoreDurationMS: one PutItem (the functions behind POST /record and the topic).
+	StoreDurationMS = 30
+	// RedriveDurationMS: drains the dead-letter queue in batches; run by hand.
+	RedriveDurationMS = 1000
+	// FallbackDurationMS: any other function, the seed's 100 ms.
+	FallbackDurationMS = 100
+)
+
+// DefaultDurationMS is the average duration the estimate uses for a function when the profile
+// does not override it.
+func DefaultDurationMS(sys *model.System, f *model.Function) float64 {
+	switch {
+	case f.HandsOffRides():
+		return HandoffDurationMS
+	case sys.StoredBy(f) != nil && consumesDeadLetters(sys, f):
+		return RedriveDurationMS
+	case sys.StoredBy(f) != nil:
+		return StoreDurationMS
+	}
+	return FallbackDurationMS
 }
 
-// fallbackDurationMS is the duration of a function the table above does not name: the seed's
-// 100 ms.
-const fallbackDurationMS = 100
-
-// DefaultDurationMS is the average duration the model uses for a function of this name when the
-// profile does not override it.
-func DefaultDurationMS(name string) float64 {
-	if d, ok := defaultDurationsMS[name]; ok {
-		return d
+// consumesDeadLetters: the function receives messages from a dead-letter queue (the re-drive).
+func consumesDeadLetters(sys *model.System, f *model.Function) bool {
+	for _, q := range sys.DeadLetterQueues() {
+		if f.Allows("sqs:ReceiveMessage", &q.Resource) {
+			return true
+		}
 	}
-	return fallbackDurationMS
+	return false
 }
 
 // ParseDuration reads one --duration value, NAME=DURATION, where DURATION is a Go duration

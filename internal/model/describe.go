@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +11,7 @@ import (
 
 // describeStack reads one template into the model; references inside the stack are followed,
 // those to the other stacks are left to System.link.
-func describeStack(cs *cfn.Stack) (*Stack, error) {
+func describeStack(cs *cfn.Stack) *Stack {
 	t := cs.Template
 	st := &Stack{Name: cs.Name, Source: cs, byID: map[string]any{}}
 	base := func(r cfn.Resource) Resource {
@@ -51,7 +50,7 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 		if v, ok := number(p["MemorySize"]); ok {
 			f.MemoryMB = int(v)
 		} else if p["MemorySize"] != nil {
-			return nil, fmt.Errorf("%s: MemorySize %v is not a literal number", r.LogicalID, p["MemorySize"])
+			f.MemoryNotLiteral = true
 		}
 		if v, ok := number(p["Timeout"]); ok {
 			f.Timeout = time.Duration(v * float64(time.Second))
@@ -189,7 +188,7 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 		o := t.Outputs[id]
 		st.Outputs = append(st.Outputs, &Output{Stack: st, LogicalID: id, Description: o.Description, Value: o.Value})
 	}
-	return st, nil
+	return st
 }
 
 // statements reads a policy document's statements.

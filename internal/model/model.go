@@ -75,8 +75,10 @@ type Function struct {
 	Runtime      string
 	Architecture string
 	MemoryMB     int
-	Timeout      time.Duration
-	Tracing      string
+	// MemoryNotLiteral: the template computes MemorySize, so MemoryMB is Lambda's default.
+	MemoryNotLiteral bool
+	Timeout          time.Duration
+	Tracing          string
 	// Environment is the template's variables, unresolved (a value may be a reference).
 	Environment map[string]any
 	Role        *Role
@@ -224,11 +226,7 @@ func New(stacks ...*cfn.Stack) (*System, error) {
 			return nil, fmt.Errorf("stack %s appears twice: describe one deployment at a time", cs.Name)
 		}
 		seen[cs.Name] = true
-		st, err := describeStack(cs)
-		if err != nil {
-			return nil, fmt.Errorf("stack %s: %w", cs.Name, err)
-		}
-		sys.Stacks = append(sys.Stacks, st)
+		sys.Stacks = append(sys.Stacks, describeStack(cs))
 	}
 	sort.Slice(sys.Stacks, func(i, j int) bool { return sys.Stacks[i].Name < sys.Stacks[j].Name })
 	sys.link()
