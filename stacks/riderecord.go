@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	wrconstructs "github.com/wildrydes/wild-rydes-cdk/constructs"
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 )
 
 // RideRecordStackProps configures the ride-record stack.
@@ -75,7 +76,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	putHTTP := wrconstructs.NewGoLambda(stack, httpName, &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/put-ride-record-http",
 		Description: "Stores a ride POSTed to /record",
-		Environment: map[string]*string{"TABLE_NAME": table.TableName()},
+		Environment: map[string]*string{refactor.EnvTableName: table.TableName()},
 	})
 	grantPutOnly(table, putHTTP)
 	acceptFunctionFindings(putHTTP)
@@ -124,8 +125,8 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table)
 		Entry:       "lambdas/put-ride-record-sns",
 		Description: "Stores each ride published to the rides topic",
 		Environment: map[string]*string{
-			"TABLE_NAME":            table.TableName(),
-			"DEAD_LETTER_QUEUE_URL": dlq.QueueUrl(),
+			refactor.EnvTableName:          table.TableName(),
+			refactor.EnvDeadLetterQueueURL: dlq.QueueUrl(),
 		},
 		DeadLetterQueue: dlq,
 		RetryAttempts:   2,
@@ -148,8 +149,8 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table)
 		Description: "Run on demand: stores the rides waiting in the dead-letter queue",
 		Timeout:     awscdk.Duration_Minutes(jsii.Number(5)),
 		Environment: map[string]*string{
-			"TABLE_NAME":            table.TableName(),
-			"DEAD_LETTER_QUEUE_URL": dlq.QueueUrl(),
+			refactor.EnvTableName:          table.TableName(),
+			refactor.EnvDeadLetterQueueURL: dlq.QueueUrl(),
 		},
 	})
 	grantPutOnly(table, redrive)

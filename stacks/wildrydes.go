@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	wrconstructs "github.com/wildrydes/wild-rydes-cdk/constructs"
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 )
 
 // WildRydesStackProps configures the wild-rydes stack.
@@ -44,7 +45,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 
 	env := map[string]*string{}
 	if props.RequestUnicornURL != "" {
-		env["REQUEST_UNICORN_URL"] = jsii.String(props.RequestUnicornURL)
+		env[refactor.EnvUnicornURL] = jsii.String(props.RequestUnicornURL)
 	}
 
 	var topic awssns.Topic
@@ -63,10 +64,10 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		param.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("RidesSnsTopicArnSsmParam"))
 	}
 	if step.PublishesToTopic() {
-		env["RIDES_SNS_TOPIC_ARN"] = topic.TopicArn()
+		env[refactor.EnvTopicARN] = topic.TopicArn()
 	} else {
 		// The synchronous design: the record service's URL, read from SSM at deploy time.
-		env["RIDE_RECORD_URL"] = awsssm.StringParameter_ValueForStringParameter(stack,
+		env[refactor.EnvRecordURL] = awsssm.StringParameter_ValueForStringParameter(stack,
 			jsii.String(RecordURLParameterName(props.Stage)), nil)
 	}
 

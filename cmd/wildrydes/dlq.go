@@ -9,16 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
 	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
 )
@@ -98,15 +96,15 @@ func newRedriver(ctx context.Context, queueURL, table string) (*riderecord.Redri
 			return nil, "", fmt.Errorf("%w (or pass --queue-url and --table for a deployed stack)", err)
 		}
 		if queueURL == "" {
-			queueURL = st.Queues["PutRideRecordSnsDLQ"]
+			queueURL = st.DeadLetterQueueUrl
 		}
 		if table == "" {
-			table = st.Tables["RideRecordTable"]
+			table = st.RideTable
 		}
 		if queueURL == "" || table == "" {
 			return nil, "", fmt.Errorf("the local system has no dead-letter queue or table at this step")
 		}
-		cfg := aws.Config{Region: st.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+		cfg := aws.Config{Region: st.Region, Credentials: localstate.Credentials()}
 		sqsClient = sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.Endpoint) })
 		// Through the fault switch, as the functions write: a re-drive during an outage fails
 		// and leaves the messages where they are.
@@ -123,17 +121,12 @@ func newRedriver(ctx context.Context, queueURL, table string) (*riderecord.Redri
 		Recorder: &riderecord.Recorder{Store: ddb, TableName: table}}, queueURL, nil
 }
 
-func readState() (local.State, error) {
-	var st local.State
+func readState() (localstate.State, error) {
 	root, err := synth.Root()
 	if err != nil {
-		return st, err
+		return localstate.State{}, err
 	}
-	b, err := os.ReadFile(stateFile(root))
-	if err != nil {
-		return st, fmt.Errorf("no local system is running (%s is missing): start it with `wildrydes local`", stateFile(root))
-	}
-	return st, json.Unmarshal(b, &st)
+	return localstate.Read(localstate.Path(root))
 }
 
 func printJSON(w io.Writer, v any) int {

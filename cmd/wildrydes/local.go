@@ -14,12 +14,10 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
 )
-
-// stateFile is where `local` tells `load`, `dlq` and `fault` how to reach it.
-func stateFile(root string) string { return filepath.Join(root, "cdk.out", "local", "state.json") }
 
 // localMain is `wildrydes local`: synthesize, start the whole system here, serve until Ctrl-C.
 func localMain(args []string, stdout, stderr io.Writer) int {
@@ -55,7 +53,8 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 	// The stacks of the final state, or of each step up to --step: a step's two stacks may each
 	// need an SSM parameter only the other writes (step 3), so a step is reached as users reach
 	// it, through the documented order.
-	var steps []*cfn.Assembly
+	assemblies := map[refactor.Step]*cfn.Assembly{}
+	var path []refactor.Step
 	switch {
 	case *dir != "":
 		asm, err := cfn.LoadAssembly(*dir)
@@ -63,7 +62,7 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "local:", err)
 			return 1
 		}
-		steps = append(steps, asm)
+		assemblies[refactor.FinalStep], path = asm, []refactor.Step{refactor.FinalStep}
 	case *step >= 0:
 		if err := refactor.Step(*step).Validate(); err != nil {
 			fmt.Fprintln(stderr, "local:", err)
@@ -75,7 +74,8 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 			if err == nil {
 				var asm *cfn.Assembly
 				if asm, err = cfn.LoadAssembly(d); err == nil {
-					steps = append(steps, asm)
+					assemblies[refactor.Step(s)] = asm
+					path = append(path, refactor.Step(s))
 				}
 			}
 			if err != nil {
@@ -94,7 +94,7 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "local:", err)
 			return 1
 		}
-		steps = append(steps, asm)
+		assemblies[refactor.FinalStep], path = asm, []refactor.Step{refactor.FinalStep}
 	}
 
 	start := time.Now()
@@ -103,25 +103,15 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 		logs = io.Discard
 	}
 	sys, err := local.Start(ctx, local.Options{Root: root, Endpoint: *endpoint, RetryDelays: retryDelays,
-		Concurrency: *concurrency, StateFile: stateFile(root), Log: logs})
+		Concurrency: *concurrency, StateFile: localstate.Path(root), Log: logs})
 	if err != nil {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
 	}
 	defer sys.Close()
-	if err := sys.DeployAssembly(ctx, steps[0]); err != nil {
+	if err := sys.DeploySteps(ctx, *stage, path, assemblies, stderr); err != nil {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
-	}
-	for i, asm := range steps[1:] {
-		s := refactor.Step(i + 1)
-		fmt.Fprintf(stderr, "step %d: %s\n", s, s.Summary())
-		for _, kind := range s.Changes() {
-			if err := sys.Deploy(ctx, asm.Stacks[refactor.StackName(kind, *stage)]); err != nil {
-				fmt.Fprintln(stderr, "local:", err)
-				return 1
-			}
-		}
 	}
 	st := sys.State()
 	fmt.Fprintf(stdout, "\nWild Rydes is running locally (started in %.1fs).\n\n", time.Since(start).Seconds())

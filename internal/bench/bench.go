@@ -20,10 +20,6 @@ import (
 // for the dev stage's.
 const Stage = "bench"
 
-// rideRecordTableID is the table's logical ID, stacks.TableLogicalID; importing stacks would bring
-// the CDK into this command.
-const rideRecordTableID = "RideRecordTable"
-
 // Defaults: the original high-load run's 1,800 rides, sent ten times as fast (100/s for 18 s
 // instead of 10/s for 180 s), so that a step takes seconds.
 const (
@@ -114,27 +110,6 @@ func path(step refactor.Step) []refactor.Step {
 	return steps
 }
 
-// deploy brings a started system to step along path(step).
-func deploy(ctx context.Context, sys *local.System, step refactor.Step, assemblies map[refactor.Step]*cfn.Assembly) error {
-	steps := path(step)
-	if err := sys.DeployAssembly(ctx, assemblies[steps[0]]); err != nil {
-		return fmt.Errorf("deploying step %d locally: %w", steps[0], err)
-	}
-	for _, s := range steps[1:] {
-		for _, kind := range s.Changes() {
-			name := refactor.StackName(kind, Stage)
-			stack := assemblies[s].Stacks[name]
-			if stack == nil {
-				return fmt.Errorf("step %d has no stack %s", s, name)
-			}
-			if err := sys.Deploy(ctx, stack); err != nil {
-				return fmt.Errorf("deploying step %d locally: %w", s, err)
-			}
-		}
-	}
-	return nil
-}
-
 // runStep starts a system with the step's stacks, loads it and stops it.
 func runStep(ctx context.Context, o Options, step refactor.Step, assemblies map[refactor.Step]*cfn.Assembly, progress io.Writer) (res StepResult) {
 	res.Step = step
@@ -168,15 +143,15 @@ func runStep(ctx context.Context, o Options, step refactor.Step, assemblies map[
 		fmt.Fprintf(progress, "bench: step %d: stopping the local system\n", step)
 		sys.Close()
 	}()
-	if err := deploy(ctx, sys, step, assemblies); err != nil {
+	if err := sys.DeploySteps(ctx, Stage, path(step), assemblies, nil); err != nil {
 		res.Err = err
 		return res
 	}
 	res.Startup = time.Since(start)
 	st := sys.State()
-	table := st.Tables[rideRecordTableID]
+	table := st.RideTable
 	if st.ApiUrl == "" || table == "" {
-		res.Err = fmt.Errorf("step %d has no POST /ride route or no %s", step, rideRecordTableID)
+		res.Err = fmt.Errorf("step %d has no route that books rides or no table that stores them", step)
 		return res
 	}
 	fmt.Fprintf(progress, "bench: step %d: started in %.1fs; sending %d rides at %g/s to %s/ride\n",

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/model"
 	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
 )
@@ -30,20 +31,21 @@ type AssetSize struct {
 
 // AssetSizes zips the code asset of every function in the assembly, as `cdk deploy` would.
 func AssetSizes(asm *cfn.Assembly) ([]AssetSize, error) {
+	sys, err := model.FromAssemblies(asm)
+	if err != nil {
+		return nil, err
+	}
 	var out []AssetSize
-	for _, stack := range asm.Stacks {
-		for _, fn := range stack.Template.ResourcesOfType("AWS::Lambda::Function") {
-			asset, _ := fn.Metadata["aws:asset:path"].(string)
-			if asset == "" {
-				continue // inline code: nothing is uploaded
-			}
-			entry, _ := fn.Metadata["wildrydes:entry"].(string)
-			raw, zipped, err := zipSize(filepath.Join(asm.Dir, asset))
-			if err != nil {
-				return nil, fmt.Errorf("asset of %s in %s: %w", fn.LogicalID, stack.Name, err)
-			}
-			out = append(out, AssetSize{Stack: stack.Name, Function: fn.LogicalID, Entry: entry, Asset: asset, Bytes: raw, Zipped: zipped})
+	for _, fn := range sys.Functions() {
+		asset, _ := fn.Source.Metadata["aws:asset:path"].(string)
+		if asset == "" {
+			continue // inline code: nothing is uploaded
 		}
+		raw, zipped, err := zipSize(filepath.Join(asm.Dir, asset))
+		if err != nil {
+			return nil, fmt.Errorf("asset of %s in %s: %w", fn.LogicalID, fn.Stack.Name, err)
+		}
+		out = append(out, AssetSize{Stack: fn.Stack.Name, Function: fn.LogicalID, Entry: fn.Entry, Asset: asset, Bytes: raw, Zipped: zipped})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Stack != out[j].Stack {

@@ -12,10 +12,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/ride"
 	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
 )
@@ -38,9 +38,6 @@ const (
 	minRetries = 3
 )
 
-// localAccessKeyID signs requests to an emulator on this machine when no key is set.
-const localAccessKeyID = "local"
-
 func newDynamoDBTable(ctx context.Context, region, endpoint string) (Table, error) {
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
@@ -50,7 +47,7 @@ func newDynamoDBTable(ctx context.Context, region, endpoint string) (Table, erro
 		// An emulator takes any credentials. Without these the SDK would look for real ones, as
 		// far as the instance metadata service, on a machine that may have none.
 		opts = append(opts, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(localAccessKeyID, localAccessKeyID, "")))
+			localstate.Credentials()))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,7 +19,7 @@ import (
 )
 
 // DefaultStatePath is where `wildrydes local` says what it started.
-const DefaultStatePath = "cdk.out/local/state.json"
+const DefaultStatePath = localstate.RelPath
 
 // Exit statuses of the load subcommand.
 const (
@@ -27,18 +27,6 @@ const (
 	exitFailed = 1
 	exitUsage  = 2
 )
-
-// rideRecordTableID is the table's logical ID, stacks.TableLogicalID; importing stacks would bring
-// the CDK into this command.
-const rideRecordTableID = "RideRecordTable"
-
-// localState is the part of the local runner's state file the load test reads.
-type localState struct {
-	ApiUrl   string
-	Endpoint string
-	Region   string
-	Tables   map[string]string
-}
 
 // Main runs `wildrydes load` and returns its exit status: 0 when every accepted ride is stored
 // as accepted and no threshold is crossed, 1 when not, 2 for bad flags.
@@ -115,7 +103,7 @@ Flags:
 		timeout   = durationFlag(flags, "timeout", DefaultTimeout, "how long to wait for each response (a `duration`)")
 		workers   = flags.Uint64("workers", DefaultWorkers, "most requests in flight")
 		noCheck   = flags.Bool("no-check", false, "do not look for the accepted rides in the table")
-		tableName = flags.String("table", "", "ride record table `name` (default: Tables.RideRecordTable in the state file)")
+		tableName = flags.String("table", "", "ride record table `name` (default: RideTable in the state file)")
 		region    = flags.String("region", "", "AWS region of the table (default: the state file's, else the SDK's)")
 		endpoint  = flags.String("endpoint", "", "DynamoDB endpoint `URL`, such as a local emulator (default: the state file's when the URL is)")
 		statePath = flags.String("state", DefaultStatePath, "the state `file` wildrydes local writes")
@@ -175,10 +163,9 @@ func resolveLocal(o *Options, path string) error {
 	if o.URL != "" && !needTable && o.Endpoint != "" {
 		return checkURL(o.URL)
 	}
-	var st localState
-	data, err := os.ReadFile(path)
+	st, err := localstate.Read(path)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, localstate.ErrNotRunning):
 		if o.URL == "" {
 			return fmt.Errorf("no URL to load: start `wildrydes local` (it writes %s) or pass --url", path)
 		}
@@ -187,10 +174,7 @@ func resolveLocal(o *Options, path string) error {
 		}
 		return checkURL(o.URL)
 	case err != nil:
-		return fmt.Errorf("reading the local state: %w", err)
-	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		return fmt.Errorf("reading the local state %s: %w", path, err)
+		return err
 	}
 	local := o.URL == "" || strings.TrimRight(o.URL, "/") == strings.TrimRight(st.ApiUrl, "/")
 	if o.URL == "" {
@@ -200,8 +184,8 @@ func resolveLocal(o *Options, path string) error {
 		o.URL = st.ApiUrl
 	}
 	if needTable {
-		if o.TableName = st.Tables[rideRecordTableID]; o.TableName == "" {
-			return fmt.Errorf("%s names no RideRecordTable: pass --table or --no-check", path)
+		if o.TableName = st.RideTable; o.TableName == "" {
+			return fmt.Errorf("%s names no ride table: pass --table or --no-check", path)
 		}
 	}
 	if local {

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/ride"
 	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
 )
@@ -365,7 +366,7 @@ func TestStateFileGivesWhatFlagsLeaveOut(t *testing.T) {
 	url := sys.start(t)
 	state := writeState(t, map[string]any{
 		"ApiUrl": url, "RecordApiUrl": "http://127.0.0.1:9/record", "Endpoint": "http://127.0.0.1:5000",
-		"Region": "eu-west-1", "Tables": map[string]string{"RideRecordTable": "local-rides"},
+		"Region": "eu-west-1", "RideTable": "local-rides",
 	})
 
 	t.Run("a run with no flags but the state file loads the local system and checks its table", func(t *testing.T) {
@@ -592,7 +593,7 @@ func TestTheDynamoDBClientUsesTheEndpoint(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "stored in "+table+": 10\n") {
 		t.Fatalf("exit status %d\n%s%s", code, stdout, stderr)
 	}
-	if len(auth) == 0 || !strings.Contains(auth[0], "Credential="+localAccessKeyID+"/") || !strings.Contains(auth[0], "/us-east-1/dynamodb/") {
+	if len(auth) == 0 || !strings.Contains(auth[0], "Credential="+localstate.AccessKeyID+"/") || !strings.Contains(auth[0], "/us-east-1/dynamodb/") {
 		t.Errorf("requests were signed %q, want the local key in us-east-1", auth)
 	}
 }

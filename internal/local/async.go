@@ -203,7 +203,6 @@ func newBridge(sys *System) (*bridge, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sns/{token}", b.deliver)
 	mux.HandleFunc("POST /_local/faults/table", b.fault)
-	mux.HandleFunc("GET /_local/state", b.state)
 	srv, addr, err := serve(mux)
 	if err != nil {
 		return nil, err
@@ -301,12 +300,4 @@ func (b *bridge) fault(w http.ResponseWriter, r *http.Request) {
 	}
 	b.sys.SetTableUnavailable(d)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (b *bridge) state(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(struct {
-		State
-		Async AsyncStats
-	}{b.sys.State(), b.sys.AsyncStats()})
 }

@@ -23,18 +23,14 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/localrt"
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 )
-
-// accountID is the account the emulator pretends to be (moto's default).
-const accountID = "123456789012"
-
-// entryMetadataKey is where constructs.GoLambda records a function's folder (kept equal to
-// constructs.EntryMetadataKey; this package does not import the CDK).
-const entryMetadataKey = "wildrydes:entry"
 
 // deployed is one stack as the local system created it.
 type deployed struct {
 	name      string
+	source    *cfn.Stack           // the template it was deployed from
 	resources map[string]*resource // by logical ID
 	order     []string
 	outputs   map[string]string
@@ -99,11 +95,12 @@ func (s *System) DeployAssembly(ctx context.Context, asm *cfn.Assembly) error {
 func (s *System) missingParameters(ctx context.Context, t *cfn.Template) []string {
 	var missing []string
 	for name, p := range t.Parameters {
-		if name == "BootstrapVersion" || !strings.HasPrefix(p.Type, "AWS::SSM::Parameter::Value") || p.Default == nil {
+		ssmName, ok := p.SSMName()
+		if name == "BootstrapVersion" || !ok {
 			continue
 		}
-		if _, err := s.lookupSSM(ctx, *p.Default); err != nil {
-			missing = append(missing, *p.Default)
+		if _, err := s.lookupSSM(ctx, ssmName); err != nil {
+			missing = append(missing, ssmName)
 		}
 	}
 	sort.Strings(missing)
@@ -139,10 +136,10 @@ func (s *System) Deploy(ctx context.Context, stack *cfn.Stack) error {
 	s.mu.Lock()
 	prev := s.stacks[stack.Name]
 	s.mu.Unlock()
-	r := &cfn.Resolver{Region: s.opts.Region, AccountID: accountID, Partition: "aws", URLSuffix: "amazonaws.com",
-		StackName: stack.Name, StackID: fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/local", s.opts.Region, accountID, stack.Name),
+	r := &cfn.Resolver{Region: s.opts.Region, AccountID: localstate.AccountID, Partition: "aws", URLSuffix: "amazonaws.com",
+		StackName: stack.Name, StackID: fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/local", s.opts.Region, localstate.AccountID, stack.Name),
 		Params: params, Physical: map[string]string{}, Attrs: map[string]map[string]string{}, Template: t}
-	next := &deployed{name: stack.Name, resources: map[string]*resource{}}
+	next := &deployed{name: stack.Name, source: stack, resources: map[string]*resource{}}
 	var replaced []*resource
 	created, updated := 0, 0
 	for _, id := range order {
@@ -211,9 +208,9 @@ func (s *System) buildFunctions(ctx context.Context, templates ...*cfn.Template)
 	var entries []string
 	for _, t := range templates {
 		for _, r := range t.ResourcesOfType("AWS::Lambda::Function") {
-			entry, _ := r.Metadata[entryMetadataKey].(string)
+			entry, _ := r.Metadata[refactor.EntryMetadataKey].(string)
 			if entry == "" {
-				return fmt.Errorf("function %s has no %q metadata: the local runner runs only functions built by constructs.GoLambda", r.LogicalID, entryMetadataKey)
+				return fmt.Errorf("function %s has no %q metadata: the local runner runs only functions built by constructs.GoLambda", r.LogicalID, refactor.EntryMetadataKey)
 			}
 			entries = append(entries, entry)
 		}
@@ -320,7 +317,7 @@ func (s *System) provision(ctx context.Context, stack string, res cfn.Resource, 
 		// a physical ID and an ARN so that references to them resolve.
 		nr.physical = physicalName(stack, res.LogicalID, 128)
 		service := strings.ToLower(strings.Split(strings.TrimPrefix(res.Type, "AWS::"), "::")[0])
-		nr.attrs["Arn"] = fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, s.opts.Region, accountID, nr.physical)
+		nr.attrs["Arn"] = fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, s.opts.Region, localstate.AccountID, nr.physical)
 		return nr, false, nil
 	}
 }
@@ -386,7 +383,7 @@ func (s *System) provisionQueue(ctx context.Context, stack string, nr *resource,
 }
 
 func (s *System) provisionFunction(ctx context.Context, stack string, res cfn.Resource, nr *resource, props map[string]any) (*resource, bool, error) {
-	entry, _ := res.Metadata[entryMetadataKey].(string)
+	entry, _ := res.Metadata[refactor.EntryMetadataKey].(string)
 	bins, err := s.builder.binaries(ctx, []string{entry})
 	if err != nil {
 		return nil, false, err
@@ -395,7 +392,7 @@ func (s *System) provisionFunction(ctx context.Context, stack string, res cfn.Re
 	if name == "" {
 		name = physicalName(stack, res.LogicalID, 64)
 	}
-	arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", s.opts.Region, accountID, name)
+	arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", s.opts.Region, localstate.AccountID, name)
 	timeout := 3 * time.Second
 	if v, ok := number(props["Timeout"]); ok {
 		timeout = time.Duration(v * float64(time.Second))
@@ -410,7 +407,7 @@ func (s *System) provisionFunction(ctx context.Context, stack string, res cfn.Re
 	}
 	env := map[string]string{
 		"AWS_REGION": s.opts.Region, "AWS_DEFAULT_REGION": s.opts.Region,
-		"AWS_ACCESS_KEY_ID": localAccessKey, "AWS_SECRET_ACCESS_KEY": localSecretKey,
+		"AWS_ACCESS_KEY_ID": localstate.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localstate.SecretAccessKey,
 		"AWS_ENDPOINT_URL": s.emu.endpoint, "AWS_ENDPOINT_URL_DYNAMODB": s.faultURL, "AWS_ENDPOINT_URL_SNS": s.snsURL,
 		"AWS_EC2_METADATA_DISABLED": "true",
 	}

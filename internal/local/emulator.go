@@ -7,18 +7,17 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
 )
 
 // emulator is the AWS-compatible endpoint the data services run in: a moto_server this package
@@ -106,16 +105,10 @@ type clients struct {
 	ssm      *ssm.Client
 }
 
-// Credentials the local system hands to everything; emulators accept any.
-const (
-	localAccessKey = "local"
-	localSecretKey = "local"
-)
-
 func newClients(endpoint, region string) clients {
 	cfg := aws.Config{
 		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider(localAccessKey, localSecretKey, ""),
+		Credentials:  localstate.Credentials(),
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
 	}
@@ -126,6 +119,3 @@ func newClients(endpoint, region string) clients {
 		ssm:      ssm.NewFromConfig(cfg),
 	}
 }
-
-// endpointFromEnv is the user's AWS_ENDPOINT_URL, if any.
-func endpointFromEnv() string { return os.Getenv("AWS_ENDPOINT_URL") }

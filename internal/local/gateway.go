@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/localrt"
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
 )
 
 // HTTP API limits that the local gateway keeps as API Gateway does.
@@ -173,7 +174,7 @@ func (a *httpAPI) event(r *http.Request, routeKey, requestID string, body []byte
 		Version: "2.0", RouteKey: routeKey, RawPath: r.URL.Path, RawQueryString: r.URL.RawQuery,
 		Headers: headers, QueryStringParameters: query,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: routeKey, AccountID: accountID, Stage: "$default", RequestID: requestID,
+			RouteKey: routeKey, AccountID: localstate.AccountID, Stage: "$default", RequestID: requestID,
 			APIID: a.id, DomainName: r.Host, DomainPrefix: a.id,
 			Time: now.Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
 )
 
 // maxSNSMessage is SNS's limit on a message, 256 KB.
@@ -64,7 +65,7 @@ func (f *snsFront) publish(w http.ResponseWriter, form url.Values, subs []subscr
 		snsError(w, http.StatusBadRequest, "InvalidParameter", "Invalid parameter: Message too long")
 		return
 	}
-	id := uuid()
+	id := uuid.NewString()
 	entity := events.SNSEntity{Type: "Notification", MessageID: id, TopicArn: form.Get("TopicArn"),
 		Subject: form.Get("Subject"), Message: message, Timestamp: time.Now().UTC(), SignatureVersion: "1",
 		MessageAttributes: messageAttributes(form)}
@@ -72,7 +73,7 @@ func (f *snsFront) publish(w http.ResponseWriter, form url.Values, subs []subscr
 		f.sys.bridge.notify(sub, entity)
 	}
 	w.Header().Set("Content-Type", "text/xml")
-	fmt.Fprintf(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>%s</MessageId></PublishResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></PublishResponse>`, id, uuid())
+	fmt.Fprintf(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>%s</MessageId></PublishResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></PublishResponse>`, id, uuid.NewString())
 }
 
 // messageAttributes reads the query protocol's MessageAttributes.entry.N.{Name,Value.DataType,
@@ -94,10 +95,5 @@ func snsError(w http.ResponseWriter, status int, code, message string) {
 	w.WriteHeader(status)
 	var msg bytes.Buffer
 	_ = xml.EscapeText(&msg, []byte(message))
-	fmt.Fprintf(w, `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`, code, msg.String(), uuid())
-}
-
-func uuid() string {
-	h := randomID(32)
-	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:]
+	fmt.Fprintf(w, `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`, code, msg.String(), uuid.NewString())
 }

@@ -6,14 +6,15 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
+	"github.com/wildrydes/wild-rydes-cdk/internal/model"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -134,9 +135,6 @@ func serve(h http.Handler) (*http.Server, string, error) {
 	return srv, l.Addr().String(), nil
 }
 
-// Endpoint is the emulator's URL.
-func (s *System) Endpoint() string { return s.emu.endpoint }
-
 // SetTableUnavailable turns the DynamoDB fault on for d, or off with d <= 0.
 func (s *System) SetTableUnavailable(d time.Duration) {
 	s.fault.set(d)
@@ -150,34 +148,24 @@ func (s *System) SetTableUnavailable(d time.Duration) {
 // WaitIdle waits until no asynchronous invocation is queued, running or waiting for a retry.
 func (s *System) WaitIdle(ctx context.Context) error { return s.async.waitIdle(ctx) }
 
-// State is what other commands need to reach the running system.
-type State struct {
-	Region       string
-	Endpoint     string // the emulator
-	DynamoDB     string // DynamoDB through the fault switch, as the functions see it
-	Admin        string // POST {"unavailableFor":"30s"} to Admin+"/faults/table"
-	ApiUrl       string // the wild-rydes API (POST /ride)
-	RecordApiUrl string // the ride-record API (POST /record)
-	Stacks       map[string]StackState
-	Tables       map[string]string // logical ID -> table name
-	Queues       map[string]string // logical ID -> queue URL
-}
+// State is what other commands need to reach the running system (the state file's schema).
+type State = localstate.State
 
 // StackState is one deployed stack: its outputs and physical IDs.
-type StackState struct {
-	Outputs  map[string]string
-	Physical map[string]string
-}
+type StackState = localstate.StackState
 
-// State describes the running system.
+// State describes the running system. The APIs, the ride table and the dead-letter queue are
+// found by their roles in the model of the deployed templates.
 func (s *System) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := State{Region: s.opts.Region, Endpoint: s.emu.endpoint, DynamoDB: s.faultURL,
 		Admin: s.bridge.url + "/_local", Stacks: map[string]StackState{}, Tables: map[string]string{}, Queues: map[string]string{}}
 	var names []string
-	for name := range s.stacks {
+	var sources []*cfn.Stack
+	for name, d := range s.stacks {
 		names = append(names, name)
+		sources = append(sources, d.source)
 	}
 	sort.Strings(names)
 	for _, name := range names {
@@ -189,17 +177,44 @@ func (s *System) State() State {
 				st.Tables[id] = r.physical
 			case "AWS::SQS::Queue":
 				st.Queues[id] = r.attrs["QueueUrl"]
-			case "AWS::ApiGatewayV2::Route":
-				api := s.apis[r.apiID]
-				if api == nil {
-					continue
-				}
-				switch r.routeKey {
-				case "POST /ride":
-					st.ApiUrl = api.url
-				case "POST /record":
-					st.RecordApiUrl = api.url
-				}
+			}
+		}
+	}
+	sys, err := model.New(sources...)
+	if err != nil {
+		return st
+	}
+	physical := func(r *model.Resource) *resource {
+		if d := s.stacks[r.Stack.Name]; d != nil {
+			return d.resources[r.LogicalID]
+		}
+		return nil
+	}
+	apiURL := func(r *model.Route) string {
+		if r.API == nil {
+			return ""
+		}
+		if res := physical(&r.API.Resource); res != nil && s.apis[res.physical] != nil {
+			return s.apis[res.physical].url
+		}
+		return ""
+	}
+	for _, r := range sys.Routes() {
+		switch {
+		case r.Function == nil:
+		case r.Function.HandsOffRides():
+			st.ApiUrl = apiURL(r)
+		case sys.StoredBy(r.Function) != nil:
+			st.RecordApiUrl = apiURL(r)
+		}
+	}
+	if table, dlq, err := sys.RideStore(); err == nil {
+		if res := physical(&table.Resource); res != nil {
+			st.RideTable = res.physical
+		}
+		if dlq != nil {
+			if res := physical(&dlq.Resource); res != nil {
+				st.DeadLetterQueueUrl = res.attrs["QueueUrl"]
 			}
 		}
 	}
@@ -210,14 +225,7 @@ func (s *System) writeState() error {
 	if s.opts.StateFile == "" {
 		return nil
 	}
-	b, err := json.MarshalIndent(s.State(), "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(s.opts.StateFile), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(s.opts.StateFile, b, 0o644)
+	return s.State().Write(s.opts.StateFile)
 }
 
 // Close stops everything this system started: functions, listeners, the emulator if it started

@@ -11,12 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
 )
 
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
-	table := os.Getenv("TABLE_NAME")
+	table := os.Getenv(refactor.EnvTableName)
 	if table == "" {
 		slog.Error("PutRideRecordHttp cannot start", "error", "TABLE_NAME is not set")
 		os.Exit(1)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 	"github.com/wildrydes/wild-rydes-cdk/internal/requestride"
 )
 
@@ -29,7 +30,7 @@ func main() {
 
 func newHandler(ctx context.Context) (*requestride.Handler, error) {
 	h := &requestride.Handler{Unicorns: requestride.Fleet{}}
-	topicARN, recordURL := os.Getenv("RIDES_SNS_TOPIC_ARN"), os.Getenv("RIDE_RECORD_URL")
+	topicARN, recordURL := os.Getenv(refactor.EnvTopicARN), os.Getenv(refactor.EnvRecordURL)
 	switch {
 	case topicARN != "" && recordURL != "":
 		return nil, errors.New("both RIDES_SNS_TOPIC_ARN and RIDE_RECORD_URL are set; set exactly one (SNS from refactor step 4 on, the record URL before)")
@@ -45,7 +46,7 @@ func newHandler(ctx context.Context) (*requestride.Handler, error) {
 	default:
 		return nil, errors.New("neither RIDES_SNS_TOPIC_ARN nor RIDE_RECORD_URL is set; set exactly one")
 	}
-	if u := os.Getenv("REQUEST_UNICORN_URL"); u != "" {
+	if u := os.Getenv(refactor.EnvUnicornURL); u != "" {
 		h.Unicorns = requestride.HTTPUnicornSource{URL: u, Client: &http.Client{Timeout: 3 * time.Second}}
 	}
 	return h, nil

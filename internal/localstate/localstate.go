@@ -1,0 +1,94 @@
+// Package localstate is the file by which `wildrydes local` tells the other commands (load, dlq,
+// fault, bench, rollout) how to reach the system it runs: one definition of its path and schema,
+// and of the account and credentials the local system stands for.
+package localstate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// RelPath is where the state file lives, relative to the repository root.
+const RelPath = "cdk.out/local/state.json"
+
+// The account the emulator pretends to be (moto's default) and the credentials that sign
+// requests to it.
+const (
+	AccountID       = "123456789012"
+	AccessKeyID     = "local"
+	SecretAccessKey = "local"
+)
+
+// Path is the state file of the repository at root.
+func Path(root string) string { return filepath.Join(root, filepath.FromSlash(RelPath)) }
+
+// Credentials sign requests to the local system.
+func Credentials() aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")
+}
+
+// State is what other commands need to reach the running system.
+type State struct {
+	Region       string
+	Endpoint     string // the emulator
+	DynamoDB     string // DynamoDB through the fault switch, as the functions see it
+	Admin        string // POST {"unavailableFor":"30s"} to Admin+"/faults/table"
+	ApiUrl       string // the API riders book rides on (POST /ride)
+	RecordApiUrl string // the ride-record API (POST /record)
+	// RideTable is the table rides are stored in and DeadLetterQueueUrl the queue of the rides
+	// that could not be stored yet (empty before the subscriber's step): found by their roles in
+	// the model of the deployed templates.
+	RideTable          string
+	DeadLetterQueueUrl string
+	Stacks             map[string]StackState
+	Tables             map[string]string // logical ID -> table name
+	Queues             map[string]string // logical ID -> queue URL
+}
+
+// StackState is one deployed stack: its outputs and physical IDs.
+type StackState struct {
+	Outputs  map[string]string
+	Physical map[string]string
+}
+
+// ErrNotRunning means there is no state file: no local system is running.
+var ErrNotRunning = errors.New("no local system is running")
+
+// Read reads the state file at path.
+func Read(path string) (State, error) {
+	var st State
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, fmt.Errorf("%w (%s is missing): start it with `wildrydes local`", ErrNotRunning, path)
+	}
+	if err != nil {
+		return st, fmt.Errorf("reading the local state: %w", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("reading the local state %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// Write replaces the state file at path.
+func (s State) Write(path string) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

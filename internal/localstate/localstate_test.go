@@ -1,0 +1,45 @@
+package localstate
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestAStateFileReadsBackAsWritten(t *testing.T) {
+	path := Path(t.TempDir())
+	want := State{Region: "us-east-1", ApiUrl: "http://127.0.0.1:4010", RideTable: "t-1",
+		DeadLetterQueueUrl: "http://q", Tables: map[string]string{"T": "t-1"}}
+	if err := want.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ApiUrl != want.ApiUrl || got.RideTable != want.RideTable || got.DeadLetterQueueUrl != want.DeadLetterQueueUrl || got.Tables["T"] != "t-1" {
+		t.Errorf("read %+v, wrote %+v", got, want)
+	}
+	if !strings.HasSuffix(filepath.ToSlash(path), RelPath) {
+		t.Errorf("path %s is not under %s", path, RelPath)
+	}
+}
+
+func TestNoStateFileMeansNoLocalSystem(t *testing.T) {
+	_, err := Read(filepath.Join(t.TempDir(), "state.json"))
+	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "wildrydes local") {
+		t.Errorf("err = %v, want ErrNotRunning saying how to start it", err)
+	}
+}
+
+func TestABrokenStateFileIsAnErrorNamingIt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("err = %v, want one naming %s", err, path)
+	}
+}
