@@ -4,10 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/model"
 )
 
 // describeMain prints what the synthesized templates hold, read from the cloud assembly: the
@@ -19,58 +20,41 @@ func describeMain(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	asm, err := cfn.LoadAssembly(*dir)
+	sys, err := model.Load(*dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "describe:", err)
 		return 1
 	}
-	var names []string
-	for name := range asm.Stacks {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		st := asm.Stacks[name]
-		t := st.Template
-		fmt.Fprintf(stdout, "stack %s (%d resources) — %s\n", name, len(t.Resources), st.TemplateFile)
-		for _, r := range t.ResourcesOfType("AWS::Lambda::Function") {
-			var vars []string
-			if env, ok := r.Properties["Environment"].(map[string]any); ok {
-				for k := range asMapAny(env["Variables"]) {
-					vars = append(vars, k)
-				}
+	for _, st := range sys.Stacks {
+		t := st.Template()
+		fmt.Fprintf(stdout, "stack %s (%d resources) — %s\n", st.Name, len(t.Resources), st.Source.TemplateFile)
+		for _, f := range st.Functions {
+			vars := slices.Sorted(maps.Keys(f.Environment))
+			fmt.Fprintf(stdout, "  function %-20s %d MB, %vs, [%s], env %s\n", f.LogicalID, f.MemoryMB,
+				f.Timeout.Seconds(), f.Architecture, strings.Join(vars, ","))
+		}
+		for _, r := range st.Routes {
+			fmt.Fprintf(stdout, "  route    %s\n", r.Key)
+		}
+		for _, tp := range st.Topics {
+			fmt.Fprintf(stdout, "  topic    %s\n", tp.LogicalID)
+		}
+		for _, sub := range st.Subscriptions {
+			fmt.Fprintf(stdout, "  subscription %s (%s)\n", sub.LogicalID, sub.Protocol)
+		}
+		for _, tb := range st.Tables {
+			billing := tb.BillingMode
+			if billing == "PROVISIONED" {
+				billing = fmt.Sprintf("PROVISIONED map[ReadCapacityUnits:%v WriteCapacityUnits:%v]", tb.ReadCapacity, tb.WriteCapacity)
 			}
-			sort.Strings(vars)
-			fmt.Fprintf(stdout, "  function %-20s %v MB, %vs, %v, env %s\n", r.LogicalID, r.Properties["MemorySize"],
-				r.Properties["Timeout"], r.Properties["Architectures"], strings.Join(vars, ","))
+			fmt.Fprintf(stdout, "  table    %s (%v)\n", tb.LogicalID, billing)
 		}
-		for _, r := range t.ResourcesOfType("AWS::ApiGatewayV2::Route") {
-			fmt.Fprintf(stdout, "  route    %s\n", r.Properties["RouteKey"])
+		for _, q := range st.Queues {
+			fmt.Fprintf(stdout, "  queue    %s\n", q.LogicalID)
 		}
-		for _, r := range t.ResourcesOfType("AWS::SNS::Topic") {
-			fmt.Fprintf(stdout, "  topic    %s\n", r.LogicalID)
-		}
-		for _, r := range t.ResourcesOfType("AWS::SNS::Subscription") {
-			fmt.Fprintf(stdout, "  subscription %s (%s)\n", r.LogicalID, r.Properties["Protocol"])
-		}
-		for _, r := range t.ResourcesOfType("AWS::DynamoDB::Table") {
-			billing := r.Properties["BillingMode"]
-			if billing == nil {
-				billing = fmt.Sprintf("PROVISIONED %v", r.Properties["ProvisionedThroughput"])
-			}
-			fmt.Fprintf(stdout, "  table    %s (%v)\n", r.LogicalID, billing)
-		}
-		for _, r := range t.ResourcesOfType("AWS::SQS::Queue") {
-			fmt.Fprintf(stdout, "  queue    %s\n", r.LogicalID)
-		}
-		for _, r := range t.ResourcesOfType("AWS::SSM::Parameter") {
-			fmt.Fprintf(stdout, "  ssm      %s\n", r.Properties["Name"])
+		for _, p := range st.Parameters {
+			fmt.Fprintf(stdout, "  ssm      %s\n", p.Name)
 		}
 	}
 	return 0
-}
-
-func asMapAny(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
 }

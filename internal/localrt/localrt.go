@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
+	"github.com/wildrydes/wild-rydes-cdk/internal/model"
 	"io"
 	"os"
 	"sync"
@@ -16,8 +18,8 @@ import (
 
 // Lambda's defaults, used where a Config leaves a field zero.
 const (
-	defaultTimeout        = 3 * time.Second
-	defaultMemoryMB       = 128
+	defaultTimeout        = model.DefaultTimeout
+	defaultMemoryMB       = model.DefaultMemoryMB
 	defaultMaxConcurrency = 4
 )
 
@@ -111,7 +113,7 @@ func New(cfg Config) *Function {
 	return &Function{
 		cfg:    cfg,
 		region: region,
-		arn:    fmt.Sprintf("arn:aws:lambda:%s:123456789012:function:%s", region, cfg.Name),
+		arn:    fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, localstate.AccountID, cfg.Name),
 		slots:  make(chan struct{}, cfg.MaxConcurrency),
 		done:   make(chan struct{}),
 		procs:  make(map[*process]struct{}),

@@ -268,36 +268,23 @@ func (s *System) Stack(name string) *Stack {
 
 // Functions lists every function of the system, by stack name then logical ID.
 func (s *System) Functions() []*Function {
-	var out []*Function
-	for _, st := range s.Stacks {
-		out = append(out, st.Functions...)
-	}
-	return out
+	return collect(s, func(st *Stack) []*Function { return st.Functions })
 }
 
 // Routes lists every route of the system.
-func (s *System) Routes() []*Route {
-	var out []*Route
-	for _, st := range s.Stacks {
-		out = append(out, st.Routes...)
-	}
-	return out
-}
+func (s *System) Routes() []*Route { return collect(s, func(st *Stack) []*Route { return st.Routes }) }
 
 // Tables lists every table of the system.
-func (s *System) Tables() []*Table {
-	var out []*Table
-	for _, st := range s.Stacks {
-		out = append(out, st.Tables...)
-	}
-	return out
-}
+func (s *System) Tables() []*Table { return collect(s, func(st *Stack) []*Table { return st.Tables }) }
 
 // Topics lists every topic of the system.
-func (s *System) Topics() []*Topic {
-	var out []*Topic
+func (s *System) Topics() []*Topic { return collect(s, func(st *Stack) []*Topic { return st.Topics }) }
+
+// collect joins one kind of part of every stack, in stack order.
+func collect[T any](s *System, of func(*Stack) []T) []T {
+	var out []T
 	for _, st := range s.Stacks {
-		out = append(out, st.Topics...)
+		out = append(out, of(st)...)
 	}
 	return out
 }
