@@ -28,7 +28,7 @@ func main() {
 		os.Exit(1)
 	}
 	h := &riderecord.SNSHandler{
-		Recorder:    &riderecord.Recorder{Store: dynamodb.NewFromConfig(cfg), TableName: table},
+		Recorder:    &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}},
 		DeadLetters: sqs.NewFromConfig(cfg),
 		QueueURL:    queueURL,
 	}

@@ -31,7 +31,7 @@ func main() {
 	h := riderecord.RedriveHandler{Redriver: &riderecord.Redriver{
 		Queue:    sqs.NewFromConfig(cfg),
 		QueueURL: queueURL,
-		Recorder: &riderecord.Recorder{Store: dynamodb.NewFromConfig(cfg), TableName: table},
+		Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}},
 	}}
 	lambda.Start(h.Handle)
 }
