@@ -118,7 +118,7 @@ func newRedriver(ctx context.Context, queueURL, table string) (*riderecord.Redri
 	}
 	// The report says what happened to each message; the per-message log lines would repeat it.
 	return &riderecord.Redriver{Queue: sqsClient, QueueURL: queueURL, Logger: slog.New(slog.DiscardHandler),
-		Recorder: &riderecord.Recorder{Store: ddb, TableName: table}}, queueURL, nil
+		Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: ddb, TableName: table}}}, queueURL, nil
 }
 
 func readState() (localstate.State, error) {

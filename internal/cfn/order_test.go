@@ -98,7 +98,7 @@ func TestOrderFailures(t *testing.T) {
 }
 
 func TestOrderCatchesAResourceThatNeedsItself(t *testing.T) {
-	tmpl, err := parseTemplate([]byte(`{"Resources": {"Queue": {"Type": "AWS::SQS::Queue",
+	tmpl, err := ParseTemplate([]byte(`{"Resources": {"Queue": {"Type": "AWS::SQS::Queue",
 		"Properties": {"QueueName": {"Fn::Sub": "${Queue.QueueName}"}}}}}`))
 	if err != nil {
 		t.Fatal(err)

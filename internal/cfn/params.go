@@ -1,9 +1,9 @@
 package cfn
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // bootstrapVersion is the parameter CDK adds for its CheckBootstrapVersion rule. Only the rule
@@ -33,22 +33,23 @@ func ResolveParameters(t *Template, lookupSSM func(name string) (string, error),
 			errs = append(errs, fmt.Errorf("parameter %q has no Default and no override", name))
 			continue
 		}
-		if !strings.HasPrefix(p.Type, "AWS::SSM::Parameter::Value<") {
+		ssmName, ok := p.SSMName()
+		if !ok {
 			values[name] = *p.Default
 			continue
 		}
-		v, err := lookup(lookupSSM, *p.Default)
+		v, err := lookup(lookupSSM, ssmName)
 		switch {
 		case err == nil:
 			values[name] = v
 		case name == bootstrapVersion:
 			values[name] = "99"
 		default:
-			errs = append(errs, fmt.Errorf("parameter %q reads SSM parameter %q: %w", name, *p.Default, err))
+			errs = append(errs, fmt.Errorf("parameter %q reads SSM parameter %q: %w", name, ssmName, err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("resolve parameters of %s: %w", cmpOr(t.Path, "template"), err)
+		return nil, fmt.Errorf("resolve parameters of %s: %w", cmp.Or(t.Path, "template"), err)
 	}
 	return values, nil
 }

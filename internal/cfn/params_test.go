@@ -144,7 +144,7 @@ func TestResolveParametersFailures(t *testing.T) {
 }
 
 func TestResolveParametersWithoutADefault(t *testing.T) {
-	tmpl, err := parseTemplate([]byte(`{"Parameters": {"Stage": {"Type": "String"}},
+	tmpl, err := ParseTemplate([]byte(`{"Parameters": {"Stage": {"Type": "String"}},
 		"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}`))
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,9 @@ package cfn
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +34,19 @@ type Parameter struct {
 	// Default is nil when the template gives none; an empty default is a valid value.
 	Default     *string
 	Description string
+}
+
+// ssmTypePrefix starts the type of a parameter whose value CloudFormation reads from SSM.
+const ssmTypePrefix = "AWS::SSM::Parameter::Value<"
+
+// SSMName returns the name of the SSM parameter that an SSM-typed parameter
+// (AWS::SSM::Parameter::Value<...>) reads: its Default. ok is false for any other parameter and
+// for an SSM-typed one without a Default.
+func (p Parameter) SSMName() (name string, ok bool) {
+	if !strings.HasPrefix(p.Type, ssmTypePrefix) || p.Default == nil {
+		return "", false
+	}
+	return *p.Default, true
 }
 
 // Resource is one entry of the Resources section, with its logical ID.
@@ -95,7 +110,7 @@ func LoadTemplate(path string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read template: %w", err)
 	}
-	t, err := parseTemplate(data)
+	t, err := ParseTemplate(data)
 	if err != nil {
 		return nil, fmt.Errorf("template %s: %w", path, err)
 	}
@@ -103,7 +118,8 @@ func LoadTemplate(path string) (*Template, error) {
 	return t, nil
 }
 
-func parseTemplate(data []byte) (*Template, error) {
+// ParseTemplate reads a JSON template held in memory; its Path is empty.
+func ParseTemplate(data []byte) (*Template, error) {
 	var raw rawTemplate
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("decode JSON: %w", err)
@@ -194,24 +210,6 @@ func (t *Template) ResourcesOfType(typ string) []Resource {
 	return out
 }
 
-// FindByMetadataPath finds the resource whose "aws:cdk:path" metadata is cdkPath. The path of an
-// L2 construct (e.g. "wild-rydes-dev/RequestRide") also finds its default child
-// ("wild-rydes-dev/RequestRide/Resource"), which is where CDK puts the CloudFormation resource.
-func (t *Template) FindByMetadataPath(cdkPath string) (Resource, bool) {
-	var child Resource
-	found := false
-	for _, r := range t.Resources {
-		p, _ := r.Metadata["aws:cdk:path"].(string)
-		switch p {
-		case cdkPath:
-			return r, true
-		case cdkPath + "/Resource":
-			child, found = r, true
-		}
-	}
-	return child, found
-}
-
 // scalarString renders a JSON scalar the way CloudFormation turns it into a string.
 func scalarString(v any) (string, error) {
 	switch v := v.(type) {
@@ -253,14 +251,6 @@ func describe(v any) string {
 	}
 }
 
-// SSMName is the name of the SSM parameter an SSM-typed parameter
-// (AWS::SSM::Parameter::Value<...>) reads: its Default.
-func (p Parameter) SSMName() (string, bool) {
-	if !strings.HasPrefix(p.Type, "AWS::SSM::Parameter::Value<") || p.Default == nil {
-		return "", false
-	}
-	return *p.Default, true
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
-
-// ParseTemplate reads a template's JSON, for a caller that holds it rather than its file.
-func ParseTemplate(data []byte) (*Template, error) { return parseTemplate(data) }

@@ -81,6 +81,63 @@ func TestLoadTemplateFailures(t *testing.T) {
 	}
 }
 
+func TestParseTemplateReadsTheSameAsLoadTemplate(t *testing.T) {
+	path := filepath.Join("testdata", "cdk.out", "wild-rydes-dev.template.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseTemplate(data)
+	if err != nil {
+		t.Fatalf("ParseTemplate: %v", err)
+	}
+	if parsed.Path != "" {
+		t.Errorf("Path = %q, want none: the template came from memory", parsed.Path)
+	}
+	loaded := loadTemplate(t, "cdk.out/wild-rydes-dev.template.json")
+	loaded.Path = ""
+	if !reflect.DeepEqual(parsed, loaded) {
+		t.Error("ParseTemplate of the file's bytes differs from LoadTemplate of the file")
+	}
+	if _, err := ParseTemplate([]byte(`{"Parameters": {}}`)); err == nil || !strings.Contains(err.Error(), "no Resources section") {
+		t.Errorf("ParseTemplate of a template without resources: error = %v", err)
+	}
+}
+
+func TestSSMNameIsTheDefaultOfAnSSMTypedParameter(t *testing.T) {
+	def := func(s string) *string { return &s }
+	tests := []struct {
+		name   string
+		param  Parameter
+		want   string
+		wantOK bool
+	}{
+		{"an SSM string parameter reads the parameter its Default names",
+			Parameter{Type: "AWS::SSM::Parameter::Value<String>", Default: def("/wildrydes/dev/rides-topic-arn")}, "/wildrydes/dev/rides-topic-arn", true},
+		{"an SSM list parameter reads the parameter its Default names",
+			Parameter{Type: "AWS::SSM::Parameter::Value<List<String>>", Default: def("/wildrydes/dev/subnets")}, "/wildrydes/dev/subnets", true},
+		{"a String parameter reads no SSM parameter",
+			Parameter{Type: "String", Default: def("/wildrydes/dev/rides-topic-arn")}, "", false},
+		{"a plain SSM parameter type (a name, not a value) reads no SSM parameter",
+			Parameter{Type: "AWS::SSM::Parameter::Name", Default: def("/wildrydes/dev/rides-topic-arn")}, "", false},
+		{"an SSM-typed parameter without a Default names none",
+			Parameter{Type: "AWS::SSM::Parameter::Value<String>"}, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := tc.param.SSMName()
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("SSMName() = %q, %v; want %q, %v", got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+
+	bv := loadTemplate(t, "cdk.out/wild-rydes-dev.template.json").Parameters["BootstrapVersion"]
+	if got, ok := bv.SSMName(); !ok || got != "/cdk-bootstrap/hnb659fds/version" {
+		t.Errorf("BootstrapVersion.SSMName() = %q, %v; want the bootstrap version parameter", got, ok)
+	}
+}
+
 func TestResourcesOfTypeIsSortedByLogicalID(t *testing.T) {
 	tmpl := loadTemplate(t, "cdk.out/wild-rydes-dev.template.json")
 	var ids []string
@@ -108,26 +165,6 @@ func TestResourcesOfTypeIsSortedByLogicalID(t *testing.T) {
 	}
 	if want := []string{"PutRideRecordSnsServiceRoleDefaultPolicyA1B2C3D4"}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("policies = %v, want %v", ids, want)
-	}
-}
-
-func TestFindByMetadataPath(t *testing.T) {
-	tmpl := loadTemplate(t, "cdk.out/wild-rydes-dev.template.json")
-	tests := []struct {
-		name, path, want string
-	}{
-		{"the full path of a resource finds it", "wild-rydes-dev/RequestRide/Resource", "RequestRide6A1D4F21"},
-		{"the path of an L2 construct finds its default child", "wild-rydes-dev/RequestRide", "RequestRide6A1D4F21"},
-		{"a path without a Resource child finds the resource itself", "wild-rydes-dev/HttpApi/POST--ride/RequestRideIntegration-Permission", "HttpApiPOSTrideRequestRideIntegrationPermission0D2C9E61"},
-		{"a path of another stack finds nothing", "wild-rydes-prod/RequestRide/Resource", ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r, ok := tmpl.FindByMetadataPath(tc.path)
-			if ok != (tc.want != "") || r.LogicalID != tc.want {
-				t.Errorf("FindByMetadataPath(%q) = %q, %v; want %q", tc.path, r.LogicalID, ok, tc.want)
-			}
-		})
 	}
 }
 

@@ -113,7 +113,7 @@ func TestAMessageThatIsNotARideIsDeadLetteredAtOnceWithItsReason(t *testing.T) {
 	if stats := sys.AsyncStats(); stats.Invoked != 1 || stats.FailedAttempts != 0 {
 		t.Errorf("async stats %+v: a message that can never be stored must not be retried", stats)
 	}
-	redriver := &riderecord.Redriver{Queue: obs.sqs, QueueURL: obs.queue, Recorder: &riderecord.Recorder{Store: obs.ddb, TableName: obs.table}}
+	redriver := &riderecord.Redriver{Queue: obs.sqs, QueueURL: obs.queue, Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: obs.ddb, TableName: obs.table}}}
 	letters, err := redriver.List(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestTableOutage(t *testing.T) {
 
 	sys.SetTableUnavailable(0)
 	redriver := &riderecord.Redriver{Queue: obs.sqs, QueueURL: obs.queue,
-		Recorder: &riderecord.Recorder{Store: obs.ddb, TableName: obs.table}}
+		Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: obs.ddb, TableName: obs.table}}}
 	report, err := redriver.Redrive(context.Background())
 	if err != nil || report.Stored != rides || report.Failed != 0 {
 		t.Fatalf("re-drive: %+v, %v", report, err)

@@ -20,7 +20,7 @@ import (
 // Handler answers POST /ride.
 type Handler struct {
 	Unicorns UnicornSource
-	Recorder Recorder
+	Handoff  Handoff
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger gets one line per request; nil means slog.Default().
@@ -54,7 +54,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 
 	r := ride.NewRide(uuid.NewString(), unicorn, h.now(), loc)
 	log = log.With("ride_id", r.RideID)
-	if err := h.Recorder.Record(ctx, r); err != nil {
+	if err := h.Handoff.HandOff(ctx, r); err != nil {
 		// The ride ID stays out of the body: the rider must not believe in a ride nobody recorded.
 		log.ErrorContext(ctx, "ride request failed", "outcome", "record_failed", "status", http.StatusBadGateway, "error", err.Error())
 		return apiresponse.Error(http.StatusBadGateway, "ride could not be recorded: "+publicReason(err)), nil

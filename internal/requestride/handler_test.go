@@ -58,7 +58,7 @@ func (f *fakeSNS) published() []*sns.PublishInput {
 func newHandler(pub *fakeSNS) *Handler {
 	return &Handler{
 		Unicorns: Fleet{Intn: func(int) int { return 2 }},
-		Recorder: SNSPublisher{Client: pub, TopicARN: topicARN},
+		Handoff:  SNSPublisher{Client: pub, TopicARN: topicARN},
 		Now:      func() time.Time { return requestTime },
 		Logger:   slog.New(slog.DiscardHandler),
 	}
@@ -383,7 +383,7 @@ func TestTheRideIsPostedToTheRecordServiceBeforeSNSExists(t *testing.T) {
 			}))
 			defer srv.Close()
 			h := newHandler(nil)
-			h.Recorder = HTTPRecorder{URL: srv.URL, Client: &http.Client{Timeout: 100 * time.Millisecond}}
+			h.Handoff = HTTPRecorder{URL: srv.URL, Client: &http.Client{Timeout: 100 * time.Millisecond}}
 
 			resp := handle(t, h, post(workshopReq))
 			if resp.StatusCode != tt.status {
@@ -441,7 +441,7 @@ func (discardSNS) Publish(context.Context, *sns.PublishInput, ...func(*sns.Optio
 func BenchmarkRequestRide(b *testing.B) {
 	h := &Handler{
 		Unicorns: Fleet{},
-		Recorder: SNSPublisher{Client: discardSNS{}, TopicARN: topicARN},
+		Handoff:  SNSPublisher{Client: discardSNS{}, TopicARN: topicARN},
 		Logger:   slog.New(slog.DiscardHandler),
 	}
 	req := post(workshopReq)

@@ -24,9 +24,9 @@ type UnicornSource interface {
 	Unicorn(ctx context.Context) (ride.Unicorn, error)
 }
 
-// Recorder hands a new ride to the ride-record service.
-type Recorder interface {
-	Record(ctx context.Context, r ride.Ride) error
+// Handoff hands a new ride on to the ride-record service, which stores it.
+type Handoff interface {
+	HandOff(ctx context.Context, r ride.Ride) error
 }
 
 // Publisher is the part of the SNS client SNSPublisher uses.
@@ -104,7 +104,7 @@ type SNSPublisher struct {
 	TopicARN string
 }
 
-func (p SNSPublisher) Record(ctx context.Context, r ride.Ride) error {
+func (p SNSPublisher) HandOff(ctx context.Context, r ride.Ride) error {
 	msg, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode ride %s: %w", r.RideID, err)
@@ -129,7 +129,7 @@ type HTTPRecorder struct {
 	Client *http.Client
 }
 
-func (h HTTPRecorder) Record(ctx context.Context, r ride.Ride) error {
+func (h HTTPRecorder) HandOff(ctx context.Context, r ride.Ride) error {
 	body, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode ride %s: %w", r.RideID, err)

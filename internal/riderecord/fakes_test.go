@@ -15,8 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// fakeStore is a rides table with DynamoDB's conditional-put semantics for the one condition the
-// Recorder uses. Errors come wrapped in a smithy.OperationError, as the SDK's do.
+// fakeStore is a rides table with DynamoDB's conditional-put semantics for the one condition
+// DynamoDBStore uses. Errors come wrapped in a smithy.OperationError, as the SDK's do.
 type fakeStore struct {
 	mu    sync.Mutex
 	items map[string]map[string]types.AttributeValue

@@ -16,7 +16,7 @@ import (
 )
 
 func newHTTPHandler(store *fakeStore) *HTTPHandler {
-	return &HTTPHandler{Recorder: &Recorder{Store: store, TableName: "rides"}, Logger: slog.New(slog.DiscardHandler)}
+	return &HTTPHandler{Recorder: &Recorder{Store: DynamoDBStore{Client: store, TableName: "rides"}}, Logger: slog.New(slog.DiscardHandler)}
 }
 
 func postRecord(body string) events.APIGatewayV2HTTPRequest {
@@ -230,7 +230,7 @@ func (acceptingStore) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*
 }
 
 func BenchmarkPutRideRecordHTTP(b *testing.B) {
-	h := &HTTPHandler{Recorder: &Recorder{Store: acceptingStore{}, TableName: "rides"}, Logger: slog.New(slog.DiscardHandler)}
+	h := &HTTPHandler{Recorder: &Recorder{Store: DynamoDBStore{Client: acceptingStore{}, TableName: "rides"}}, Logger: slog.New(slog.DiscardHandler)}
 	req := postRecord(rideJSON(testRide(rideA)))
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -20,7 +20,7 @@ const (
 )
 
 func newRedriver(store *fakeStore, q *fakeQueue) *Redriver {
-	return &Redriver{Queue: q, QueueURL: dlqURL, Recorder: &Recorder{Store: store, TableName: "rides"}, Logger: slog.New(slog.DiscardHandler)}
+	return &Redriver{Queue: q, QueueURL: dlqURL, Recorder: &Recorder{Store: DynamoDBStore{Client: store, TableName: "rides"}}, Logger: slog.New(slog.DiscardHandler)}
 }
 
 // lambdaDeadLetter is a dead letter as Lambda's async invoke leaves it: the SNS event and attributes.

@@ -20,7 +20,7 @@ const dlqURL = "https://sqs.us-east-1.amazonaws.com/123456789012/wild-rydes-dlq"
 
 func newSNSHandler(store *fakeStore, dlq *fakeQueue) *SNSHandler {
 	return &SNSHandler{
-		Recorder:    &Recorder{Store: store, TableName: "rides"},
+		Recorder:    &Recorder{Store: DynamoDBStore{Client: store, TableName: "rides"}},
 		DeadLetters: dlq,
 		QueueURL:    dlqURL,
 		Logger:      slog.New(slog.DiscardHandler),
@@ -235,7 +235,7 @@ func TestEachRecordIsLoggedAsOneJSONLineWithItsRideID(t *testing.T) {
 
 func BenchmarkPutRideRecordSNS(b *testing.B) {
 	h := &SNSHandler{
-		Recorder:    &Recorder{Store: acceptingStore{}, TableName: "rides"},
+		Recorder:    &Recorder{Store: DynamoDBStore{Client: acceptingStore{}, TableName: "rides"}},
 		DeadLetters: &fakeQueue{},
 		QueueURL:    dlqURL,
 		Logger:      slog.New(slog.DiscardHandler),

@@ -27,6 +27,6 @@ func main() {
 		slog.Error("PutRideRecordHttp cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	h := &riderecord.HTTPHandler{Recorder: &riderecord.Recorder{Store: dynamodb.NewFromConfig(cfg), TableName: table}}
+	h := &riderecord.HTTPHandler{Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}}}
 	lambda.Start(h.Handle)
 }

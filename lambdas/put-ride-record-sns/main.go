@@ -7,30 +7,17 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
 )
 
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
-	table, queueURL := os.Getenv("TABLE_NAME"), os.Getenv("DEAD_LETTER_QUEUE_URL")
-	if table == "" || queueURL == "" {
-		slog.Error("PutRideRecordSns cannot start", "error", "TABLE_NAME and DEAD_LETTER_QUEUE_URL must both be set",
-			"TABLE_NAME", table, "DEAD_LETTER_QUEUE_URL", queueURL)
-		os.Exit(1)
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryer(riderecord.Retryer))
+	s, err := riderecord.SetUpDeadLetters(context.Background(), os.Getenv)
 	if err != nil {
 		slog.Error("PutRideRecordSns cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	h := &riderecord.SNSHandler{
-		Recorder:    &riderecord.Recorder{Store: dynamodb.NewFromConfig(cfg), TableName: table},
-		DeadLetters: sqs.NewFromConfig(cfg),
-		QueueURL:    queueURL,
-	}
+	h := &riderecord.SNSHandler{Recorder: s.Recorder, DeadLetters: s.SQS, QueueURL: s.QueueURL}
 	lambda.Start(h.Handle)
 }

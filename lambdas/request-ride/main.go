@@ -39,10 +39,10 @@ func newHandler(ctx context.Context) (*requestride.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		h.Recorder = requestride.SNSPublisher{Client: sns.NewFromConfig(cfg), TopicARN: topicARN}
+		h.Handoff = requestride.SNSPublisher{Client: sns.NewFromConfig(cfg), TopicARN: topicARN}
 	case recordURL != "":
 		// Within the function's 10 s, leaving room for the unicorn service's 3 s.
-		h.Recorder = requestride.HTTPRecorder{URL: recordURL, Client: &http.Client{Timeout: 5 * time.Second}}
+		h.Handoff = requestride.HTTPRecorder{URL: recordURL, Client: &http.Client{Timeout: 5 * time.Second}}
 	default:
 		return nil, errors.New("neither RIDES_SNS_TOPIC_ARN nor RIDE_RECORD_URL is set; set exactly one")
 	}

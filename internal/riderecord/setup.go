@@ -1,0 +1,36 @@
+package riderecord
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// DeadLetterSetup is what the functions that write the table and use its dead-letter queue
+// (PutRideRecordSns, RedriveDeadLetters) start from.
+type DeadLetterSetup struct {
+	Recorder *Recorder
+	SQS      *sqs.Client
+	QueueURL string
+}
+
+// SetUpDeadLetters reads TABLE_NAME and DEAD_LETTER_QUEUE_URL with getenv (os.Getenv in a
+// function) and makes the clients, with Retryer.
+func SetUpDeadLetters(ctx context.Context, getenv func(string) string) (DeadLetterSetup, error) {
+	table, queueURL := getenv("TABLE_NAME"), getenv("DEAD_LETTER_QUEUE_URL")
+	if table == "" || queueURL == "" {
+		return DeadLetterSetup{}, fmt.Errorf("TABLE_NAME and DEAD_LETTER_QUEUE_URL must both be set (TABLE_NAME=%q, DEAD_LETTER_QUEUE_URL=%q)", table, queueURL)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(Retryer))
+	if err != nil {
+		return DeadLetterSetup{}, err
+	}
+	return DeadLetterSetup{
+		Recorder: &Recorder{Store: DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}},
+		SQS:      sqs.NewFromConfig(cfg),
+		QueueURL: queueURL,
+	}, nil
+}

@@ -1,0 +1,49 @@
+package riderecord
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+func TestSetUpDeadLettersNeedsTheTableAndTheQueue(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"without a table", map[string]string{"DEAD_LETTER_QUEUE_URL": "http://localhost:5000/123456789012/dlq"}},
+		{"without a queue", map[string]string{"TABLE_NAME": "rides"}},
+		{"without either", map[string]string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := SetUpDeadLetters(context.Background(), func(k string) string { return tc.env[k] })
+			want := `TABLE_NAME and DEAD_LETTER_QUEUE_URL must both be set (TABLE_NAME="` + tc.env["TABLE_NAME"] +
+				`", DEAD_LETTER_QUEUE_URL="` + tc.env["DEAD_LETTER_QUEUE_URL"] + `")`
+			if err == nil || err.Error() != want {
+				t.Errorf("error = %v, want %s", err, want)
+			}
+		})
+	}
+}
+
+func TestSetUpDeadLettersWiresTheTableAndTheQueue(t *testing.T) {
+	// No shared AWS files: the set-up must not depend on the machine it runs on.
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_REGION", "us-east-1")
+	env := map[string]string{"TABLE_NAME": "rides", "DEAD_LETTER_QUEUE_URL": "http://localhost:5000/123456789012/dlq"}
+	s, err := SetUpDeadLetters(context.Background(), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.QueueURL != env["DEAD_LETTER_QUEUE_URL"] || s.SQS == nil {
+		t.Errorf("queue %q, client %v; want the dead-letter queue's URL and an SQS client", s.QueueURL, s.SQS)
+	}
+	store, ok := s.Recorder.Store.(DynamoDBStore)
+	if _, isClient := store.Client.(*dynamodb.Client); !ok || !isClient || store.TableName != "rides" {
+		t.Errorf("recorder store = %#v, want the rides table through the DynamoDB client", s.Recorder.Store)
+	}
+}
