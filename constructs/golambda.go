@@ -14,13 +14,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdklambdagoalpha/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
 // EntryMetadataKey is the resource metadata key that records which folder under lambdas/ a
 // function is built from; the local runner reads it from the synthesized template to build a
 // host binary of the same code. Declared with the other names that connect the pieces.
-const EntryMetadataKey = refactor.EntryMetadataKey
+const EntryMetadataKey = design.EntryMetadataKey
 
 // GoLambdaProps configures a GoLambda. Only Entry is required.
 type GoLambdaProps struct {

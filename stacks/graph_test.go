@@ -6,11 +6,11 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
-	"github.com/wildrydes/wild-rydes-cdk/internal/model"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
-// This file reads the synthesized templates through the model of the system (internal/model), the
+// This file reads the synthesized templates through the model of the system (internal/tooling/model), the
 // same description the cost tool, the local system and the rollout analysis read: a ride's path
 // from RequestRide's environment, through the SSM names (the only link between the stacks), to
 // the functions that may write the table is worked out there, once.

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	wrconstructs "github.com/wildrydes/wild-rydes-cdk/constructs"
-	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
 // RideRecordStackProps configures the ride-record stack.
@@ -76,7 +76,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	putHTTP := wrconstructs.NewGoLambda(stack, httpName, &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/put-ride-record-http",
 		Description: "Stores a ride POSTed to /record",
-		Environment: map[string]*string{refactor.EnvTableName: table.TableName()},
+		Environment: map[string]*string{design.EnvTableName: table.TableName()},
 	})
 	grantPutOnly(table, putHTTP)
 	acceptFunctionFindings(putHTTP)
@@ -125,8 +125,8 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table)
 		Entry:       "lambdas/put-ride-record-sns",
 		Description: "Stores each ride published to the rides topic",
 		Environment: map[string]*string{
-			refactor.EnvTableName:          table.TableName(),
-			refactor.EnvDeadLetterQueueURL: dlq.QueueUrl(),
+			design.EnvTableName:          table.TableName(),
+			design.EnvDeadLetterQueueURL: dlq.QueueUrl(),
 		},
 		DeadLetterQueue: dlq,
 		RetryAttempts:   2,
@@ -149,8 +149,8 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table)
 		Description: "Run on demand: stores the rides waiting in the dead-letter queue",
 		Timeout:     awscdk.Duration_Minutes(jsii.Number(5)),
 		Environment: map[string]*string{
-			refactor.EnvTableName:          table.TableName(),
-			refactor.EnvDeadLetterQueueURL: dlq.QueueUrl(),
+			design.EnvTableName:          table.TableName(),
+			design.EnvDeadLetterQueueURL: dlq.QueueUrl(),
 		},
 	})
 	grantPutOnly(table, redrive)

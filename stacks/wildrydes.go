@@ -14,7 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	wrconstructs "github.com/wildrydes/wild-rydes-cdk/constructs"
-	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
 // WildRydesStackProps configures the wild-rydes stack.
@@ -45,7 +45,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 
 	env := map[string]*string{}
 	if props.RequestUnicornURL != "" {
-		env[refactor.EnvUnicornURL] = jsii.String(props.RequestUnicornURL)
+		env[design.EnvUnicornURL] = jsii.String(props.RequestUnicornURL)
 	}
 
 	var topic awssns.Topic
@@ -64,10 +64,10 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		param.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("RidesSnsTopicArnSsmParam"))
 	}
 	if step.PublishesToTopic() {
-		env[refactor.EnvTopicARN] = topic.TopicArn()
+		env[design.EnvTopicARN] = topic.TopicArn()
 	} else {
 		// The synchronous design: the record service's URL, read from SSM at deploy time.
-		env[refactor.EnvRecordURL] = awsssm.StringParameter_ValueForStringParameter(stack,
+		env[design.EnvRecordURL] = awsssm.StringParameter_ValueForStringParameter(stack,
 			jsii.String(RecordURLParameterName(props.Stage)), nil)
 	}
 

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
-	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // maxZippedAsset is the most a function's deployment package may weigh.
@@ -69,7 +69,7 @@ func TestSynthesizedApp(t *testing.T) {
 	})
 
 	t.Run("the app without -c step is the final step", func(t *testing.T) {
-		step := int(refactor.FinalStep)
+		step := int(design.FinalStep)
 		finalDir, err := synth.Cached(ctx, synth.Options{Stage: "test", Step: &step, Log: os.Stderr})
 		if err != nil {
 			t.Fatal(err)
@@ -131,11 +131,11 @@ func TestContextIsChecked(t *testing.T) {
 		name     string
 		context  map[string]any
 		wantErr  string
-		wantStep refactor.Step
+		wantStep design.Step
 	}{
-		{"no context means stage dev and the final step", map[string]any{}, "", refactor.FinalStep},
-		{"a step number is read", map[string]any{"step": "2"}, "", refactor.StepTopic},
-		{"a step from cdk.json may be a number", map[string]any{"step": 3.0}, "", refactor.StepSubscriber},
+		{"no context means stage dev and the final step", map[string]any{}, "", design.FinalStep},
+		{"a step number is read", map[string]any{"step": "2"}, "", design.StepTopic},
+		{"a step from cdk.json may be a number", map[string]any{"step": 3.0}, "", design.StepSubscriber},
 		{"a step that is not a number is refused", map[string]any{"step": "two"}, "not a whole number", 0},
 		{"a step past the last is refused", map[string]any{"step": "9"}, "does not exist", 0},
 		{"a stage with upper case is refused", map[string]any{"stage": "Prod"}, "lower-case", 0},

@@ -3,7 +3,7 @@ package main
 import (
 	"io"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/bench"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/bench"
 )
 
 // benchMain is `wildrydes bench`: the same load against refactor step 0 and the final step.

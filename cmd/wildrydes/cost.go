@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/cost"
-	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
-	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cost"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // costMain is `wildrydes cost`: the cost package's flags, plus --step N (price that refactor
@@ -29,7 +29,7 @@ func costMain(args []string, stdout, stderr io.Writer) int {
 				value = args[i]
 			}
 			n, err := strconv.Atoi(value)
-			return n, err == nil && refactor.Step(n).Validate() == nil
+			return n, err == nil && design.Step(n).Validate() == nil
 		}
 		var ok bool
 		switch {
@@ -41,7 +41,7 @@ func costMain(args []string, stdout, stderr io.Writer) int {
 		case name == "compare-step":
 			compareStep, ok = takeValue()
 		case name == "compare" && !hasValue:
-			compareStep, ok = int(refactor.StepSynchronous), true
+			compareStep, ok = int(design.StepSynchronous), true
 		case name == "stage":
 			if !hasValue && i+1 < len(args) {
 				i++
@@ -53,13 +53,13 @@ func costMain(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if !ok {
-			fmt.Fprintf(stderr, "cost: %s needs a step from %d to %d\n", args[i], refactor.StepSynchronous, refactor.FinalStep)
+			fmt.Fprintf(stderr, "cost: %s needs a step from %d to %d\n", args[i], design.StepSynchronous, design.FinalStep)
 			return 2
 		}
 	}
 	if step >= 0 || compareStep >= 0 {
 		if step < 0 {
-			step = int(refactor.FinalStep)
+			step = int(design.FinalStep)
 		}
 		dir, err := synth.Cached(context.Background(), synth.Options{Stage: stage, Step: &step, Log: stderr})
 		if err != nil {

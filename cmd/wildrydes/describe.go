@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/model"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
 // describeMain prints what the synthesized templates hold, read from the cloud assembly: the

@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
-	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
-	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // dlqMain is `wildrydes dlq list|redrive`: the dead-letter processor the workshop's Q&A asks

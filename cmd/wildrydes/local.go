@@ -12,11 +12,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
-	"github.com/wildrydes/wild-rydes-cdk/internal/local"
-	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
-	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
-	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // localMain is `wildrydes local`: synthesize, start the whole system here, serve until Ctrl-C.
@@ -53,8 +53,8 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 	// The stacks of the final state, or of each step up to --step: a step's two stacks may each
 	// need an SSM parameter only the other writes (step 3), so a step is reached as users reach
 	// it, through the documented order.
-	assemblies := map[refactor.Step]*cfn.Assembly{}
-	var path []refactor.Step
+	assemblies := map[design.Step]*cfn.Assembly{}
+	var path []design.Step
 	switch {
 	case *dir != "":
 		asm, err := cfn.LoadAssembly(*dir)
@@ -62,9 +62,9 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "local:", err)
 			return 1
 		}
-		assemblies[refactor.FinalStep], path = asm, []refactor.Step{refactor.FinalStep}
+		assemblies[design.FinalStep], path = asm, []design.Step{design.FinalStep}
 	case *step >= 0:
-		if err := refactor.Step(*step).Validate(); err != nil {
+		if err := design.Step(*step).Validate(); err != nil {
 			fmt.Fprintln(stderr, "local:", err)
 			return 2
 		}
@@ -74,8 +74,8 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 			if err == nil {
 				var asm *cfn.Assembly
 				if asm, err = cfn.LoadAssembly(d); err == nil {
-					assemblies[refactor.Step(s)] = asm
-					path = append(path, refactor.Step(s))
+					assemblies[design.Step(s)] = asm
+					path = append(path, design.Step(s))
 				}
 			}
 			if err != nil {
@@ -94,7 +94,7 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "local:", err)
 			return 1
 		}
-		assemblies[refactor.FinalStep], path = asm, []refactor.Step{refactor.FinalStep}
+		assemblies[design.FinalStep], path = asm, []design.Step{design.FinalStep}
 	}
 
 	start := time.Now()

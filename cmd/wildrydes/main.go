@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/load"
-	"github.com/wildrydes/wild-rydes-cdk/internal/stepdiff"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/load"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/stepdiff"
 )
 
 type command struct {

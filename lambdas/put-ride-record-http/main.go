@@ -11,13 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
-	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
 )
 
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
-	table := os.Getenv(refactor.EnvTableName)
+	table := os.Getenv(design.EnvTableName)
 	if table == "" {
 		slog.Error("PutRideRecordHttp cannot start", "error", "TABLE_NAME is not set")
 		os.Exit(1)

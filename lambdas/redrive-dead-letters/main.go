@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/riderecord"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
 )
 
 func main() {

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
-	"github.com/wildrydes/wild-rydes-cdk/internal/requestride"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/requestride"
 )
 
 func main() {
@@ -30,7 +30,7 @@ func main() {
 
 func newHandler(ctx context.Context) (*requestride.Handler, error) {
 	h := &requestride.Handler{Unicorns: requestride.Fleet{}}
-	topicARN, recordURL := os.Getenv(refactor.EnvTopicARN), os.Getenv(refactor.EnvRecordURL)
+	topicARN, recordURL := os.Getenv(design.EnvTopicARN), os.Getenv(design.EnvRecordURL)
 	switch {
 	case topicARN != "" && recordURL != "":
 		return nil, errors.New("both RIDES_SNS_TOPIC_ARN and RIDE_RECORD_URL are set; set exactly one (SNS from refactor step 4 on, the record URL before)")
@@ -46,7 +46,7 @@ func newHandler(ctx context.Context) (*requestride.Handler, error) {
 	default:
 		return nil, errors.New("neither RIDES_SNS_TOPIC_ARN nor RIDE_RECORD_URL is set; set exactly one")
 	}
-	if u := os.Getenv(refactor.EnvUnicornURL); u != "" {
+	if u := os.Getenv(design.EnvUnicornURL); u != "" {
 		h.Unicorns = requestride.HTTPUnicornSource{URL: u, Client: &http.Client{Timeout: 3 * time.Second}}
 	}
 	return h, nil

@@ -1,0 +1,186 @@
+// Package bench sends the same load to the synchronous design (refactor step 0) and to the final
+// SNS design, each on a fresh local system, and compares what the riders saw and what was stored.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/load"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+)
+
+// Stage is the stage the benchmark synthesizes: its own, so its cached assemblies never stand in
+// for the dev stage's.
+const Stage = "bench"
+
+// Defaults: the original high-load run's 1,800 rides, sent ten times as fast (100/s for 18 s
+// instead of 10/s for 180 s), so that a step takes seconds.
+const (
+	DefaultRate     = 100.0
+	DefaultDuration = 18 * time.Second
+	DefaultSettle   = load.DefaultSettle
+)
+
+// Options say what to load and how hard.
+type Options struct {
+	// Root is the repository (the folder with cdk.json).
+	Root string
+	// Steps are run in this order, each on its own system; the ratios compare the first with the
+	// last.
+	Steps    []design.Step
+	Rate     float64
+	Duration time.Duration
+	// Settle is how long to wait for accepted rides to reach the table.
+	Settle time.Duration
+	// Concurrency caps each function's warm processes (local.Options.Concurrency; 0: its default).
+	Concurrency int
+	// SystemLog receives the local systems' logs; nil writes each to a temporary file, kept only
+	// when its step fails.
+	SystemLog io.Writer
+	// Progress receives a line per phase and the load's progress; nil discards them.
+	Progress io.Writer
+}
+
+// StepResult is what one step measured.
+type StepResult struct {
+	Step design.Step
+	// Startup is how long the local system took to start and deploy both stacks.
+	Startup time.Duration
+	Load    load.Result
+	// Err is a run that could not be carried out or checked; Load then holds what was measured.
+	Err error
+}
+
+// OK reports whether the step ran and lost no ride.
+func (r StepResult) OK() bool { return r.Err == nil && r.Load.OK() }
+
+// Run synthesizes every step first (so no synthesis competes with a load for the CPU), then loads
+// each step in turn on a fresh system. The error is for a step that could not be synthesized;
+// a step that failed to run is a StepResult with Err.
+func Run(ctx context.Context, o Options) ([]StepResult, error) {
+	progress := o.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	assemblies := map[design.Step]*cfn.Assembly{}
+	for _, step := range o.Steps {
+		for _, s := range path(step) {
+			if assemblies[s] != nil {
+				continue
+			}
+			n := int(s)
+			dir, err := synth.Cached(ctx, synth.Options{Root: o.Root, Stage: Stage, Step: &n, Log: progress})
+			if err != nil {
+				return nil, fmt.Errorf("synthesizing step %d: %w", n, err)
+			}
+			if assemblies[s], err = cfn.LoadAssembly(dir); err != nil {
+				return nil, fmt.Errorf("step %d: %w", n, err)
+			}
+		}
+	}
+	var results []StepResult
+	for _, step := range o.Steps {
+		if err := ctx.Err(); err != nil {
+			return results, err
+		}
+		results = append(results, runStep(ctx, o, step, assemblies, progress))
+	}
+	return results, nil
+}
+
+// path is the steps whose templates reaching step deploys. Step 0 and the final state deploy
+// whole; an intermediate step is reached as users reach it, step 0 first and then each step's
+// changed stack in order, as `wildrydes local --step` does: at step 3 each stack reads an SSM
+// parameter that only the other one writes.
+func path(step design.Step) []design.Step {
+	if step == design.StepSynchronous || step == design.FinalStep {
+		return []design.Step{step}
+	}
+	var steps []design.Step
+	for s := design.StepSynchronous; s <= step; s++ {
+		steps = append(steps, s)
+	}
+	return steps
+}
+
+// runStep starts a system with the step's stacks, loads it and stops it.
+func runStep(ctx context.Context, o Options, step design.Step, assemblies map[design.Step]*cfn.Assembly, progress io.Writer) (res StepResult) {
+	res.Step = step
+	logs, keep := o.SystemLog, func(bool) {}
+	if logs == nil {
+		f, err := os.CreateTemp("", fmt.Sprintf("wildrydes-bench-step%d-*.log", step))
+		if err != nil {
+			res.Err = fmt.Errorf("creating the system log: %w", err)
+			return res
+		}
+		logs = f
+		keep = func(failed bool) {
+			f.Close()
+			if failed {
+				fmt.Fprintf(progress, "bench: step %d: the local system's log is in %s\n", step, f.Name())
+			} else {
+				os.Remove(f.Name())
+			}
+		}
+	}
+	defer func() { keep(!res.OK()) }()
+
+	fmt.Fprintf(progress, "bench: step %d (%s): starting a local system ...\n", step, stepDesign(step))
+	start := time.Now()
+	sys, err := local.Start(ctx, local.Options{Root: o.Root, Concurrency: o.Concurrency, Log: logs})
+	if err != nil {
+		res.Err = fmt.Errorf("starting the local system: %w", err)
+		return res
+	}
+	defer func() {
+		fmt.Fprintf(progress, "bench: step %d: stopping the local system\n", step)
+		sys.Close()
+	}()
+	if err := sys.DeploySteps(ctx, Stage, path(step), assemblies, nil); err != nil {
+		res.Err = err
+		return res
+	}
+	res.Startup = time.Since(start)
+	st := sys.State()
+	table := st.RideTable
+	if st.ApiUrl == "" || table == "" {
+		res.Err = fmt.Errorf("step %d has no route that books rides or no table that stores them", step)
+		return res
+	}
+	fmt.Fprintf(progress, "bench: step %d: started in %.1fs; sending %d rides at %g/s to %s/ride\n",
+		step, res.Startup.Seconds(), rides(o.Rate, o.Duration), o.Rate, st.ApiUrl)
+	res.Load, res.Err = load.Run(ctx, load.Options{
+		URL: st.ApiUrl, Rate: o.Rate, Duration: o.Duration,
+		TableName: table, Endpoint: st.Endpoint, Region: st.Region, Settle: o.Settle,
+		Progress: progress, ProgressEvery: 5 * time.Second,
+	})
+	if res.Err == nil {
+		fmt.Fprintf(progress, "bench: step %d: %d of %d accepted rides found in the table\n",
+			step, res.Load.RidesFound, res.Load.RidesAccepted)
+	}
+	return res
+}
+
+// rides is how many requests a run sends, as load's pacer counts them.
+func rides(rate float64, d time.Duration) int {
+	return int(rate*d.Seconds() + 0.5)
+}
+
+// stepDesign names what a step runs, for the report's column headings.
+func stepDesign(s design.Step) string {
+	switch {
+	case s == design.FinalStep:
+		return "final: SNS"
+	case s.PublishesToTopic():
+		return "SNS"
+	default:
+		return "synchronous"
+	}
+}

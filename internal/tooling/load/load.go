@@ -1,0 +1,421 @@
+// Package load replays the workshop's Artillery load test against RequestRide and then proves,
+// ride by ride, that every ride the API accepted reached the ride record table.
+package load
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
+)
+
+// RideRequest is the body the original Artillery scenario POSTs to /ride.
+const RideRequest = `{"PickupLocation":{"Latitude":42.3525,"Longitude":-71.0529}}`
+
+// The pickup location in RideRequest: what a stored ride must carry when the response omits it.
+var requestedPickup = ride.Location{Latitude: 42.3525, Longitude: -71.0529}
+
+// Defaults are those of the original test: artillery.yml runs 60 s at 1 arrival/s, Artillery
+// waits 30 s for a response, and the ride record path gets 30 s to catch up.
+const (
+	DefaultRate     = 1.0
+	DefaultDuration = 60 * time.Second
+	HighRate        = 10.0
+	HighDuration    = 180 * time.Second
+	DefaultTimeout  = 30 * time.Second
+	DefaultWorkers  = 1000
+	DefaultSettle   = 30 * time.Second
+	DefaultProgress = 10 * time.Second
+)
+
+// maxBody bounds what is kept of a response: a ride is about 200 bytes.
+const maxBody = 64 << 10
+
+// Options says what to send, where, and what a successful run is.
+type Options struct {
+	// URL is the API's base URL; rides are requested with POST URL/ride.
+	URL string
+	// Rate is the constant arrival rate in requests per second: Rate × Duration requests go out,
+	// the first at once, later than planned only when all Workers are busy.
+	Rate     float64
+	Duration time.Duration
+	// Timeout bounds each request (0: DefaultTimeout).
+	Timeout time.Duration
+	// Workers bounds the requests in flight (0: DefaultWorkers). When all are busy the
+	// arrival rate drops, as Artillery's "RPS sent" does under load.
+	Workers uint64
+
+	// SkipCheck skips the ride check: only the HTTP side is measured.
+	SkipCheck bool
+	// TableName is the ride record table; Table reads it. A nil Table means a DynamoDB client
+	// from config.LoadDefaultConfig with Region and, when set, Endpoint.
+	TableName string
+	Table     Table
+	Region    string
+	Endpoint  string
+	// Settle is how long to keep looking for rides that are not stored yet (0: DefaultSettle):
+	// RequestRide answers before the ride is recorded (SNS to Lambda to DynamoDB).
+	Settle time.Duration
+
+	Thresholds Thresholds
+
+	// Progress, when set, receives a line every ProgressEvery (0: DefaultProgress).
+	Progress      io.Writer
+	ProgressEvery time.Duration
+}
+
+// Thresholds turn a slow or failing run into a failed one. Zero values set no limit.
+type Thresholds struct {
+	MaxP95 time.Duration
+	MaxP99 time.Duration
+	// MaxErrors, when set, is the most responses other than 201 (errors included) allowed.
+	MaxErrors *int
+	// MinSuccessRatio is the least share of requests sent that must be answered 201.
+	MinSuccessRatio float64
+}
+
+// Result is what a run measured and what the ride check found.
+type Result struct {
+	URL      string
+	Rate     float64
+	Duration time.Duration `json:"-"`
+
+	// Sent counts requests launched; Completed those that got an HTTP response.
+	Sent      int
+	Completed int
+	// RPSSent is the arrival rate achieved: below Rate when every worker was busy.
+	RPSSent float64
+	// Latency is measured over completed requests, as Artillery does.
+	Latency Latencies
+	// Codes counts responses per HTTP status; Errors counts requests with no response, per cause
+	// (ECONNREFUSED, ETIMEDOUT, ...).
+	Codes  map[int]int
+	Errors map[string]int
+
+	// Rides are the rides the API accepted: the body of every 201.
+	Rides         []ride.Ride
+	RidesAccepted int
+	// Malformed counts 201s whose body is not a ride with a RideId.
+	Malformed int
+
+	// Checked says whether the table was read; RidesFound counts accepted rides found there.
+	Checked    bool
+	TableName  string `json:",omitempty"`
+	RidesFound int
+	// Missing names accepted rides not in the table when Settle ran out.
+	Missing []string
+	// Mismatched names stored rides that differ from what the caller was told.
+	Mismatched []Mismatch
+
+	// Failures says why the run failed: lost or mismatched rides, thresholds crossed.
+	Failures []string
+}
+
+// Mismatch is a stored ride that is not the ride the caller got.
+type Mismatch struct {
+	RideID      string `json:"RideId"`
+	Differences []string
+}
+
+// Latencies are the figures Artillery prints.
+type Latencies struct {
+	Min, Median, P95, P99, Max time.Duration
+}
+
+// MarshalJSON writes milliseconds, the unit of Artillery's report and of the benchmark page.
+func (l Latencies) MarshalJSON() ([]byte, error) {
+	ms := func(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+	return json.Marshal(struct{ MinMs, MedianMs, P95Ms, P99Ms, MaxMs float64 }{
+		ms(l.Min), ms(l.Median), ms(l.P95), ms(l.P99), ms(l.Max),
+	})
+}
+
+// MarshalJSON adds the duration in seconds.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	return json.Marshal(struct {
+		plain
+		DurationSeconds float64
+	}{plain(r), r.Duration.Seconds()})
+}
+
+// NotAccepted counts requests not answered 201: other status codes and errors.
+func (r Result) NotAccepted() int {
+	return r.Sent - r.Codes[http.StatusCreated]
+}
+
+// OK reports whether the run passed: every accepted ride stored as accepted, no threshold crossed.
+func (r Result) OK() bool { return len(r.Failures) == 0 }
+
+// Run replays the scenario, then checks the table unless told not to. The error is for a run
+// that could not be carried out or checked; a lost ride or a crossed threshold is in
+// Result.Failures. When ctx ends, Run stops sending and returns what it measured with ctx's error.
+func Run(ctx context.Context, o Options) (Result, error) {
+	if err := o.validate(); err != nil {
+		return Result{}, err
+	}
+	res := replay(ctx, o)
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("load run interrupted: %w", err)
+	}
+	if !o.SkipCheck {
+		table := o.Table
+		if table == nil {
+			var err error
+			if table, err = newDynamoDBTable(ctx, o.Region, o.Endpoint); err != nil {
+				return res, err
+			}
+		}
+		settle := o.Settle
+		if settle == 0 {
+			settle = DefaultSettle
+		}
+		if err := checkRides(ctx, table, o.TableName, settle, &res); err != nil {
+			return res, err
+		}
+	}
+	judge(o.Thresholds, &res)
+	return res, nil
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.URL == "":
+		return errors.New("no URL to send rides to")
+	case !(o.Rate > 0) || math.IsInf(o.Rate, 0):
+		return fmt.Errorf("rate must be a positive number of arrivals per second, not %v", o.Rate)
+	case o.Duration <= 0:
+		return fmt.Errorf("duration must be positive, not %v", o.Duration)
+	case o.Rate < 0.001 || math.Round(o.Rate*o.Duration.Seconds()) < 1:
+		return fmt.Errorf("%v arrivals/s for %v sends no request", o.Rate, o.Duration)
+	case o.Timeout < 0:
+		return fmt.Errorf("timeout must be positive, not %v", o.Timeout)
+	case o.Settle < 0:
+		return fmt.Errorf("settle must not be negative, not %v", o.Settle)
+	case o.Thresholds.MaxErrors != nil && *o.Thresholds.MaxErrors < 0:
+		return fmt.Errorf("max errors must not be negative, not %d", *o.Thresholds.MaxErrors)
+	case o.Thresholds.MinSuccessRatio < 0 || o.Thresholds.MinSuccessRatio > 1:
+		return fmt.Errorf("min success ratio must be between 0 and 1, not %v", o.Thresholds.MinSuccessRatio)
+	case !o.SkipCheck && o.TableName == "":
+		return errors.New("no ride record table to check")
+	}
+	return nil
+}
+
+// replay sends the scenario and tallies what came back.
+func replay(ctx context.Context, o Options) Result {
+	timeout, workers, every := o.Timeout, o.Workers, o.ProgressEvery
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	if workers == 0 {
+		workers = DefaultWorkers
+	}
+	if every == 0 {
+		every = DefaultProgress
+	}
+	attacker := vegeta.NewAttacker(
+		vegeta.Timeout(timeout),
+		vegeta.Workers(min(workers, vegeta.DefaultWorkers)),
+		vegeta.MaxWorkers(workers),
+		vegeta.Redirects(vegeta.NoFollow),
+		vegeta.MaxBody(maxBody),
+	)
+	target := vegeta.NewStaticTargeter(vegeta.Target{
+		Method: http.MethodPost,
+		URL:    strings.TrimRight(o.URL, "/") + "/ride",
+		Body:   []byte(RideRequest),
+		Header: http.Header{"Content-Type": []string{"application/json"}},
+	})
+	// The attacker reports a request only once it is answered; counting at the targeter
+	// tells progress how many are out.
+	var sent atomic.Int64
+	counted := vegeta.Targeter(func(t *vegeta.Target) error {
+		sent.Add(1)
+		return target(t)
+	})
+	pacer := newPhase(o.Rate, o.Duration)
+
+	res := Result{
+		URL: o.URL, Rate: o.Rate, Duration: o.Duration, TableName: o.TableName,
+		Codes: map[int]int{}, Errors: map[string]int{},
+	}
+	var (
+		latencies    []time.Duration
+		first, last  time.Time
+		began        = time.Now()
+		tick         = time.NewTicker(every)
+		done         = ctx.Done()
+		results      = attacker.Attack(counted, pacer, 0, "wildrydes-load")
+		ok, failures int
+	)
+	defer tick.Stop()
+	for {
+		select {
+		case r, open := <-results:
+			if !open {
+				res.Sent = int(sent.Load())
+				res.Latency = percentiles(latencies)
+				res.RPSSent = arrivalRate(res.Sent, first, last, o.Duration)
+				res.RidesAccepted = len(res.Rides)
+				return res
+			}
+			if first.IsZero() || r.Timestamp.Before(first) {
+				first = r.Timestamp
+			}
+			if r.Timestamp.After(last) {
+				last = r.Timestamp
+			}
+			if r.Code == 0 {
+				res.Errors[errorLabel(r.Error)]++
+				failures++
+				continue
+			}
+			res.Completed++
+			latencies = append(latencies, r.Latency)
+			res.Codes[int(r.Code)]++
+			if r.Code != http.StatusCreated {
+				failures++
+				continue
+			}
+			ok++
+			var accepted ride.Ride
+			if err := json.Unmarshal(r.Body, &accepted); err != nil || accepted.RideID == "" {
+				res.Malformed++
+				continue
+			}
+			res.Rides = append(res.Rides, accepted)
+		case <-tick.C:
+			if o.Progress != nil {
+				fmt.Fprintf(o.Progress, "load: %3.0fs sent %d, ok %d, errors %d\n",
+					time.Since(began).Seconds(), sent.Load(), ok, failures)
+			}
+		case <-done:
+			attacker.Stop()
+			done = nil // keep draining: requests in flight still report
+		}
+	}
+}
+
+// phase paces like an Artillery phase: the first arrival at once, then one every 1/rate, until
+// rate × duration arrivals are out. When every worker is busy arrivals go out late but none is
+// dropped, so a slow system shows as a lower "RPS sent", as in the published run (1,800 requests
+// at 8.7 RPS for a 180 s phase at 10/s).
+type phase struct {
+	vegeta.ConstantPacer
+	arrivals uint64
+}
+
+func newPhase(rate float64, d time.Duration) phase {
+	return phase{
+		// Per 1000 s keeps fractional rates (0.5/s) exact.
+		ConstantPacer: vegeta.ConstantPacer{Freq: int(math.Round(rate * 1000)), Per: 1000 * time.Second},
+		arrivals:      uint64(math.Round(rate * d.Seconds())),
+	}
+}
+
+func (p phase) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	if hits >= p.arrivals {
+		return 0, true
+	}
+	// ConstantPacer sends its first hit one interval in.
+	return p.ConstantPacer.Pace(elapsed+p.Per/time.Duration(p.Freq), hits)
+}
+
+// arrivalRate is the rate the requests actually went out at: intervals between the first and
+// the last send, so that n requests paced at r per second give r, not n/(n-1)·r.
+func arrivalRate(n int, first, last time.Time, planned time.Duration) float64 {
+	if span := last.Sub(first); n > 1 && span > 0 {
+		return float64(n-1) / span.Seconds()
+	}
+	return float64(n) / planned.Seconds()
+}
+
+// percentiles uses the nearest-rank method: the p-th percentile is the smallest latency that
+// at least p% of the requests did not exceed.
+func percentiles(latencies []time.Duration) Latencies {
+	if len(latencies) == 0 {
+		return Latencies{}
+	}
+	s := slices.Clone(latencies)
+	slices.Sort(s)
+	rank := func(p float64) time.Duration {
+		i := int(math.Ceil(p/100*float64(len(s)))) - 1
+		return s[max(i, 0)]
+	}
+	return Latencies{Min: s[0], Median: rank(50), P95: rank(95), P99: rank(99), Max: s[len(s)-1]}
+}
+
+// errorLabel names a request that got no response the way Artillery does (by errno where there
+// is one), so that a thousand refused connections are one line of the report.
+func errorLabel(msg string) string {
+	switch {
+	case strings.Contains(msg, "connection refused"):
+		return "ECONNREFUSED"
+	case strings.Contains(msg, "connection reset"):
+		return "ECONNRESET"
+	case strings.Contains(msg, "Client.Timeout"), strings.Contains(msg, "deadline exceeded"),
+		strings.Contains(msg, "i/o timeout"):
+		return "ETIMEDOUT"
+	case strings.Contains(msg, "no such host"):
+		return "ENOTFOUND"
+	case strings.HasSuffix(msg, ": EOF"), msg == "EOF":
+		return "EOF"
+	}
+	// "Post \"http://...\": reason": the URL is the same for every request.
+	if i := strings.LastIndex(msg, "\": "); i >= 0 {
+		return msg[i+3:]
+	}
+	if msg == "" {
+		return "unknown error"
+	}
+	return msg
+}
+
+// judge records why the run failed, if it did.
+func judge(t Thresholds, res *Result) {
+	if res.Malformed > 0 {
+		res.Failures = append(res.Failures, fmt.Sprintf("%d responses with 201 carried no ride", res.Malformed))
+	}
+	if res.Checked {
+		if n := len(res.Missing); n > 0 {
+			res.Failures = append(res.Failures, fmt.Sprintf("%d of %d accepted rides are not in the table: %s",
+				n, res.RidesAccepted, strings.Join(res.Missing, ", ")))
+		}
+		for _, m := range res.Mismatched {
+			res.Failures = append(res.Failures, fmt.Sprintf("ride %s is stored differently: %s",
+				m.RideID, strings.Join(m.Differences, "; ")))
+		}
+	}
+	if t.MaxP95 > 0 && res.Latency.P95 > t.MaxP95 {
+		res.Failures = append(res.Failures, fmt.Sprintf("p95 latency %v is over %v", res.Latency.P95.Round(100*time.Microsecond), t.MaxP95))
+	}
+	if t.MaxP99 > 0 && res.Latency.P99 > t.MaxP99 {
+		res.Failures = append(res.Failures, fmt.Sprintf("p99 latency %v is over %v", res.Latency.P99.Round(100*time.Microsecond), t.MaxP99))
+	}
+	if t.MaxErrors != nil && res.NotAccepted() > *t.MaxErrors {
+		res.Failures = append(res.Failures, fmt.Sprintf("%d requests not answered 201, more than the %d allowed",
+			res.NotAccepted(), *t.MaxErrors))
+	}
+	if t.MinSuccessRatio > 0 {
+		ratio := 0.0
+		if res.Sent > 0 {
+			ratio = float64(res.Codes[http.StatusCreated]) / float64(res.Sent)
+		}
+		if ratio < t.MinSuccessRatio {
+			res.Failures = append(res.Failures, fmt.Sprintf("%.3f of requests answered 201, under the %.3f required",
+				ratio, t.MinSuccessRatio))
+		}
+	}
+}

@@ -1,0 +1,280 @@
+// Package localrt runs Lambda functions on this machine the way the Lambda service does: each
+// function's own binary talks to a local Runtime API, from a pool of warm processes.
+package localrt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Lambda's defaults, used where a Config leaves a field zero.
+const (
+	defaultTimeout        = model.DefaultTimeout
+	defaultMemoryMB       = model.DefaultMemoryMB
+	defaultMaxConcurrency = 4
+)
+
+const (
+	// initTimeout bounds how long a process may take to ask for its first invocation; Lambda
+	// gives a runtime 10 seconds to initialise.
+	initTimeout = 10 * time.Second
+	// closeGrace is how long Close lets processes end on SIGTERM before it sends SIGKILL.
+	closeGrace = 2 * time.Second
+	// maxResponseBytes is Lambda's limit on a synchronous invocation's response.
+	maxResponseBytes = 6 << 20
+)
+
+// ErrClosed is returned by Invoke once the Function is shut down.
+var ErrClosed = errors.New("localrt: function is shut down")
+
+// Config describes one function: the binary to run and the settings the Lambda service would
+// apply to it.
+type Config struct {
+	Name   string
+	Binary string // a host build of the function; it calls lambda.Start
+	// Env is the function's environment (AWS_REGION, credentials, endpoints, TABLE_NAME...).
+	// Only PATH and HOME come from this process's environment, and Env can override them; the
+	// variables Lambda reserves (AWS_LAMBDA_*, _HANDLER, TZ) cannot be overridden.
+	Env            map[string]string
+	Timeout        time.Duration // default 3s
+	MemoryMB       int           // default 128; only reported to the function
+	MaxConcurrency int           // processes, each running one invocation at a time; default 4
+	// Log receives the function's stdout and stderr, each line prefixed with "[Name] ".
+	// Default os.Stderr.
+	Log io.Writer
+}
+
+// Result is what Lambda's Invoke API answers. A function error is a Result, not an error: its
+// Payload is the error document ({"errorMessage","errorType",...}) as Lambda returns it.
+type Result struct {
+	Payload       []byte
+	FunctionError string // "Unhandled" when the function failed, as X-Amz-Function-Error
+	ErrorType     string // e.g. the Go error's type name, "Sandbox.Timedout", "Runtime.ExitError"
+	ErrorMessage  string
+	RequestID     string
+	Duration      time.Duration // from handing the event to the runtime until its answer
+}
+
+// Stats counts what a Function has done since New.
+type Stats struct {
+	ProcessesStarted int64
+	Processes        int // running now
+	Invocations      int64
+	InFlight         int64
+}
+
+// Function is one Lambda function and its pool of warm processes. It is safe for concurrent use.
+type Function struct {
+	cfg    Config
+	region string
+	arn    string
+	slots  chan struct{} // one per invocation allowed to run at once
+	done   chan struct{} // closed by Shutdown
+	logMu  sync.Mutex    // keeps lines from different processes whole in cfg.Log
+
+	mu       sync.Mutex
+	closed   bool
+	idle     []*process
+	procs    map[*process]struct{} // started and not yet reaped
+	starting sync.WaitGroup        // spawns under way, so Shutdown can wait for them
+
+	started     atomic.Int64
+	invocations atomic.Int64
+	inFlight    atomic.Int64
+}
+
+// New returns a Function with no process running; the first Invoke starts one.
+func New(cfg Config) *Function {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = defaultTimeout
+	}
+	if cfg.MemoryMB <= 0 {
+		cfg.MemoryMB = defaultMemoryMB
+	}
+	if cfg.MaxConcurrency <= 0 {
+		cfg.MaxConcurrency = defaultMaxConcurrency
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
+	}
+	region := cfg.Env["AWS_REGION"]
+	if region == "" {
+		region = "us-east-1"
+	}
+	return &Function{
+		cfg:    cfg,
+		region: region,
+		arn:    fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, localstate.AccountID, cfg.Name),
+		slots:  make(chan struct{}, cfg.MaxConcurrency),
+		done:   make(chan struct{}),
+		procs:  make(map[*process]struct{}),
+	}
+}
+
+// Invoke runs the function once with payload as the event and waits for its answer, like a
+// synchronous (RequestResponse) Lambda invocation. When all MaxConcurrency processes are busy
+// it waits for one. If ctx ends first Invoke returns ctx's error, and the invocation, once
+// started, runs on to its end as it would on Lambda.
+func (f *Function) Invoke(ctx context.Context, payload []byte) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	select {
+	case <-f.done:
+		return Result{}, ErrClosed
+	default:
+	}
+	select {
+	case f.slots <- struct{}{}:
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("waiting for a free %s process: %w", f.cfg.Name, ctx.Err())
+	case <-f.done:
+		return Result{}, ErrClosed
+	}
+	f.invocations.Add(1)
+	f.inFlight.Add(1)
+	type outcome struct {
+		res Result
+		err error
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		defer func() {
+			f.inFlight.Add(-1)
+			<-f.slots
+		}()
+		res, err := f.run(payload)
+		out <- outcome{res, err}
+	}()
+	select {
+	case o := <-out:
+		return o.res, o.err
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}
+
+// run does one invocation on a warm or new process. It holds a slot, so the processes alive
+// never outnumber the slots: a process that must go is reaped before the slot is given back.
+func (f *Function) run(payload []byte) (Result, error) {
+	for {
+		p, err := f.get()
+		if err != nil {
+			return Result{}, err
+		}
+		res, reusable, err := p.invoke(payload)
+		switch {
+		case errors.Is(err, errExitedWhileIdle):
+			continue
+		case errors.Is(err, ErrClosed):
+			// Shutdown stops the process, with the grace period it promises.
+		case reusable:
+			f.put(p)
+		default:
+			p.signal(syscall.SIGKILL)
+			<-p.exited
+		}
+		return res, err
+	}
+}
+
+// get returns an idle process, or starts one.
+func (f *Function) get() (*process, error) {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return nil, ErrClosed
+	}
+	for len(f.idle) > 0 {
+		p := f.idle[len(f.idle)-1]
+		f.idle = f.idle[:len(f.idle)-1]
+		if !p.hasExited() {
+			f.mu.Unlock()
+			return p, nil
+		}
+	}
+	f.starting.Add(1)
+	f.mu.Unlock()
+	defer f.starting.Done()
+	return f.spawn()
+}
+
+func (f *Function) put(p *process) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.closed {
+		f.idle = append(f.idle, p)
+	}
+}
+
+// Stats returns the counters.
+func (f *Function) Stats() Stats {
+	f.mu.Lock()
+	running := len(f.procs)
+	f.mu.Unlock()
+	return Stats{
+		ProcessesStarted: f.started.Load(),
+		Processes:        running,
+		Invocations:      f.invocations.Load(),
+		InFlight:         f.inFlight.Load(),
+	}
+}
+
+// Shutdown stops every process: SIGTERM to each process group, then SIGKILL to those still
+// running when ctx ends (Shutdown then returns ctx's error). It returns once all are reaped and
+// their Runtime API listeners closed. Invocations in flight and later ones get ErrClosed.
+func (f *Function) Shutdown(ctx context.Context) error {
+	f.mu.Lock()
+	if !f.closed {
+		f.closed = true
+		close(f.done)
+	}
+	f.idle = nil
+	f.mu.Unlock()
+
+	// No spawn can register a process after this: each sees closed and stops its own.
+	f.starting.Wait()
+	f.mu.Lock()
+	procs := make([]*process, 0, len(f.procs))
+	for p := range f.procs {
+		procs = append(procs, p)
+	}
+	f.mu.Unlock()
+
+	for _, p := range procs {
+		p.signal(syscall.SIGTERM)
+	}
+	var err error
+	for _, p := range procs {
+		select {
+		case <-p.exited:
+		case <-ctx.Done():
+			err = ctx.Err()
+			for _, q := range procs {
+				q.signal(syscall.SIGKILL)
+			}
+			<-p.exited
+		}
+	}
+	return err
+}
+
+// Close is Shutdown with a grace period of two seconds; a process killed after the grace period
+// is not an error.
+func (f *Function) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+	if err := f.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}

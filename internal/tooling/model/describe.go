@@ -1,0 +1,283 @@
+package model
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+)
+
+// describeStack reads one template into the model; references inside the stack are followed,
+// those to the other stacks are left to System.link.
+func describeStack(cs *cfn.Stack) *Stack {
+	t := cs.Template
+	st := &Stack{Name: cs.Name, Source: cs, byID: map[string]any{}}
+	base := func(r cfn.Resource) Resource {
+		return Resource{Stack: st, LogicalID: r.LogicalID, Type: r.Type, Source: r}
+	}
+	retained := func(r cfn.Resource) bool {
+		return r.DeletionPolicy == "Retain" || r.DeletionPolicy == "RetainExceptOnCreate"
+	}
+
+	for _, r := range t.ResourcesOfType("AWS::IAM::Role") {
+		role := &Role{Resource: base(r)}
+		for _, p := range list(r.Properties["Policies"]) {
+			role.Statements = append(role.Statements, statements(asMap(p)["PolicyDocument"])...)
+		}
+		st.Roles = append(st.Roles, role)
+		st.byID[r.LogicalID] = role
+	}
+	for _, r := range t.ResourcesOfType("AWS::IAM::Policy") {
+		for _, ref := range list(r.Properties["Roles"]) {
+			if role, ok := st.byID[refName(ref)].(*Role); ok {
+				role.Statements = append(role.Statements, statements(r.Properties["PolicyDocument"])...)
+			}
+		}
+	}
+	for _, r := range t.ResourcesOfType("AWS::SQS::Queue") {
+		q := &Queue{Resource: base(r), Retained: retained(r)}
+		st.Queues = append(st.Queues, q)
+		st.byID[r.LogicalID] = q
+	}
+	for _, r := range t.ResourcesOfType("AWS::Lambda::Function") {
+		p := r.Properties
+		f := &Function{Resource: base(r), MemoryMB: DefaultMemoryMB, Timeout: DefaultTimeout,
+			Architecture: DefaultArchitecture, RetryAttempts: DefaultRetryAttempts}
+		f.Entry, _ = r.Metadata[design.EntryMetadataKey].(string)
+		f.Runtime, _ = p["Runtime"].(string)
+		if v, ok := number(p["MemorySize"]); ok {
+			f.MemoryMB = int(v)
+		} else if p["MemorySize"] != nil {
+			f.MemoryNotLiteral = true
+		}
+		if v, ok := number(p["Timeout"]); ok {
+			f.Timeout = time.Duration(v * float64(time.Second))
+		}
+		if archs := list(p["Architectures"]); len(archs) == 1 {
+			f.Architecture, _ = archs[0].(string)
+		}
+		f.Tracing, _ = asMap(p["TracingConfig"])["Mode"].(string)
+		f.Environment = asMap(asMap(p["Environment"])["Variables"])
+		f.Role, _ = st.byID[refName(p["Role"])].(*Role)
+		f.DeadLetter, _ = st.byID[refName(asMap(p["DeadLetterConfig"])["TargetArn"])].(*Queue)
+		if v, ok := number(p["ReservedConcurrentExecutions"]); ok {
+			n := int(v)
+			f.ReservedConcurrency = &n
+		}
+		st.Functions = append(st.Functions, f)
+		st.byID[r.LogicalID] = f
+	}
+	for _, r := range t.ResourcesOfType("AWS::Lambda::EventInvokeConfig") {
+		if f, ok := st.byID[refName(r.Properties["FunctionName"])].(*Function); ok {
+			if v, ok := number(r.Properties["MaximumRetryAttempts"]); ok {
+				f.RetryAttempts = int(v)
+			}
+		}
+	}
+	for _, r := range t.ResourcesOfType("AWS::Lambda::Permission") {
+		pm := &Permission{Resource: base(r), SourceArn: r.Properties["SourceArn"]}
+		pm.Principal, _ = r.Properties["Principal"].(string)
+		pm.Action, _ = r.Properties["Action"].(string)
+		pm.Function, _ = st.byID[refName(r.Properties["FunctionName"])].(*Function)
+		st.Permissions = append(st.Permissions, pm)
+	}
+
+	for _, r := range t.ResourcesOfType("AWS::ApiGatewayV2::Api") {
+		api := &API{Resource: base(r)}
+		api.Name, _ = r.Properties["Name"].(string)
+		api.Protocol, _ = r.Properties["ProtocolType"].(string)
+		_, api.CORS = r.Properties["CorsConfiguration"]
+		st.APIs = append(st.APIs, api)
+		st.byID[r.LogicalID] = api
+	}
+	for _, r := range t.ResourcesOfType("AWS::ApiGatewayV2::Stage") {
+		api, ok := st.byID[refName(r.Properties["ApiId"])].(*API)
+		if !ok {
+			continue
+		}
+		stage := &Stage{Resource: base(r)}
+		stage.Name, _ = r.Properties["StageName"].(string)
+		settings := asMap(r.Properties["DefaultRouteSettings"])
+		stage.ThrottleRate, _ = number(settings["ThrottlingRateLimit"])
+		stage.ThrottleBurst, _ = number(settings["ThrottlingBurstLimit"])
+		stage.AccessLogFormat, _ = asMap(r.Properties["AccessLogSettings"])["Format"].(string)
+		api.Stage = stage
+	}
+	for _, r := range t.ResourcesOfType("AWS::ApiGatewayV2::Route") {
+		rt := &Route{Resource: base(r), Authorization: "NONE"}
+		rt.Key, _ = r.Properties["RouteKey"].(string)
+		if a, _ := r.Properties["AuthorizationType"].(string); a != "" {
+			rt.Authorization = a
+		}
+		rt.API, _ = st.byID[refName(r.Properties["ApiId"])].(*API)
+		for _, name := range refNames(r.Properties["Target"]) {
+			integ, ok := t.Resources[name]
+			if !ok || integ.Type != "AWS::ApiGatewayV2::Integration" {
+				continue
+			}
+			rt.Integration = name
+			rt.Function, _ = st.byID[refName(integ.Properties["IntegrationUri"])].(*Function)
+		}
+		st.Routes = append(st.Routes, rt)
+	}
+
+	for _, r := range t.ResourcesOfType("AWS::SNS::Topic") {
+		tp := &Topic{Resource: base(r)}
+		_, tp.Encrypted = r.Properties["KmsMasterKeyId"]
+		st.Topics = append(st.Topics, tp)
+		st.byID[r.LogicalID] = tp
+	}
+	for _, r := range t.ResourcesOfType("AWS::SNS::Subscription") {
+		sub := &Subscription{Resource: base(r)}
+		sub.Protocol, _ = r.Properties["Protocol"].(string)
+		if sub.Protocol == "lambda" {
+			sub.Function, _ = st.byID[refName(r.Properties["Endpoint"])].(*Function)
+		}
+		sub.DeadLetter, _ = st.byID[refName(asMap(r.Properties["RedrivePolicy"])["deadLetterTargetArn"])].(*Queue)
+		_, sub.FilterPolicy = r.Properties["FilterPolicy"]
+		st.Subscriptions = append(st.Subscriptions, sub)
+	}
+
+	for _, r := range t.ResourcesOfType("AWS::DynamoDB::Table") {
+		p := r.Properties
+		tb := &Table{Resource: base(r), BillingMode: "PROVISIONED", Retained: retained(r)}
+		if m, _ := p["BillingMode"].(string); m != "" {
+			tb.BillingMode = m
+		}
+		pt := asMap(p["ProvisionedThroughput"])
+		tb.ReadCapacity, _ = number(pt["ReadCapacityUnits"])
+		tb.WriteCapacity, _ = number(pt["WriteCapacityUnits"])
+		tb.PointInTime = asMap(p["PointInTimeRecoverySpecification"])["PointInTimeRecoveryEnabled"] == true
+		_, tb.HasIndexes = p["GlobalSecondaryIndexes"]
+		tb.TableClass, _ = p["TableClass"].(string)
+		st.Tables = append(st.Tables, tb)
+		st.byID[r.LogicalID] = tb
+	}
+
+	for _, r := range t.ResourcesOfType("AWS::SSM::Parameter") {
+		prm := &Parameter{Resource: base(r), Value: r.Properties["Value"]}
+		prm.Name, _ = r.Properties["Name"].(string)
+		prm.Tier, _ = r.Properties["Tier"].(string)
+		st.Parameters = append(st.Parameters, prm)
+	}
+	for _, name := range sortedKeys(t.Parameters) {
+		if ssmName, ok := t.Parameters[name].SSMName(); ok {
+			st.Reads = append(st.Reads, &SSMRead{Stack: st, Parameter: name, Name: ssmName})
+		}
+	}
+	for _, r := range t.ResourcesOfType("AWS::CloudWatch::Alarm") {
+		p := r.Properties
+		a := &Alarm{Resource: base(r), Dimensions: map[string]any{}, Actions: list(p["AlarmActions"])}
+		a.Namespace, _ = p["Namespace"].(string)
+		a.MetricName, _ = p["MetricName"].(string)
+		a.Statistic, _ = p["Statistic"].(string)
+		a.Comparison, _ = p["ComparisonOperator"].(string)
+		a.Threshold, _ = number(p["Threshold"])
+		a.Period, _ = number(p["Period"])
+		a.EvaluationPeriods, _ = number(p["EvaluationPeriods"])
+		for _, d := range list(p["Dimensions"]) {
+			if name, ok := asMap(d)["Name"].(string); ok {
+				a.Dimensions[name] = asMap(d)["Value"]
+			}
+		}
+		st.Alarms = append(st.Alarms, a)
+	}
+	for _, id := range sortedKeys(t.Outputs) {
+		o := t.Outputs[id]
+		st.Outputs = append(st.Outputs, &Output{Stack: st, LogicalID: id, Description: o.Description, Value: o.Value})
+	}
+	return st
+}
+
+// statements reads a policy document's statements.
+func statements(doc any) []Statement {
+	var out []Statement
+	for _, raw := range list(asMap(doc)["Statement"]) {
+		s := asMap(raw)
+		st := Statement{Resources: list(s["Resource"])}
+		st.Effect, _ = s["Effect"].(string)
+		for _, a := range list(s["Action"]) {
+			if name, ok := a.(string); ok {
+				st.Actions = append(st.Actions, name)
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// asMap is v as a JSON object, or an empty one.
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// list is v as a JSON list; a single value is a list of one (IAM allows both).
+func list(v any) []any {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return v
+	default:
+		return []any{v}
+	}
+}
+
+// refName is the logical name {"Ref": X} or {"Fn::GetAtt": [X, attr]} points at, else "".
+func refName(v any) string {
+	m := asMap(v)
+	if len(m) != 1 {
+		return ""
+	}
+	if name, ok := m["Ref"].(string); ok {
+		return name
+	}
+	switch att := m["Fn::GetAtt"].(type) {
+	case []any:
+		if len(att) == 2 {
+			name, _ := att[0].(string)
+			return name
+		}
+	case string:
+		name, _, _ := strings.Cut(att, ".")
+		return name
+	}
+	return ""
+}
+
+// refNames lists every name referred to anywhere inside v (a route's Target is a Fn::Join
+// around the Ref of its integration).
+func refNames(v any) []string {
+	if name := refName(v); name != "" {
+		return []string{name}
+	}
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(v) {
+			out = append(out, refNames(v[k])...)
+		}
+	case []any:
+		for _, x := range v {
+			out = append(out, refNames(x)...)
+		}
+	}
+	return out
+}
+
+// number reads a literal number; CloudFormation also accepts numbers written as strings.
+func number(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case int:
+		return float64(v), true
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		return f, err == nil
+	}
+	return 0, false
+}

@@ -1,0 +1,137 @@
+package model_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+)
+
+// The tests read what the app synthesizes today, through the synth cache the other packages share
+// (stage "test"), so a warm run synthesizes nothing and no template is copied here.
+var (
+	mu         sync.Mutex
+	assemblies = map[design.Step]*cfn.Assembly{}
+)
+
+func assembly(t *testing.T, step design.Step) *cfn.Assembly {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if a, ok := assemblies[step]; ok {
+		return a
+	}
+	n := int(step)
+	dir, err := synth.Cached(context.Background(), synth.Options{Stage: "test", Step: &n, Log: os.Stderr})
+	if err != nil {
+		t.Fatalf("synthesizing step %d: %v", step, err)
+	}
+	a, err := cfn.LoadAssembly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assemblies[step] = a
+	return a
+}
+
+// system is wild-rydes at step wr and ride-record at step rr.
+func system(t *testing.T, wr, rr design.Step) *model.System {
+	t.Helper()
+	sys, err := model.New(assembly(t, wr).Stacks[design.StackName(design.WildRydes, "test")],
+		assembly(t, rr).Stacks[design.StackName(design.RideRecord, "test")])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys
+}
+
+func TestTheFinalStateDeliversEveryRideOnceThroughSNS(t *testing.T) {
+	sys := system(t, design.FinalStep, design.FinalStep)
+	deliveries := sys.Deliveries()
+	if len(deliveries) != 1 {
+		t.Fatalf("%d functions hand off rides, want 1 (RequestRide)", len(deliveries))
+	}
+	d := deliveries[0]
+	if d.From.LogicalID != "RequestRide" || len(d.Problems) > 0 || len(d.Paths) != 1 {
+		t.Fatalf("delivery from %s: paths %v, problems %v", d.From.LogicalID, d.Paths, d.Problems)
+	}
+	p := d.Paths[0]
+	if p.Via != "sns" || p.Writer.LogicalID != "PutRideRecordSns" || p.Table.LogicalID != "RideRecordTable" {
+		t.Errorf("the ride goes %v, want SNS to PutRideRecordSns and RideRecordTable", p)
+	}
+	if p.Subscription.TopicParameter != "/wild-rydes/test/SnsTopicArn" || p.Subscription.Topic.Stack.Name != "wild-rydes-test" {
+		t.Errorf("the subscription listens to %q in %s, want the wild-rydes topic through its SSM parameter",
+			p.Subscription.TopicParameter, p.Subscription.Topic.Stack.Name)
+	}
+	if routes := sys.RideRoutes(); len(routes) != 1 || routes[0].Key != "POST /ride" || routes[0].Authorization != "NONE" {
+		t.Errorf("ride routes %v, want the public POST /ride", routes)
+	}
+}
+
+func TestTheSynchronousStepDeliversOverHTTP(t *testing.T) {
+	sys := system(t, design.StepSynchronous, design.StepSynchronous)
+	d := sys.Deliveries()[0]
+	if len(d.Problems) > 0 || len(d.Paths) != 1 || d.Paths[0].Via != "http" || d.Paths[0].Route.Key != "POST /record" ||
+		d.Paths[0].Writer.LogicalID != "PutRideRecord" {
+		t.Fatalf("step 0 delivers by %v (problems %v), want HTTP POST /record to PutRideRecord", d.Paths, d.Problems)
+	}
+}
+
+func TestPublishingBeforeAnySubscriberIsALoss(t *testing.T) {
+	d := system(t, design.StepPublish, design.StepSharedPutPath).Deliveries()[0]
+	if len(d.Paths) != 0 || len(d.Problems) != 1 || !strings.Contains(d.Problems[0], "nothing subscribes") {
+		t.Errorf("publishing with no subscriber: paths %v, problems %v; want no path and one problem saying nothing subscribes", d.Paths, d.Problems)
+	}
+}
+
+func TestFunctionsCarryTheirConfiguration(t *testing.T) {
+	sys := system(t, design.FinalStep, design.FinalStep)
+	rr := sys.Function("RequestRide")
+	if rr == nil {
+		t.Fatal("no RequestRide")
+	}
+	if rr.Entry != "lambdas/request-ride" || rr.Runtime != "provided.al2023" || rr.Architecture != "arm64" ||
+		rr.MemoryMB != 256 || rr.Timeout != 10*time.Second || rr.Tracing != "Active" {
+		t.Errorf("RequestRide: entry %q runtime %q arch %q memory %d timeout %s tracing %q", rr.Entry, rr.Runtime,
+			rr.Architecture, rr.MemoryMB, rr.Timeout, rr.Tracing)
+	}
+	topic := sys.PublishesTo(rr, design.EnvTopicARN)
+	if topic == nil || !rr.Allows("sns:Publish", &topic.Resource) || !topic.Encrypted {
+		t.Errorf("RequestRide publishes to %v; it must be allowed sns:Publish on an encrypted topic", topic)
+	}
+	sub := sys.Function("PutRideRecordSns")
+	table, dlq, err := sys.RideStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.DeadLetter != dlq || sub.RetryAttempts != 2 || !dlq.Retained || !table.Retained || table.BillingMode != "PAY_PER_REQUEST" || !table.PointInTime {
+		t.Errorf("PutRideRecordSns dead-letters to %v (want %v) after %d retries; table %+v", sub.DeadLetter, dlq, sub.RetryAttempts, table)
+	}
+	if sub.Allows("dynamodb:GetItem", &table.Resource) || sub.Allows("dynamodb:DeleteItem", &table.Resource) {
+		t.Error("PutRideRecordSns may read or delete rides; it may only put them")
+	}
+	var writers []string
+	for _, f := range sys.Writers(table) {
+		writers = append(writers, f.LogicalID)
+	}
+	if strings.Join(writers, ",") != "PutRideRecordHttp,PutRideRecordSns,RedriveDeadLetters" {
+		t.Errorf("the table's writers are %v", writers)
+	}
+	if len(sys.Stack("wild-rydes-ride-record-test").Alarms) == 0 || len(sys.Stack("wild-rydes-test").Reads) != 1 {
+		t.Error("the ride-record stack must have its alarm, and wild-rydes read only the bootstrap version from SSM")
+	}
+}
+
+func TestAStackMayAppearOnce(t *testing.T) {
+	st := assembly(t, design.FinalStep).Stacks[design.StackName(design.WildRydes, "test")]
+	if _, err := model.New(st, st); err == nil || !strings.Contains(err.Error(), "appears twice") {
+		t.Errorf("the same stack twice: err %v, want one naming the repetition", err)
+	}
+}

@@ -1,0 +1,184 @@
+// Package stepdiff prints, offline, the `cdk diff` of every step of the refactor: what deploying
+// step N changes, against the templates of step N-1.
+package stepdiff
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+)
+
+// StatefulTypes are the resources whose replacement or removal loses data.
+var StatefulTypes = []string{"AWS::DynamoDB::Table", "AWS::SNS::Topic", "AWS::SQS::Queue"}
+
+// Diff is the cdk diff of one stack for one step.
+type Diff struct {
+	Step  design.Step
+	Stack string
+	// Expected says the step names this stack as the one it changes.
+	Expected bool
+	Changed  bool
+	Output   string
+	// Dangers are lines of the diff that replace or remove a stateful resource.
+	Dangers []string
+}
+
+// Problems says what is wrong with the diff for CI: a change to the stack the step does not
+// name, or a stateful resource replaced or removed.
+func (d Diff) Problems() []string {
+	var out []string
+	if d.Changed && !d.Expected {
+		out = append(out, fmt.Sprintf("step %d changes %s, which the step does not name (it deploys %v)", d.Step, d.Stack, d.Step.Changes()))
+	}
+	for _, l := range d.Dangers {
+		out = append(out, fmt.Sprintf("step %d, %s: %s", d.Step, d.Stack, l))
+	}
+	return out
+}
+
+var resourceLine = regexp.MustCompile(`^\[([-+~])\]\s+(AWS::\S+)\s+`)
+
+// Dangers finds the lines of a cdk diff that remove or replace a stateful resource.
+func Dangers(diff string) []string {
+	var out []string
+	for _, line := range strings.Split(diff, "\n") {
+		m := resourceLine.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil || !slices.Contains(StatefulTypes, m[2]) {
+			continue
+		}
+		if m[1] == "-" || strings.Contains(line, "replace") {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return out
+}
+
+// Options for Run.
+type Options struct {
+	Root, Stage string
+	From, To    design.Step
+	Log         io.Writer
+}
+
+// Run synthesizes the steps From-1..To and diffs each step's stacks against the step before.
+func Run(ctx context.Context, opts Options) ([]Diff, error) {
+	if opts.From < 1 || opts.To > design.FinalStep || opts.From > opts.To {
+		return nil, fmt.Errorf("steps %d..%d: diffs exist for steps 1..%d (step 0 is the starting point)", opts.From, opts.To, design.FinalStep)
+	}
+	if opts.Root == "" {
+		root, err := synth.Root()
+		if err != nil {
+			return nil, err
+		}
+		opts.Root = root
+	}
+	dirs := map[design.Step]string{}
+	for s := opts.From - 1; s <= opts.To; s++ {
+		n := int(s)
+		d, err := synth.Cached(ctx, synth.Options{Root: opts.Root, Stage: opts.Stage, Step: &n, Log: opts.Log})
+		if err != nil {
+			return nil, err
+		}
+		dirs[s] = d
+	}
+	dir := func(s design.Step) string { return dirs[s] }
+	var diffs []Diff
+	for s := opts.From; s <= opts.To; s++ {
+		for _, kind := range []design.StackKind{design.RideRecord, design.WildRydes} {
+			stack := design.StackName(kind, opts.Stage)
+			before := filepath.Join(dir(s-1), stack+".template.json")
+			out, changed, err := cdkDiff(ctx, opts.Root, dir(s), before, stack)
+			if err != nil {
+				return diffs, fmt.Errorf("step %d, %s: %w", s, stack, err)
+			}
+			diffs = append(diffs, Diff{Step: s, Stack: stack, Expected: slices.Contains(s.Changes(), kind),
+				Changed: changed, Output: out, Dangers: Dangers(out)})
+		}
+	}
+	return diffs, nil
+}
+
+// cdkDiff runs `cdk diff --template` (offline: no AWS account, no change set) and reports whether
+// it found differences (cdk's --fail exit 1).
+func cdkDiff(ctx context.Context, root, assembly, before, stack string) (string, bool, error) {
+	cmd := exec.CommandContext(ctx, synth.CDK(root), "diff", "--app", assembly, "--template", before,
+		"--no-change-set", "--fail", stack)
+	cmd.Dir = root
+	cmd.Env = synth.Env(root)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), false, nil
+	case errors.As(err, &exit) && exit.ExitCode() == 1 && strings.Contains(out.String(), "Number of stacks with differences"):
+		return out.String(), true, nil
+	default:
+		return out.String(), false, fmt.Errorf("cdk diff: %w\n%s", err, out.String())
+	}
+}
+
+// Main is `wildrydes steps`.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("steps", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stage := fs.String("stage", "dev", "stage whose stacks to diff")
+	from := fs.Int("from", 1, "first step to diff (against the step before it)")
+	to := fs.Int("to", int(design.FinalStep), "last step to diff")
+	step := fs.Int("step", -1, "diff only this step (same as --from N --to N)")
+	fail := fs.Bool("fail", false, "exit 1 when a step changes a stack it does not name, or replaces or removes a table, topic or queue")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: wildrydes steps [flags]\n\nPrints the cdk diff that deploying each refactor step makes, offline.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *step >= 0 {
+		*from, *to = *step, *step
+	}
+	root, err := synth.Root()
+	if err != nil {
+		fmt.Fprintln(stderr, "steps:", err)
+		return 2
+	}
+	diffs, err := Run(context.Background(), Options{Root: root, Stage: *stage,
+		From: design.Step(*from), To: design.Step(*to), Log: stderr})
+	if err != nil {
+		fmt.Fprintln(stderr, "steps:", err)
+		return 2
+	}
+	var problems []string
+	for _, d := range diffs {
+		if d.Expected {
+			fmt.Fprintf(stdout, "\n=== step %d: %s\n    before deploying: cdk diff -c stage=%s -c step=%d %s\n    deploy:           cdk deploy -c stage=%s -c step=%d %s\n\n",
+				d.Step, d.Step.Summary(), *stage, d.Step, d.Stack, *stage, d.Step, d.Stack)
+			fmt.Fprintln(stdout, strings.TrimSpace(d.Output))
+		} else if d.Changed {
+			fmt.Fprintf(stdout, "\n=== step %d also changes %s, which it does not deploy:\n%s\n", d.Step, d.Stack, strings.TrimSpace(d.Output))
+		}
+		problems = append(problems, d.Problems()...)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintln(stdout, "\nProblems:")
+		for _, p := range problems {
+			fmt.Fprintln(stdout, "  -", p)
+		}
+		if *fail {
+			return 1
+		}
+	}
+	return 0
+}
