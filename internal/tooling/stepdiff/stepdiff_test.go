@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 func TestDangersFindsReplacedAndRemovedStatefulResources(t *testing.T) {
@@ -31,7 +32,11 @@ func TestDangersFindsReplacedAndRemovedStatefulResources(t *testing.T) {
 // TestEveryStepDiffsOnlyItsStackAndKeepsState runs the real offline `cdk diff --template` of
 // every step, as `wildrydes steps --fail` does in CI.
 func TestEveryStepDiffsOnlyItsStackAndKeepsState(t *testing.T) {
-	if _, err := os.Stat("../../node_modules/.bin/cdk"); err != nil {
+	root, err := synth.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(synth.CDK(root)); err != nil {
 		t.Fatal("the CDK CLI is not installed: run `make setup`")
 	}
 	diffs, err := Run(context.Background(), Options{Stage: "test", From: 1, To: design.FinalStep})
