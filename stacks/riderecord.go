@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -84,12 +85,24 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	acceptSynchronousFunction(putHTTP)
 
 	api := newHTTPAPI(stack, "RideRecordApi", props.ThrottleRate, props.ThrottleBurst)
-	acceptPublicRoute(api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+	recordRoute := &awsapigatewayv2.AddRoutesOptions{
 		Path:    jsii.String("/record"),
 		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(
 			jsii.String("PutRideRecordIntegration"), putHTTP.Function, nil),
-	}))
+	}
+	if step.HasLockedRecordRoute() {
+		// Only a caller that signs with SigV4, as a principal allowed execute-api:Invoke on
+		// this route, gets through; RequestRide stopped calling it at StepPublish.
+		recordRoute.Authorizer = awsapigatewayv2authorizers.NewHttpIamAuthorizer()
+		api.AddRoutes(recordRoute)
+		awscdk.NewCfnOutput(stack, jsii.String("RecordRouteArn"), &awscdk.CfnOutputProps{
+			Description: jsii.String("Allow execute-api:Invoke on this ARN, and nothing broader, to a principal that must POST /record"),
+			Value:       api.ArnForExecuteApi(jsii.String("POST"), jsii.String("/record"), jsii.String("$default")),
+		})
+	} else {
+		acceptPublicRoute(api.AddRoutes(recordRoute))
+	}
 	recordURL := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/record")})
 	urlParam := awsssm.NewStringParameter(stack, jsii.String("ServiceUrlSsmParam"), &awsssm.StringParameterProps{
 		ParameterName: jsii.String(RecordURLParameterName(props.Stage)),

@@ -16,6 +16,7 @@ const (
 	StepSubscriber    = refactor.StepSubscriber
 	StepPublish       = refactor.StepPublish
 	StepOnDemand      = refactor.StepOnDemand
+	StepLockRecord    = refactor.StepLockRecord
 	FinalStep         = refactor.FinalStep
 	WildRydes         = refactor.WildRydes
 	RideRecord        = refactor.RideRecord
