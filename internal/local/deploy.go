@@ -302,6 +302,8 @@ func (s *System) provision(ctx context.Context, stack string, res cfn.Resource, 
 			nr.physical = old.physical
 		}
 		api.setRoute(key, nr.integID)
+		authorization, _ := props["AuthorizationType"].(string)
+		api.setAuthorization(key, authorization)
 		return nr, false, nil
 	case "AWS::ApiGatewayV2::Stage":
 		apiID, _ := props["ApiId"].(string)
