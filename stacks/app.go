@@ -10,6 +10,8 @@ type AppConfig struct {
 	Stage             string
 	Step              Step
 	RequestUnicornURL string
+	// AlarmEmail, when set, is subscribed to both stacks' alarm topics.
+	AlarmEmail string
 }
 
 // NewApp adds both stacks to app. They share nothing in CloudFormation: the rides topic's ARN
@@ -19,12 +21,14 @@ func NewApp(app awscdk.App, cfg AppConfig) (wildRydes, rideRecord awscdk.Stack) 
 		StackProps: awscdk.StackProps{Description: jsii.String("Wild Rydes ride records: table, POST /record, rides topic subscriber")},
 		Stage:      cfg.Stage,
 		Step:       cfg.Step,
+		AlarmEmail: cfg.AlarmEmail,
 	})
 	wildRydes = NewWildRydesStack(app, StackName(WildRydes, cfg.Stage), &WildRydesStackProps{
 		StackProps:        awscdk.StackProps{Description: jsii.String("Wild Rydes: POST /ride books a unicorn and publishes the ride")},
 		Stage:             cfg.Stage,
 		Step:              cfg.Step,
 		RequestUnicornURL: cfg.RequestUnicornURL,
+		AlarmEmail:        cfg.AlarmEmail,
 	})
 	return wildRydes, rideRecord
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -28,6 +29,8 @@ type RideRecordStackProps struct {
 	Step Step
 	// ThrottleRate and ThrottleBurst bound POST /record (requests per second).
 	ThrottleRate, ThrottleBurst float64
+	// AlarmEmail, when set, is subscribed to the stack's alarm topic.
+	AlarmEmail string
 }
 
 // RecordURLParameterName is the SSM parameter holding the POST /record URL.
@@ -83,12 +86,24 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	acceptSynchronousFunction(putHTTP)
 
 	api := newHTTPAPI(stack, "RideRecordApi", props.ThrottleRate, props.ThrottleBurst)
-	acceptPublicRoute(api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+	recordRoute := &awsapigatewayv2.AddRoutesOptions{
 		Path:    jsii.String("/record"),
 		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(
 			jsii.String("PutRideRecordIntegration"), putHTTP.Function, nil),
-	}))
+	}
+	if step.HasLockedRecordRoute() {
+		// Only a caller that signs with SigV4, as a principal allowed execute-api:Invoke on
+		// this route, gets through; RequestRide stopped calling it at StepPublish.
+		recordRoute.Authorizer = awsapigatewayv2authorizers.NewHttpIamAuthorizer()
+		api.AddRoutes(recordRoute)
+		awscdk.NewCfnOutput(stack, jsii.String("RecordRouteArn"), &awscdk.CfnOutputProps{
+			Description: jsii.String("Allow execute-api:Invoke on this ARN, and nothing broader, to a principal that must POST /record"),
+			Value:       api.ArnForExecuteApi(jsii.String("POST"), jsii.String("/record"), jsii.String("$default")),
+		})
+	} else {
+		acceptPublicRoute(api.AddRoutes(recordRoute))
+	}
 	recordURL := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/record")})
 	urlParam := awsssm.NewStringParameter(stack, jsii.String("ServiceUrlSsmParam"), &awsssm.StringParameterProps{
 		ParameterName: jsii.String(RecordURLParameterName(props.Stage)),
@@ -98,8 +113,21 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	urlParam.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("ServiceUrlSsmParam"))
 	awscdk.NewCfnOutput(stack, jsii.String("RecordUrl"), &awscdk.CfnOutputProps{Value: recordURL})
 
+	alarms := newAlarms(stack, props.AlarmEmail)
+	alarms.add("RideRecordApi5xxAlarm", &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("POST /record answered 5xx: rides sent to it are not stored; read the API's access log and " + httpName + "'s log"),
+		Metric:           api.MetricServerError(sumOver5Minutes),
+		Threshold:        jsii.Number(1),
+	})
+	if !step.HasOnDemandTable() {
+		alarms.add("RideRecordTableWriteThrottleAlarm", &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String("Writes to RideRecordTable were throttled: its provisioned write capacity is too small for the traffic"),
+			Metric:           table.Metric(jsii.String("WriteThrottleEvents"), sumOver5Minutes),
+			Threshold:        jsii.Number(1),
+		})
+	}
 	if step.HasSNSSubscriber() {
-		addSNSSubscriber(stack, props.Stage, table)
+		addSNSSubscriber(stack, props.Stage, table, alarms)
 	}
 
 	awscdk.NewCfnOutput(stack, jsii.String("RideRecordTableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
@@ -111,7 +139,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 // time (not a CloudFormation export, which would lock the two stacks together), with a
 // dead-letter queue for both ways a ride can fail to arrive: SNS cannot deliver it, or the
 // function fails every attempt.
-func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table) {
+func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table, alarms *alarms) {
 	dlq := awssqs.NewQueue(stack, jsii.String(DeadLetterQueueLogicalID), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
@@ -158,7 +186,17 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table)
 	acceptSynchronousFunction(redrive)
 	dlq.GrantConsumeMessages(redrive.Function)
 
-	awscloudwatch.NewAlarm(stack, jsii.String("DeadLetterQueueAlarm"), &awscloudwatch.AlarmProps{
+	alarms.add("PutRideRecordSnsErrorsAlarm", &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("PutRideRecordSns failed to store a ride: Lambda retries it twice, then it goes to the dead-letter queue; read PutRideRecordSns's log"),
+		Metric:           putSNS.Function.MetricErrors(sumOver5Minutes),
+		Threshold:        jsii.Number(1),
+	})
+	alarms.add("PutRideRecordSnsThrottlesAlarm", &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("PutRideRecordSns was throttled: rides wait for Lambda's retries (up to 6 hours); check the account's concurrency"),
+		Metric:           putSNS.Function.MetricThrottles(sumOver5Minutes),
+		Threshold:        jsii.Number(1),
+	})
+	alarms.add("DeadLetterQueueAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("Rides are waiting in the dead-letter queue: run RedriveDeadLetters (or wildrydes dlq redrive) after fixing the cause"),
 		Metric: dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(1)),

@@ -16,6 +16,7 @@ const (
 	StepSubscriber    = design.StepSubscriber
 	StepPublish       = design.StepPublish
 	StepOnDemand      = design.StepOnDemand
+	StepLockRecord    = design.StepLockRecord
 	FinalStep         = design.FinalStep
 	WildRydes         = design.WildRydes
 	RideRecord        = design.RideRecord

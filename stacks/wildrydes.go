@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -30,6 +31,8 @@ type WildRydesStackProps struct {
 	RequestUnicornURL string
 	// ThrottleRate and ThrottleBurst bound the API's stage (requests per second).
 	ThrottleRate, ThrottleBurst float64
+	// AlarmEmail, when set, is subscribed to the stack's alarm topic.
+	AlarmEmail string
 }
 
 // TopicArnParameterName is the SSM parameter holding the rides topic's ARN.
@@ -93,6 +96,17 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(
 			jsii.String("RequestRideIntegration"), requestRide.Function, nil),
 	}))
+	alarms := newAlarms(stack, props.AlarmEmail)
+	alarms.add("RequestRideErrorsAlarm", &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("RequestRide failed: a rider was refused a ride; read RequestRide's log"),
+		Metric:           requestRide.Function.MetricErrors(sumOver5Minutes),
+		Threshold:        jsii.Number(1),
+	})
+	alarms.add("WildRydesApi5xxAlarm", &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("POST /ride answered 5xx: riders see errors; read the API's access log and RequestRide's log"),
+		Metric:           api.MetricServerError(sumOver5Minutes),
+		Threshold:        jsii.Number(1),
+	})
 	awscdk.NewCfnOutput(stack, jsii.String("RideUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("POST a ride request here"),
 		Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/ride")}),

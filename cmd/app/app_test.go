@@ -139,6 +139,9 @@ func TestContextIsChecked(t *testing.T) {
 		{"a step that is not a number is refused", map[string]any{"step": "two"}, "not a whole number", 0},
 		{"a step past the last is refused", map[string]any{"step": "9"}, "does not exist", 0},
 		{"a stage with upper case is refused", map[string]any{"stage": "Prod"}, "lower-case", 0},
+		{"an alarm email is read", map[string]any{"alarmEmail": "ops@example.com"}, "", design.FinalStep},
+		{"an alarm email that is not an address is refused", map[string]any{"alarmEmail": "ops"}, "context alarmEmail", 0},
+		{"an alarm email with a display name is refused", map[string]any{"alarmEmail": "Ops <ops@example.com>"}, "context alarmEmail", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := tc.context

@@ -3,6 +3,7 @@ package main
 
 import (
 	"fmt"
+	"net/mail"
 	"os"
 	"regexp"
 	"strconv"
@@ -27,7 +28,7 @@ func main() {
 	app.Synth(nil)
 }
 
-// configFromContext reads -c stage=..., -c step=... and -c requestUnicornUrl=... .
+// configFromContext reads -c stage=..., -c step=..., -c requestUnicornUrl=... and -c alarmEmail=... .
 func configFromContext(app awscdk.App) (stacks.AppConfig, error) {
 	cfg := stacks.AppConfig{Stage: "dev", Step: stacks.FinalStep}
 	if v, ok := contextString(app, "stage"); ok {
@@ -48,6 +49,12 @@ func configFromContext(app awscdk.App) (stacks.AppConfig, error) {
 	}
 	if v, ok := contextString(app, "requestUnicornUrl"); ok {
 		cfg.RequestUnicornURL = v
+	}
+	if v, ok := contextString(app, "alarmEmail"); ok {
+		if addr, err := mail.ParseAddress(v); err != nil || addr.Address != v {
+			return cfg, fmt.Errorf("context alarmEmail=%q is not an email address: use -c alarmEmail=ops@example.com (it is subscribed to both stacks' alarm topics)", v)
+		}
+		cfg.AlarmEmail = v
 	}
 	return cfg, nil
 }

@@ -25,10 +25,14 @@ const (
 	StepSubscriber Step = 3
 	// StepPublish (wild-rydes): RequestRide publishes to the topic; RIDE_RECORD_URL is gone.
 	StepPublish Step = 4
-	// StepOnDemand (ride-record): the table is on-demand. The final state.
+	// StepOnDemand (ride-record): the table is on-demand.
 	StepOnDemand Step = 5
+	// StepLockRecord (ride-record): POST /record requires IAM (AWS_IAM): nothing in the system
+	// calls it any more, and a caller must sign with a principal allowed execute-api:Invoke on
+	// it. The final state.
+	StepLockRecord Step = 6
 	// FinalStep is what the app synthesizes without -c step.
-	FinalStep = StepOnDemand
+	FinalStep = StepLockRecord
 )
 
 // Steps lists every step in deployment order.
@@ -85,7 +89,9 @@ func (s Step) Summary() string {
 	case StepPublish:
 		return "RequestRide publishes to the topic; RIDE_RECORD_URL is removed"
 	case StepOnDemand:
-		return "the table becomes on-demand (the final state)"
+		return "the table becomes on-demand"
+	case StepLockRecord:
+		return "POST /record requires IAM (AWS_IAM): callers sign with SigV4 (the final state)"
 	}
 	return "unknown step"
 }
@@ -108,3 +114,6 @@ func (s Step) HasSNSSubscriber() bool { return s >= StepSubscriber }
 
 // HasOnDemandTable: the table is PAY_PER_REQUEST (else provisioned 5/5).
 func (s Step) HasOnDemandTable() bool { return s >= StepOnDemand }
+
+// HasLockedRecordRoute: POST /record requires AWS_IAM authorization (else it is open).
+func (s Step) HasLockedRecordRoute() bool { return s >= StepLockRecord }

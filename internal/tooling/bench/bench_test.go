@@ -49,11 +49,11 @@ func TestRatios(t *testing.T) {
 		want    *Ratios
 	}{
 		{"step 0 over the final step divides the medians and the p99s", []StepResult{synchronous(), final()},
-			&Ratios{From: 0, To: 5, P50: 4, P99: 12.5}},
+			&Ratios{From: 0, To: int(design.FinalStep), P50: 4, P99: 12.5}},
 		{"the final step over step 0 is below one", []StepResult{final(), synchronous()},
-			&Ratios{From: 5, To: 0, P50: 0.25, P99: 0.08}},
+			&Ratios{From: int(design.FinalStep), To: 0, P50: 0.25, P99: 0.08}},
 		{"with three steps the first is compared with the last", []StepResult{synchronous(), noLatency, final()},
-			&Ratios{From: 0, To: 5, P50: 4, P99: 12.5}},
+			&Ratios{From: 0, To: int(design.FinalStep), P50: 4, P99: 12.5}},
 		{"a single step has nothing to compare", []StepResult{final()}, nil},
 		{"a step that answered nothing gives no ratio rather than infinity", []StepResult{synchronous(), noLatency}, nil},
 	}
@@ -94,7 +94,7 @@ func TestTextReport(t *testing.T) {
 		report := squeeze(out.String())
 		for _, want := range []string{
 			"POST /ride, 1800 rides at 100/s (18s), each step on a fresh local system\n",
-			"step 0 step 5",
+			"step 0 step 6",
 			"synchronous final: SNS",
 			"requests sent 1800 1800",
 			"arrival rate (/s) 100.0 100.0",
@@ -110,7 +110,7 @@ func TestTextReport(t *testing.T) {
 			"rides persisted 1790 1800",
 			"rides missing 0 0",
 			"start-up (s) 4.4 5.0",
-			"step 0 over step 5: p50 4×, p99 12.5×\n",
+			"step 0 over step 6: p50 4×, p99 12.5×\n",
 			"OK: every accepted ride is in the table, as accepted.\n",
 		} {
 			if !strings.Contains(report, want) {
@@ -124,7 +124,7 @@ func TestTextReport(t *testing.T) {
 		slow.Load.Latency.Median, slow.Load.Latency.P99 = 5400*time.Millisecond, 10400*time.Millisecond
 		var out bytes.Buffer
 		writeText(&out, benchOpts, []StepResult{synchronous(), slow})
-		if want := "step 0 over step 5: p50 0.00148×, p99 0.0144×\n(step 5 is the slower: p50 675×, p99 69.3×)\n"; !strings.Contains(out.String(), want) {
+		if want := "step 0 over step 6: p50 0.00148×, p99 0.0144×\n(step 6 is the slower: p50 675×, p99 69.3×)\n"; !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, out.String())
 		}
 	})
@@ -142,7 +142,7 @@ func TestTextReport(t *testing.T) {
 			"rides persisted - 1799",
 			"rides missing - 1",
 			"FAILED:\n step 0: starting the local system: moto_server is not on PATH\n" +
-				" step 5: 1 of 1800 accepted rides are not in the table: 6f1c2b8e-6c1e-4c55-9a43-0d6a3b1f2e10\n",
+				" step 6: 1 of 1800 accepted rides are not in the table: 6f1c2b8e-6c1e-4c55-9a43-0d6a3b1f2e10\n",
 		} {
 			if !strings.Contains(report, want) {
 				t.Errorf("the report lacks %q:\n%s", want, report)
@@ -194,7 +194,7 @@ func TestFlags(t *testing.T) {
 		name, mentions string
 		args           []string
 	}{
-		{"a step outside the refactor", "step 6 does not exist", []string{"--steps", "0,6"}},
+		{"a step outside the refactor", "step 7 does not exist", []string{"--steps", "0,7"}},
 		{"a step that is not a number", `"final" is not a step number`, []string{"--steps", "final"}},
 		{"a rate of zero", "--rate must be a positive", []string{"--rate", "0"}},
 		{"a negative duration", "--duration must be positive", []string{"--duration", "-1s"}},

@@ -142,6 +142,12 @@ func (e *estimator) bill() {
 				e.warn(fmt.Sprintf("%s is a high-resolution alarm (period %s s), priced here as a standard one.", a.LogicalID, number(period)))
 			}
 		}
+		for _, k := range s.Template().ResourcesOfType("AWS::KMS::Key") {
+			e.add(s, k.LogicalID, "customer managed key", KMSKeys, 1)
+			if k.Properties["EnableKeyRotation"] == true {
+				e.note(fmt.Sprintf("%s rotates yearly; each of its first two rotations adds one key-month a month, priced here as in its first year.", k.LogicalID))
+			}
+		}
 		for _, prm := range s.Parameters {
 			if tier := prm.Tier; tier != "" && tier != "Standard" {
 				e.warn(fmt.Sprintf("%s is an %s parameter, which this model does not price.", prm.LogicalID, tier))
@@ -251,7 +257,7 @@ var pricedTypes = map[string]bool{
 	"AWS::Lambda::Function": true, "AWS::ApiGatewayV2::Api": true, "AWS::ApiGatewayV2::Route": true,
 	"AWS::ApiGatewayV2::Integration": true, "AWS::ApiGatewayV2::Stage": true, "AWS::SNS::Topic": true,
 	"AWS::SNS::Subscription": true, "AWS::SQS::Queue": true, "AWS::DynamoDB::Table": true,
-	"AWS::CloudWatch::Alarm": true, "AWS::SSM::Parameter": true, "AWS::Logs::LogGroup": true,
+	"AWS::CloudWatch::Alarm": true, "AWS::SSM::Parameter": true, "AWS::Logs::LogGroup": true, "AWS::KMS::Key": true,
 	// No charge of their own.
 	"AWS::IAM::Role": true, "AWS::IAM::Policy": true, "AWS::IAM::ManagedPolicy": true,
 	"AWS::Lambda::Permission": true, "AWS::Lambda::EventInvokeConfig": true,

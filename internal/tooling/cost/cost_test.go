@@ -241,6 +241,13 @@ func TestTheFinalStepPublishesEachRideToSNSAndWritesOnDemand(t *testing.T) {
 	for _, a := range alarms {
 		want = append(want, wantLine{a, "alarm", CloudWatchAlarms, 1})
 	}
+	keys := resourcesOfType(t, "final", "AWS::KMS::Key")
+	if len(keys) != 2 {
+		t.Errorf("the final step has %d KMS keys, want the two alarm topics' keys", len(keys))
+	}
+	for _, k := range keys {
+		want = append(want, wantLine{k, "customer managed key", KMSKeys, 1})
+	}
 	checkLines(t, r, want)
 
 	if got, want := r.Service("Amazon API Gateway"), usd(rate(t, HTTPAPIRequests), rides); !sameUSD(got, want) {

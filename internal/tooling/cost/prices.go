@@ -50,13 +50,14 @@ const (
 	LogsIngestion        PriceKey = "logs_ingestion"
 	CloudWatchAlarms     PriceKey = "cloudwatch_alarms"
 	SSMStandardParameter PriceKey = "ssm_standard_parameters"
+	KMSKeys              PriceKey = "kms_keys"
 )
 
 var allKeys = []PriceKey{
 	LambdaRequests, LambdaComputeX86, LambdaComputeARM, HTTPAPIRequests, RESTAPIRequests,
 	SNSPublish, SNSDeliveryLambda, SNSDeliverySQS, SQSRequests, DynamoDBWriteUnits,
 	DynamoDBReadUnits, DynamoDBWCUHours, DynamoDBRCUHours, DynamoDBStorage, DynamoDBPITR,
-	LogsIngestion, CloudWatchAlarms, SSMStandardParameter,
+	LogsIngestion, CloudWatchAlarms, SSMStandardParameter, KMSKeys,
 }
 
 // Price is USD per Per units, e.g. 0.20 per 1,000,000 requests.

@@ -66,21 +66,21 @@ func TestFinalState(t *testing.T) {
 		}
 	})
 
-	t.Run("POST /record stores a ride once, accepts its repeat and refuses a different one", func(t *testing.T) {
+	t.Run("POST /record, signed, stores a ride once, accepts its repeat and refuses a different one", func(t *testing.T) {
 		r := ride.NewRide("6f1c2b8e-6c1e-4c55-9a43-0d6a3b1f2e10", ride.Unicorn{Name: "Rocinante", Color: "Yellow"},
 			time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), ride.Location{Latitude: 1, Longitude: 2})
 		body, _ := json.Marshal(r)
 		for i := 0; i < 2; i++ {
-			if resp := post(t, st.RecordApiUrl+"/record", string(body)); resp.status != 201 {
+			if resp := postSigned(t, st, string(body)); resp.status != 201 {
 				t.Fatalf("POST /record #%d = %d %s", i+1, resp.status, resp.body)
 			}
 		}
 		r.Unicorn.Name = "Shadowfax"
 		changed, _ := json.Marshal(r)
-		if resp := post(t, st.RecordApiUrl+"/record", string(changed)); resp.status != 409 {
+		if resp := postSigned(t, st, string(changed)); resp.status != 409 {
 			t.Errorf("POST /record with different content = %d %s, want 409", resp.status, resp.body)
 		}
-		if resp := post(t, st.RecordApiUrl+"/record", `{"RideId":"nope"}`); resp.status != 400 {
+		if resp := postSigned(t, st, `{"RideId":"nope"}`); resp.status != 400 {
 			t.Errorf("POST /record with a bad ride = %d %s, want 400", resp.status, resp.body)
 		}
 		n := 0

@@ -34,13 +34,14 @@ type httpAPI struct {
 	srv      *http.Server
 	mu       sync.RWMutex
 	routes   map[string]string // route key -> integration ID
+	auth     map[string]string // route key -> AuthorizationType, when not NONE
 	integs   map[string]string // integration ID -> function ARN
 	cors     map[string]any
 	throttle *bucket
 }
 
 func newHTTPAPI(sys *System, id string) (*httpAPI, error) {
-	a := &httpAPI{sys: sys, id: id, routes: map[string]string{}, integs: map[string]string{}}
+	a := &httpAPI{sys: sys, id: id, routes: map[string]string{}, auth: map[string]string{}, integs: map[string]string{}}
 	srv, addr, err := serve(a)
 	if err != nil {
 		return nil, err
@@ -106,6 +107,7 @@ func (a *httpAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	throttle, cors := a.throttle, a.cors
 	integ, routeKey := a.match(r.Method, r.URL.Path)
 	functionArn := a.integs[integ]
+	authorization := a.auth[routeKey]
 	a.mu.RUnlock()
 
 	if cors != nil {
@@ -131,6 +133,13 @@ func (a *httpAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(body) > maxPayload {
 		gatewayError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
+	}
+	if authorization == "AWS_IAM" {
+		if err := verifySigV4(r, body, a.sys.opts.Region, time.Now(), localSecret); err != nil {
+			fmt.Fprintf(a.sys.opts.Log, "%s %s: 403: %v\n", r.Method, r.URL.Path, err)
+			gatewayError(w, http.StatusForbidden, "Forbidden")
+			return
+		}
 	}
 	event := a.event(r, routeKey, requestID, body)
 	payload, _ := json.Marshal(event)

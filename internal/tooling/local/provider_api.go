@@ -63,6 +63,8 @@ func init() {
 				nr.physical = c.old.physical
 			}
 			api.setRoute(key, nr.integID)
+			authorization, _ := c.props["AuthorizationType"].(string)
+			api.setAuthorization(key, authorization)
 			return nr, false, nil
 		},
 		remove: func(_ context.Context, s *System, r *resource) error {

@@ -141,6 +141,8 @@ func Cached(ctx context.Context, opts Options) (string, error) {
 	}
 	dir := filepath.Join(cache, "wild-rydes-synth", hex.EncodeToString(h.Sum(nil))[:24])
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+		now := time.Now()
+		_ = os.Chtimes(dir, now, now) // used: prune keeps it
 		return dir, nil
 	}
 	tmp := dir + ".tmp-" + strconv.Itoa(os.Getpid())
@@ -160,7 +162,11 @@ func Cached(ctx context.Context, opts Options) (string, error) {
 	return dir, nil
 }
 
-// prune keeps the newest keep assemblies of the cache.
+// recentlyUsed is how long prune leaves an assembly alone: a test suite may still be reading it
+// (the worktrees of one machine share the cache, and each synthesizes every step).
+const recentlyUsed = time.Hour
+
+// prune keeps the keep most recently used assemblies of the cache, and any used in the last hour.
 func prune(dir string, keep int) {
 	entries, err := os.ReadDir(dir)
 	if err != nil || len(entries) <= keep {
@@ -178,7 +184,9 @@ func prune(dir string, keep int) {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].mod.After(all[j].mod) })
 	for _, a := range all[min(keep, len(all)):] {
-		_ = os.RemoveAll(a.path)
+		if time.Since(a.mod) > recentlyUsed {
+			_ = os.RemoveAll(a.path)
+		}
 	}
 }
 
