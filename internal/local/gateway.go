@@ -106,6 +106,8 @@ func (a *httpAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	integ, routeKey := a.match(r.Method, r.URL.Path)
 	functionArn := a.integs[integ]
 	a.mu.RUnlock()
+	w, done := a.sys.watchRequest(w, routeKey)
+	defer done()
 
 	if cors != nil {
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -256,10 +258,12 @@ func (s *System) invoke(ctx context.Context, arn string, payload []byte) (localr
 		if fn == nil {
 			return localrt.Result{}, fmt.Errorf("%w: %s", errNoFunction, arn)
 		}
+		start := time.Now()
 		res, err := fn.rt.Invoke(ctx, payload)
 		if errors.Is(err, localrt.ErrClosed) && attempt < 3 {
 			continue
 		}
+		s.invoked(fn.name, start, res, err)
 		return res, err
 	}
 }

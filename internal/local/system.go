@@ -38,6 +38,8 @@ type Options struct {
 	StateFile string
 	// Log receives the system's progress lines and the functions' logs.
 	Log io.Writer
+	// ConsolePort is the web console's loopback port (0: any free port).
+	ConsolePort int
 }
 
 // System is a running local Wild Rydes.
@@ -53,6 +55,8 @@ type System struct {
 	bridge   *bridge
 	builder  *builder
 	async    *asyncInvoker
+	events   Events
+	console  string // the web console's URL, for the state file
 
 	mu        sync.Mutex
 	stacks    map[string]*deployed // by stack name
@@ -140,6 +144,7 @@ func (s *System) Endpoint() string { return s.emu.endpoint }
 // SetTableUnavailable turns the DynamoDB fault on for d, or off with d <= 0.
 func (s *System) SetTableUnavailable(d time.Duration) {
 	s.fault.set(d)
+	s.events.publish(Event{Kind: "fault", OK: d <= 0, Duration: d})
 	if d > 0 {
 		fmt.Fprintf(s.opts.Log, "fault: the ride table is unavailable for %s\n", d)
 	} else {
@@ -161,6 +166,7 @@ type State struct {
 	Stacks       map[string]StackState
 	Tables       map[string]string // logical ID -> table name
 	Queues       map[string]string // logical ID -> queue URL
+	ConsoleUrl   string            `json:",omitempty"` // the web console
 }
 
 // StackState is one deployed stack: its outputs and physical IDs.
@@ -173,7 +179,7 @@ type StackState struct {
 func (s *System) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := State{Region: s.opts.Region, Endpoint: s.emu.endpoint, DynamoDB: s.faultURL,
+	st := State{Region: s.opts.Region, Endpoint: s.emu.endpoint, DynamoDB: s.faultURL, ConsoleUrl: s.console,
 		Admin: s.bridge.url + "/_local", Stacks: map[string]StackState{}, Tables: map[string]string{}, Queues: map[string]string{}}
 	var names []string
 	for name := range s.stacks {
