@@ -1,8 +1,10 @@
 package local
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -145,16 +147,24 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// watchRequest wraps w when someone watches; done publishes the route's answer.
-func (s *System) watchRequest(w http.ResponseWriter, routeKey string) (http.ResponseWriter, func()) {
+// watchRequest wraps w (and r's body) when someone watches; done publishes the route's answer
+// with the ride it created (a 201 body's RideId) or stored (the request's RideId: POST /record).
+func (s *System) watchRequest(w http.ResponseWriter, r *http.Request, routeKey string) (http.ResponseWriter, func()) {
 	if !s.events.Watching() {
 		return w, func() {}
 	}
 	rec, start := &statusRecorder{ResponseWriter: w}, time.Now()
+	var req bytes.Buffer
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(io.LimitReader(r.Body, maxPayload+1), &req), r.Body}
 	return rec, func() {
 		ev := Event{Kind: "request", Route: routeKey, Status: rec.status, Duration: time.Since(start)}
 		if rec.status == http.StatusCreated {
-			ev.RideID = rideIDOf(rec.body)
+			if ev.RideID = rideIDOf(rec.body); ev.RideID == "" {
+				ev.RideID = rideIDOf(req.Bytes())
+			}
 		}
 		s.events.publish(ev)
 	}

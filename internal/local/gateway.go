@@ -106,7 +106,7 @@ func (a *httpAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	integ, routeKey := a.match(r.Method, r.URL.Path)
 	functionArn := a.integs[integ]
 	a.mu.RUnlock()
-	w, done := a.sys.watchRequest(w, routeKey)
+	w, done := a.sys.watchRequest(w, r, routeKey)
 	defer done()
 
 	if cors != nil {
