@@ -43,7 +43,8 @@ function initMap() {
     const [x, y] = toXY(p.lat, p.lng);
     const pg = el("g", { class: "place" });
     pg.appendChild(el("circle", { cx: x, cy: y, r: 4 }));
-    pg.appendChild(el("text", { x: x + 6, y: y - 6 }, p.name));
+    const right = x > box.w * 0.7;
+    pg.appendChild(el("text", { x: right ? x - 6 : x + 6, y: y - 6, "text-anchor": right ? "end" : "start" }, p.name));
     g.appendChild(pg);
     const b = document.createElement("button");
     b.textContent = p.name;
@@ -94,13 +95,17 @@ async function requestUnicorn() {
 function showError(msg) { $("error").textContent = msg; $("error").hidden = false; }
 
 // ---- the system view ----
-const W = 150, H = 58, COL = 205, ROW = 74, PAD = 18;
+const W = 150, H = 58, COL = 192, ROW = 72, PAD = 18;
+// A function that re-drives a queue sits after it, and what it writes to stays where the ride
+// path put it.
 
 function layout(top) {
   const layer = {};
   for (const n of top.Nodes) layer[n.ID] = 0;
   for (let i = 0; i < top.Nodes.length; i++) {
+    const redrivers = new Set(top.Edges.filter((e) => e.Label === "re-drives").map((e) => e.To));
     for (const e of top.Edges) {
+      if (redrivers.has(e.From)) continue;
       if (layer[e.To] < layer[e.From] + 1 && layer[e.From] + 1 < top.Nodes.length) layer[e.To] = layer[e.From] + 1;
     }
   }
@@ -146,6 +151,7 @@ function drawSystem(top) {
     let x2 = b.x, y2 = b.y + H / 2;
     let d;
     if (b.x > a.x) d = `M${x1} ${y1} C${x1 + 40} ${y1} ${x2 - 40} ${y2} ${x2} ${y2}`;
+    else if (Math.abs(a.y - b.y) < H) { x2 = b.x + W; d = `M${a.x} ${a.y + H / 2} L${x2} ${y2}`; }
     else { x2 = b.x + W / 2; y2 = b.y + (b.y > a.y ? 0 : H); d = `M${a.x + W / 2} ${a.y + (b.y > a.y ? H : 0)} L${x2} ${y2}`; }
     const g = el("g", { class: "edge", "data-from": e.From, "data-to": e.To });
     g.appendChild(el("path", { d }));
@@ -210,6 +216,7 @@ function onSnapshot(snap) {
   const b = snap.Burst;
   if (b.Rate) $("burst-out").textContent = `${b.Running ? "sending" : "sent"} ${b.Sent} at ${b.Rate}/s: ${b.Accepted} accepted, ${b.Refused} refused`;
   $("burst").disabled = b.Running;
+  $("steps-row").hidden = !snap.Steps;
   if (snap.Steps) $("steps").textContent = Object.entries(snap.Steps).map(([s, n]) => `${s}: step ${n}`).join(" · ");
   if (snap.Deploy.Message) $("deploy-out").textContent = snap.Deploy.Message;
   $("deploy").disabled = snap.Deploy.Running;
