@@ -115,7 +115,9 @@ func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testi
 	figure := func(kind, field string) string {
 		return fmt.Sprintf(`(document.querySelector('#system [data-kind=%s]')||{dataset:{}}).dataset.%s`, kind, field)
 	}
-	items := func(t *testing.T) string { return eval(t, "reading the table's figure", `String(`+figure("table", "items")+`)`) }
+	items := func(t *testing.T) string {
+		return eval(t, "reading the table's figure", `String(`+figure("table", "items")+`)`)
+	}
 	request := func(t *testing.T) string {
 		before := eval(t, "reading the ride ID", `document.getElementById('ride-id').textContent`)
 		run(t, "requesting a unicorn", chromedp.Click(chromedp.CSS("#request")))
