@@ -104,4 +104,3 @@ func (l *live) messages(ctx context.Context, queue string) (int, error) {
 	b, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
 	return a + b, nil
 }
-
