@@ -264,7 +264,17 @@ function renderTrace(t) {
   end.textContent = t.Ended === "table" ? `Ride ${t.RideID} is stored in the table.`
     : t.Ended ? `Ride ${t.RideID} ended in the ${t.Ended}: ${t.Reason}` : `Ride ${t.RideID} is on its way …`;
   for (const g of document.querySelectorAll("#system .edge")) g.classList.remove("hot");
+  // The path: the trace's nodes, the function a route invokes, the subscription that delivered,
+  // and where the ride ended.
   const nodes = new Set(t.Steps.map((s) => s.Node));
+  for (const e of (topology ? topology.Edges : [])) {
+    if (e.Label === "invokes" && nodes.has(e.From)) nodes.add(e.To);
+    if (e.Label === "async invoke" && nodes.has(e.To)) nodes.add(e.From);
+  }
+  for (const e of (topology ? topology.Edges : [])) {
+    if (t.Ended === "table" && e.Label === "PutItem" && nodes.has(e.From)) nodes.add(e.To);
+    if (t.Ended === "dead-letter queue" && e.Label === "failed attempts" && nodes.has(e.From)) nodes.add(e.To);
+  }
   for (const g of document.querySelectorAll("#system .edge")) {
     if (nodes.has(g.dataset.from) && nodes.has(g.dataset.to)) g.classList.add("hot");
   }
