@@ -1,10 +1,8 @@
 package console
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
@@ -48,20 +46,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// For a look at every step's topology: WILDRYDES_TOPOLOGY=<cdk.out dir> go test -run Print -v
-func TestPrintTopology(t *testing.T) {
-	dir := os.Getenv("WILDRYDES_TOPOLOGY")
-	if dir == "" {
-		t.Skip("WILDRYDES_TOPOLOGY is not set")
-	}
-	asm, err := cfn.LoadAssembly(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	top := TopologyOf(asm)
-	for _, e := range top.Edges {
-		t.Log(strings.Join([]string{e.From, e.Label, e.To}, "  "))
-	}
 }
