@@ -30,6 +30,7 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 	delays := fs.String("retry-delays", "1s,2s", "delays between Lambda's asynchronous attempts (AWS: about 1m,2m)")
 	concurrency := fs.Int("concurrency", 8, "warm processes per function at most")
 	quiet := fs.Bool("quiet", false, "do not print the functions' logs")
+	consolePort := fs.Int("console-port", 4000, "loopback port of the web console (0: any free port)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wildrydes local [flags]\n\nRuns both stacks on this machine from the synthesized templates until Ctrl-C.\n\n")
 		fs.PrintDefaults()
@@ -103,7 +104,7 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 		logs = io.Discard
 	}
 	sys, err := local.Start(ctx, local.Options{Root: root, Endpoint: *endpoint, RetryDelays: retryDelays,
-		Concurrency: *concurrency, StateFile: localstate.Path(root), Log: logs})
+		Concurrency: *concurrency, StateFile: localstate.Path(root), Log: logs, ConsolePort: *consolePort})
 	if err != nil {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
@@ -113,8 +114,22 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
 	}
+	var ro *rollout
+	if *dir == "" {
+		ro = &rollout{root: root, stage: *stage, step: design.FinalStep, sys: sys, log: stderr}
+		if *step >= 0 {
+			ro.step = design.Step(*step)
+		}
+	}
+	consoleURL, stopConsole, err := serveConsole(sys, assemblies[path[len(path)-1]], ro, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
+	}
+	defer stopConsole()
 	st := sys.State()
 	fmt.Fprintf(stdout, "\nWild Rydes is running locally (started in %.1fs).\n\n", time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "  console       %s\n", consoleURL)
 	fmt.Fprintf(stdout, "  POST /ride    %s/ride\n", st.ApiUrl)
 	if st.RecordApiUrl != "" {
 		fmt.Fprintf(stdout, "  POST /record  %s/record\n", st.RecordApiUrl)

@@ -20,6 +20,7 @@ func commands() []command {
 	return []command{
 		{"describe", "print what cdk synth built: stacks, functions, routes, topics, tables", describeMain},
 		{"local", "run both stacks on this machine (moto, the real function binaries) until Ctrl-C", localMain},
+		{"console", "the rider's page against a deployed API (--api-url); `local` serves the whole console", consoleMain},
 		{"fault", "make the local system's ride table unavailable for a while (--for 30s)", faultMain},
 		{"dlq", "list or re-drive the dead-letter queue (local system, or AWS with --queue-url --table)", dlqMain},
 		{"cost", "monthly cost of what is about to be deployed (--step N, --compare: the refactor's saving)", costMain},

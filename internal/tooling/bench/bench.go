@@ -51,6 +51,8 @@ type Options struct {
 // StepResult is what one step measured.
 type StepResult struct {
 	Step design.Step
+	// Label names the run when it is not the step alone (bench --console).
+	Label string `json:",omitempty"`
 	// Startup is how long the local system took to start and deploy both stacks.
 	Startup time.Duration
 	Load    load.Result

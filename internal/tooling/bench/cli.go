@@ -39,6 +39,7 @@ type flags struct {
 	asJSON  bool
 	verbose bool
 	sizes   bool
+	console bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -61,7 +62,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.verbose {
 		f.opts.SystemLog = stderr
 	}
-	results, err := Run(ctx, f.opts)
+	run := Run
+	if f.console {
+		run = RunConsole
+	}
+	results, err := run(ctx, f.opts)
 	if err != nil && len(results) == 0 {
 		fmt.Fprintf(stderr, "wildrydes bench: %v\n", err)
 		return exitFailed
@@ -119,6 +124,7 @@ Flags:
 	fs.IntVar(&f.opts.Concurrency, "concurrency", 0, "warm processes per function at most (default: the local system's, 8)")
 	fs.BoolVar(&f.asJSON, "json", false, "write the report as JSON")
 	fs.BoolVar(&f.verbose, "verbose", false, "write the local systems' logs to stderr (default: a temporary file, kept when a step fails)")
+	fs.BoolVar(&f.console, "console", false, "instead of comparing steps, load the final step without the web console, with it and a connected page, and without it again, on one local system")
 	fs.BoolVar(&f.sizes, "sizes", false, "instead of loading, print each Lambda asset's zipped size (final step)")
 	if err := fs.Parse(args); err != nil {
 		return f, err

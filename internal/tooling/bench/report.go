@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,8 +41,11 @@ func ratios(results []StepResult) *Ratios {
 
 // writeText prints the steps side by side, the ratios, and why the run failed if it did.
 func writeText(w io.Writer, o Options, results []StepResult) {
-	fmt.Fprintf(w, "POST /ride, %d rides at %g/s (%s), each step on a fresh local system\n\n",
-		rides(o.Rate, o.Duration), o.Rate, o.Duration)
+	where := "each step on a fresh local system"
+	if len(results) > 0 && results[0].Label != "" {
+		where = "each run on the same local system"
+	}
+	fmt.Fprintf(w, "POST /ride, %d rides at %g/s (%s), %s\n\n", rides(o.Rate, o.Duration), o.Rate, o.Duration, where)
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 	row := func(label string, cell func(r StepResult) string) {
 		cells := []string{label}
@@ -51,7 +55,7 @@ func writeText(w io.Writer, o Options, results []StepResult) {
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	row("", func(r StepResult) string { return fmt.Sprintf("step %d", r.Step) })
-	row("", func(r StepResult) string { return stepDesign(r.Step) })
+	row("", func(r StepResult) string { return cmp.Or(r.Label, stepDesign(r.Step)) })
 	row("requests sent", func(r StepResult) string { return strconv.Itoa(r.Load.Sent) })
 	row("arrival rate (/s)", func(r StepResult) string { return strconv.FormatFloat(r.Load.RPSSent, 'f', 1, 64) })
 	for _, code := range unionKeys(results, func(r load.Result) map[int]int { return r.Codes }) {
@@ -79,7 +83,7 @@ func writeText(w io.Writer, o Options, results []StepResult) {
 	row("start-up (s)", func(r StepResult) string { return strconv.FormatFloat(r.Startup.Seconds(), 'f', 1, 64) })
 	tw.Flush()
 
-	if q := ratios(results); q != nil {
+	if q := ratios(results); q != nil && len(results) > 0 && results[0].Label == "" {
 		fmt.Fprintf(w, "\nstep %d over step %d: p50 %s, p99 %s\n", q.From, q.To, times(q.P50), times(q.P99))
 		if q.P50 < 1 && q.P99 < 1 {
 			fmt.Fprintf(w, "(step %d is the slower: p50 %s, p99 %s)\n", q.To, times(1/q.P50), times(1/q.P99))

@@ -77,9 +77,11 @@ func (a *asyncInvoker) run(arn string, payload []byte) {
 			fmt.Fprintf(log, "async: %s no longer exists; its event is dropped as Lambda drops the queue of a deleted function\n", arn)
 			return
 		}
+		start := time.Now()
 		res, err := a.sys.invoke(a.ctx, arn, payload)
 		a.count(&a.invoked)
 		if err == nil && res.FunctionError == "" {
+			a.sys.attempted(fn.name, payload, attempt+1, start, "", false)
 			return
 		}
 		if a.ctx.Err() != nil {
@@ -96,6 +98,7 @@ func (a *asyncInvoker) run(arn string, payload []byte) {
 			}
 		}
 		retries := a.maxRetries(fn.name)
+		a.sys.attempted(fn.name, payload, attempt+1, start, last, attempt < retries)
 		if attempt >= retries {
 			a.deadLetter(fn, payload, requestID, last, attempt+1)
 			return
@@ -114,6 +117,7 @@ func (a *asyncInvoker) deadLetter(fn *function, payload []byte, requestID, messa
 	log := a.sys.opts.Log
 	if fn.dlqURL == "" {
 		a.count(&a.dropped)
+		a.sys.deadLettered(fn.name, payload, message, "")
 		fmt.Fprintf(log, "async: %s failed %d attempts and has no dead-letter queue: the event is dropped (%s)\n", fn.name, attempts, truncate(message, 200))
 		return
 	}
@@ -134,6 +138,7 @@ func (a *asyncInvoker) deadLetter(fn *function, payload []byte, requestID, messa
 		return
 	}
 	a.count(&a.deadLettered)
+	a.sys.deadLettered(fn.name, payload, message, fn.dlqURL)
 	fmt.Fprintf(log, "async: %s failed %d attempts; event sent to its dead-letter queue (%s)\n", fn.name, attempts, truncate(message, 200))
 }
 

@@ -109,6 +109,8 @@ func (a *httpAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	functionArn := a.integs[integ]
 	authorization := a.auth[routeKey]
 	a.mu.RUnlock()
+	w, done := a.sys.watchRequest(w, r, routeKey)
+	defer done()
 
 	if cors != nil {
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -266,10 +268,12 @@ func (s *System) invoke(ctx context.Context, arn string, payload []byte) (localr
 		if fn == nil {
 			return localrt.Result{}, fmt.Errorf("%w: %s", errNoFunction, arn)
 		}
+		start := time.Now()
 		res, err := fn.rt.Invoke(ctx, payload)
 		if errors.Is(err, localrt.ErrClosed) && attempt < 3 {
 			continue
 		}
+		s.invoked(fn.name, start, res, err)
 		return res, err
 	}
 }

@@ -72,6 +72,7 @@ func (f *snsFront) publish(w http.ResponseWriter, form url.Values, subs []subscr
 	for _, sub := range subs {
 		f.sys.bridge.notify(sub, entity)
 	}
+	f.sys.published(id, entity.TopicArn, message)
 	w.Header().Set("Content-Type", "text/xml")
 	fmt.Fprintf(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>%s</MessageId></PublishResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></PublishResponse>`, id, uuid.NewString())
 }

@@ -39,6 +39,8 @@ type Options struct {
 	StateFile string
 	// Log receives the system's progress lines and the functions' logs.
 	Log io.Writer
+	// ConsolePort is the web console's loopback port (0: any free port).
+	ConsolePort int
 }
 
 // System is a running local Wild Rydes.
@@ -54,6 +56,8 @@ type System struct {
 	bridge   *bridge
 	builder  *builder
 	async    *asyncInvoker
+	events   Events
+	console  string // the web console's URL, for the state file
 
 	mu        sync.Mutex
 	stacks    map[string]*deployed // by stack name
@@ -138,6 +142,7 @@ func serve(h http.Handler) (*http.Server, string, error) {
 // SetTableUnavailable turns the DynamoDB fault on for d, or off with d <= 0.
 func (s *System) SetTableUnavailable(d time.Duration) {
 	s.fault.set(d)
+	s.events.publish(Event{Kind: "fault", OK: d <= 0, Duration: d})
 	if d > 0 {
 		fmt.Fprintf(s.opts.Log, "fault: the ride table is unavailable for %s\n", d)
 	} else {
@@ -159,7 +164,7 @@ type StackState = localstate.StackState
 func (s *System) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := State{Region: s.opts.Region, Endpoint: s.emu.endpoint, DynamoDB: s.faultURL,
+	st := State{Region: s.opts.Region, Endpoint: s.emu.endpoint, DynamoDB: s.faultURL, ConsoleUrl: s.console,
 		Admin: s.bridge.url + "/_local", Stacks: map[string]StackState{}, Tables: map[string]string{}, Queues: map[string]string{}}
 	var names []string
 	var sources []*cfn.Stack

@@ -50,6 +50,7 @@ type State struct {
 	Stacks             map[string]StackState
 	Tables             map[string]string // logical ID -> table name
 	Queues             map[string]string // logical ID -> queue URL
+	ConsoleUrl         string            `json:",omitempty"` // the web console
 }
 
 // StackState is one deployed stack: its outputs and physical IDs.

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/console"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+)
+
+// rollout is where `local --step N` stands in the refactor, so the console can show each
+// stack's step and deploy the next one as the --step loop does.
+type rollout struct {
+	mu          sync.Mutex
+	root, stage string
+	step        design.Step
+	sys         *local.System
+	log         io.Writer
+}
+
+// steps is each stack's step: the last step at or before the current one that changed it.
+func (r *rollout) steps() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for s := design.StepSynchronous; s <= r.step; s++ {
+		for _, kind := range s.Changes() {
+			out[design.StackName(kind, r.stage)] = int(s)
+		}
+	}
+	return out
+}
+
+func (r *rollout) deployNext(ctx context.Context) (*cfn.Assembly, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := r.step + 1
+	if err := next.Validate(); err != nil {
+		return nil, fmt.Errorf("step %d is the last one", r.step)
+	}
+	n := int(next)
+	dir, err := synth.Cached(ctx, synth.Options{Root: r.root, Stage: r.stage, Step: &n, Log: r.log})
+	if err != nil {
+		return nil, err
+	}
+	asm, err := cfn.LoadAssembly(dir)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(r.log, "step %d: %s\n", next, next.Summary())
+	for _, kind := range next.Changes() {
+		if err := r.sys.Deploy(ctx, asm.Stacks[design.StackName(kind, r.stage)]); err != nil {
+			return nil, err
+		}
+	}
+	r.step = next
+	return asm, nil
+}
+
+// serveConsole serves the console of sys on its loopback port and records its URL in the state
+// file; r is nil when the steps are not known (--dir).
+func serveConsole(sys *local.System, asm *cfn.Assembly, r *rollout, log io.Writer) (string, func(), error) {
+	cfg := console.Config{System: sys, Assembly: asm, Log: log}
+	if r != nil {
+		cfg.Steps = r.steps
+		if r.step < design.FinalStep {
+			cfg.DeployNext = r.deployNext
+		}
+	}
+	url, stop, err := console.New(cfg).Listen(sys.ConsoleAddr())
+	if err != nil {
+		return "", nil, err
+	}
+	if err := sys.SetConsoleURL(url); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return url, stop, nil
+}
+
+// consoleMain is `wildrydes console --api-url URL`: the rider's page against a deployed API.
+func consoleMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("console", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	apiURL := fs.String("api-url", "", "the deployed wild-rydes API (the stack's RideUrl output without /ride, or with it)")
+	port := fs.Int("port", 4000, "loopback port of the console (0: any free port)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *apiURL == "" {
+		fmt.Fprintln(stderr, "console: --api-url is required (for the local system, `wildrydes local` serves the whole console)")
+		return 2
+	}
+	url, stop, err := console.New(console.Config{APIURL: trimRide(*apiURL)}).Listen(fmt.Sprintf("127.0.0.1:%d", *port))
+	if err != nil {
+		fmt.Fprintln(stderr, "console:", err)
+		return 1
+	}
+	defer stop()
+	fmt.Fprintf(stdout, "The rider's page: %s (against %s; the system view needs the local system). Ctrl-C stops it.\n", url, *apiURL)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	<-ctx.Done()
+	return 0
+}
+
+func trimRide(u string) string {
+	for len(u) > 0 && u[len(u)-1] == '/' {
+		u = u[:len(u)-1]
+	}
+	if len(u) >= 5 && u[len(u)-5:] == "/ride" {
+		u = u[:len(u)-5]
+	}
+	return u
+}

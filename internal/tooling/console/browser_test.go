@@ -1,0 +1,208 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds Debian's Chromium. In CI its absence fails the test; on a workstation the
+// test says how to install it and skips.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed: CI must install it (apt-get install -y chromium)")
+	}
+	t.Skip("chromium is not installed; to run the browser test: sudo apt-get update && sudo apt-get install -y chromium")
+	return ""
+}
+
+// artifacts is where a failing browser test leaves its screenshot.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("WILDRYDES_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "wildrydes-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+var unicornSentence = regexp.MustCompile(`^\S.*, your \S+ unicorn, is on their way\.$`)
+
+func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testing.T) {
+	path := chromium(t)
+	sys := system(t)
+	srv := New(Config{System: sys, Assembly: final})
+	url, stop, err := srv.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1500, 1060))
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+
+	var mu sync.Mutex
+	var errors []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				errors = append(errors, fmt.Sprintf("%s %s (%s:%d)", m.Source, m.Text, m.URL, m.Line))
+				mu.Unlock()
+			}
+		}
+	}()
+	shot := func(name string) string {
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			return "no screenshot: " + err.Error()
+		}
+		p := filepath.Join(artifacts(t), name)
+		if err := os.WriteFile(p, buf, 0o644); err != nil {
+			return err.Error()
+		}
+		return p
+	}
+	// run does the actions, and on failure saves what the page looked like.
+	run := func(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v (screenshot: %s)", what, err, shot(strings.ReplaceAll(t.Name(), "/", "_")+".png"))
+		}
+	}
+	eval := func(t *testing.T, what, js string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v (screenshot: %s)", what, err, shot(strings.ReplaceAll(t.Name(), "/", "_")+".png"))
+		}
+		return v
+	}
+	until := func(t *testing.T, what, js string, d time.Duration) {
+		t.Helper()
+		run(t, what, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](js, chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(50*time.Millisecond))(ctx, tg)
+			return err
+		}))
+	}
+	figure := func(kind, field string) string {
+		return fmt.Sprintf(`(document.querySelector('#system [data-kind=%s]')||{dataset:{}}).dataset.%s`, kind, field)
+	}
+	items := func(t *testing.T) string {
+		return eval(t, "reading the table's figure", `String(`+figure("table", "items")+`)`)
+	}
+	request := func(t *testing.T) string {
+		before := eval(t, "reading the ride ID", `document.getElementById('ride-id').textContent`)
+		run(t, "requesting a unicorn", chromedp.Click(chromedp.CSS("#request")))
+		until(t, "the page shows a new ride", fmt.Sprintf(`document.getElementById('ride-id').textContent !== %q && !document.getElementById('result').hidden`, before), 10*time.Second)
+		return eval(t, "reading the ride ID", `document.getElementById('ride-id').textContent`)
+	}
+
+	run(t, "opening the console", chromedp.Navigate(url))
+	until(t, "the system is drawn with the table's items", figure("table", "items")+` !== undefined`, 15*time.Second)
+
+	t.Run("a click on the map and on Request Unicorn books a ride, stored in the table", func(t *testing.T) {
+		lat := eval(t, "reading the latitude", `document.getElementById('lat').value`)
+		run(t, "clicking on the map", chromedp.Click(chromedp.CSS("#map")))
+		if now := eval(t, "reading the latitude", `document.getElementById('lat').value`); now == lat {
+			t.Errorf("clicking on the map left the latitude at %s", lat)
+		}
+		n := items(t)
+		rideID := request(t)
+		sentence := eval(t, "reading the answer", `document.getElementById('sentence').textContent`)
+		if !unicornSentence.MatchString(sentence) {
+			t.Errorf("the page says %q, want \"<Name>, your <Color> unicorn, is on their way.\"", sentence)
+		}
+		until(t, "the table's figure rises by one", fmt.Sprintf(`%s === "%d"`, figure("table", "items"), atoi(n)+1), 10*time.Second)
+		until(t, "the ride's trace shows it stored", fmt.Sprintf(`document.getElementById('trace').dataset.ride === %q && document.getElementById('trace-end').dataset.ended === "table"`, rideID), 10*time.Second)
+		trace := eval(t, "reading the trace", `document.getElementById('trace').innerText`)
+		for _, hop := range []string{"POST /ride → RequestRide", "publish to", "attempt 1"} {
+			if !strings.Contains(trace, hop) {
+				t.Errorf("the trace %q has no %q", trace, hop)
+			}
+		}
+	})
+
+	t.Run("with the table down, rides are retried and dead-lettered; a re-drive stores them", func(t *testing.T) {
+		n := atoi(items(t))
+		run(t, "breaking the table", chromedp.SetValue(chromedp.CSS("#fault-seconds"), "60"), chromedp.Click(chromedp.CSS("#fault-on")))
+		until(t, "the page says the table is unavailable", `!document.getElementById('fault-note').hidden`, 5*time.Second)
+		var rides []string
+		for i := 0; i < 3; i++ {
+			rides = append(rides, request(t))
+		}
+		until(t, "the retries and the dead-letter count rise", fmt.Sprintf(`Number(%s) >= 3 && [...document.querySelectorAll('#system [data-kind=function]')].some(g => Number(g.dataset.retried) >= 6)`, figure("queue", "messages")), 20*time.Second)
+		until(t, "the alarm goes off", figure("alarm", "state")+` === "ALARM"`, 5*time.Second)
+		until(t, "the last ride's trace ends in the dead-letter queue", fmt.Sprintf(`document.getElementById('trace').dataset.ride === %q && document.getElementById('trace-end').dataset.ended === "dead-letter queue"`, rides[2]), 10*time.Second)
+		run(t, "restoring the table and re-driving", chromedp.Click(chromedp.CSS("#fault-off")), chromedp.Click(chromedp.CSS("#dlq-redrive")))
+		until(t, "the queue empties", figure("queue", "messages")+` === "0"`, 15*time.Second)
+		until(t, "the table catches up", fmt.Sprintf(`%s === "%d"`, figure("table", "items"), n+3), 10*time.Second)
+		until(t, "the alarm is OK again", figure("alarm", "state")+` === "OK"`, 5*time.Second)
+		until(t, "the ride's trace says it was re-driven and stored", `document.getElementById('trace-end').dataset.ended === "table" && document.getElementById('trace').innerText.includes("re-driven")`, 5*time.Second)
+	})
+
+	t.Run("a bad location shows the API's error", func(t *testing.T) {
+		run(t, "asking for a pickup at latitude 95", chromedp.SetValue(chromedp.CSS("#lat"), "95"), chromedp.Click(chromedp.CSS("#request")))
+		until(t, "the page shows the API's error", `!document.getElementById('error').hidden`, 10*time.Second)
+		if msg := eval(t, "reading the error", `document.getElementById('error').textContent`); !strings.Contains(msg, "400") || !strings.Contains(msg, "Latitude") {
+			t.Errorf("the page says %q, want the API's 400 naming Latitude", msg)
+		}
+	})
+
+	if p := os.Getenv("WILDRYDES_CONSOLE_SCREENSHOT"); p != "" {
+		run(t, "setting a pickup back", chromedp.SetValue(chromedp.CSS("#lat"), "42.3525"))
+		request(t)
+		until(t, "the trace is stored", `document.getElementById('trace-end').dataset.ended === "table"`, 10*time.Second)
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(p, buf, 0o644)
+		}
+		if err != nil {
+			t.Errorf("writing the screenshot to %s: %v", p, err)
+		}
+	}
+
+	time.Sleep(200 * time.Millisecond) // the last console messages
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range errors {
+		// The browser itself logs the refused request of the bad location; the page logged nothing.
+		if strings.HasPrefix(e, "network ") && strings.Contains(e, "status of 400") {
+			continue
+		}
+		t.Errorf("the browser's console logged an error: %s", e)
+	}
+}
+
+func atoi(s string) int {
+	var n int
+	fmt.Sscan(s, &n)
+	return n
+}
