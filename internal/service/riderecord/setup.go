@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
 // DeadLetterSetup is what the functions that write the table and use its dead-letter queue
@@ -20,7 +21,7 @@ type DeadLetterSetup struct {
 // SetUpDeadLetters reads TABLE_NAME and DEAD_LETTER_QUEUE_URL with getenv (os.Getenv in a
 // function) and makes the clients, with Retryer.
 func SetUpDeadLetters(ctx context.Context, getenv func(string) string) (DeadLetterSetup, error) {
-	table, queueURL := getenv("TABLE_NAME"), getenv("DEAD_LETTER_QUEUE_URL")
+	table, queueURL := getenv(design.EnvTableName), getenv(design.EnvDeadLetterQueueURL)
 	if table == "" || queueURL == "" {
 		return DeadLetterSetup{}, fmt.Errorf("TABLE_NAME and DEAD_LETTER_QUEUE_URL must both be set (TABLE_NAME=%q, DEAD_LETTER_QUEUE_URL=%q)", table, queueURL)
 	}
