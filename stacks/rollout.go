@@ -180,25 +180,30 @@ func orderDeploy(stack awscdk.Stack, guard awscdk.CfnResource, guardFn *wrconstr
 	var subscriptions []awssns.CfnSubscription
 	for _, r := range all {
 		path := *r.Node().Path()
-		if r == guard || strings.HasPrefix(path, own) {
+		switch {
+		case r == guard:
+			continue
+		case strings.HasPrefix(path, own):
+			// The guard's own function, role, policies and log group are ready before it runs.
+			guard.AddResourceDependency(r, jsii.String("the guard runs once its function may"))
 			continue
 		}
-		r.AddDependency(guard)
+		r.AddResourceDependency(guard, jsii.String("nothing changes before the rollout guard's check passes"))
 		switch x := r.(type) {
 		case awsapigatewayv2.CfnIntegration:
 			for _, p := range permissions[resolved(stack, x.IntegrationUri())+" apigateway.amazonaws.com"] {
-				x.AddDependency(p)
+				x.AddResourceDependency(p, jsii.String("API Gateway may invoke the function before the route points at it"))
 			}
 		case awssns.CfnSubscription:
 			for _, p := range permissions[resolved(stack, x.Endpoint())+" sns.amazonaws.com"] {
-				x.AddDependency(p)
+				x.AddResourceDependency(p, jsii.String("SNS may invoke the function before the subscription delivers to it"))
 			}
 			subscriptions = append(subscriptions, x)
 		}
 	}
 	for _, s := range subscriptions {
 		if ready != nil {
-			ready.AddDependency(s)
+			ready.AddResourceDependency(s, jsii.String("the subscriber is announced once it is subscribed"))
 		}
 	}
 }
