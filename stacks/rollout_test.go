@@ -315,3 +315,26 @@ func TestEachStackSaysTheStepItWasDeployedAt(t *testing.T) {
 		}
 	}
 }
+
+func TestTheDeclaredFreshInstallOfEveryStepIsAllowedAndSafe(t *testing.T) {
+	a, _ := matrix(t)
+	for _, goal := range stacks.Steps() {
+		at := rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent}
+		for _, m := range refactor.FreshInstall(goal) {
+			v, err := a.Evaluate(context.Background(), rollout.Deploy{From: at, Kind: m.Kind, Step: m.Step})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !v.Lands() || !v.Result.Safe {
+				t.Errorf("installing step %d: %s at step %d from %s: lands %v, safe %v (%s %s)",
+					goal, m.Kind, m.Step, at, v.Lands(), v.Result.Safe, v.Message, v.Result.Why)
+			}
+			at = v.To()
+		}
+		for _, kind := range rollout.Kinds {
+			if got := at.Of(kind); got == rollout.Absent || refactor.Step(got).StackStep(kind) != goal.StackStep(kind) {
+				t.Errorf("installing step %d leaves %s at %s, want the template of step %d", goal, kind, got, goal)
+			}
+		}
+	}
+}

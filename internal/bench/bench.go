@@ -71,7 +71,7 @@ func Run(ctx context.Context, o Options) ([]StepResult, error) {
 	}
 	assemblies := map[refactor.Step]*cfn.Assembly{}
 	for _, step := range o.Steps {
-		for _, s := range path(step) {
+		for _, s := range local.StepsNeeded(path(step)) {
 			if assemblies[s] != nil {
 				continue
 			}
