@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/load"
+	"github.com/wildrydes/wild-rydes-cdk/internal/rolloutcli"
 	"github.com/wildrydes/wild-rydes-cdk/internal/stepdiff"
 )
 
@@ -25,7 +26,8 @@ func commands() []command {
 		{"cost", "monthly cost of what is about to be deployed (--step N, --compare: the refactor's saving)", costMain},
 		{"load", "replay the Artillery load test against the API and check no ride is lost", load.Main},
 		{"bench", "the same load against step 0 and the final step on fresh local systems; compares latency", benchMain},
-		{"steps", "print the offline cdk diff of each refactor step (--fail for CI)", stepdiff.Main},
+		{"steps", "print the offline cdk diff of each refactor step (--fail for CI; --matrix: what CloudFormation refuses)", stepdiff.Main},
+		{"rollout", "move both stacks to a step on AWS, one safe deploy at a time (--to N, --dry-run, --yes)", rolloutcli.Main},
 	}
 }
 

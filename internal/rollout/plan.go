@@ -33,6 +33,7 @@ func Normal(kind refactor.StackKind, s State) State {
 func (a *Analysis) Plan(ctx context.Context, from Pair, to refactor.Step) ([]Deploy, error) {
 	start := Pair{Normal(refactor.WildRydes, from.WildRydes), Normal(refactor.RideRecord, from.RideRecord)}
 	goal := Pair{State(to.StackStep(refactor.WildRydes)), State(to.StackStep(refactor.RideRecord))}
+	forward := State(to) >= max(start.WildRydes, start.RideRecord)
 	prev := map[Pair]Deploy{}
 	seen := map[Pair]bool{start: true}
 	queue := []Pair{start}
@@ -46,17 +47,29 @@ func (a *Analysis) Plan(ctx context.Context, from Pair, to refactor.Step) ([]Dep
 			}
 			return path, nil
 		}
+		var candidates []Deploy
 		for _, kind := range Kinds {
 			for _, step := range moves(kind, p.Of(kind)) {
-				v, err := a.Evaluate(ctx, Deploy{From: p, Kind: kind, Step: step})
-				if err != nil {
-					return nil, err
-				}
-				if next := v.To(); v.Lands() && v.Result.Safe && !seen[next] {
-					seen[next] = true
-					prev[next] = v.Deploy
-					queue = append(queue, next)
-				}
+				candidates = append(candidates, Deploy{From: p, Kind: kind, Step: step})
+			}
+		}
+		// Among plans of equal length, the refactor's own order: forward, the lower step first;
+		// back, the stack whose step is later is undone first.
+		slices.SortStableFunc(candidates, func(x, y Deploy) int {
+			if forward {
+				return int(x.Step) - int(y.Step)
+			}
+			return int(y.From.Of(y.Kind)) - int(x.From.Of(x.Kind))
+		})
+		for _, d := range candidates {
+			v, err := a.Evaluate(ctx, d)
+			if err != nil {
+				return nil, err
+			}
+			if next := v.To(); v.Lands() && v.Result.Safe && !seen[next] {
+				seen[next] = true
+				prev[next] = v.Deploy
+				queue = append(queue, next)
 			}
 		}
 	}
