@@ -31,8 +31,10 @@ type Options struct {
 	CDK      string
 	Stacks   Stacks
 	Analysis *rollout.Analysis
-	Stdin    io.Reader
-	Stdout   io.Writer
+	// Diff, if set, gives each move's offline cdk diff for the plan.
+	Diff   func(ctx context.Context, d rollout.Deploy) (string, error)
+	Stdin  io.Reader
+	Stdout io.Writer
 }
 
 // where reads both stacks.
@@ -72,6 +74,13 @@ func Run(ctx context.Context, o Options) error {
 			what = fmt.Sprintf("undoes step %d: %s", from, refactor.Step(from).Summary())
 		}
 		fmt.Fprintf(out, "  %d. %s\n     %s: %s -> step %d (%s)\n", i+1, d.Command(o.Stage), d.Kind, d.From.Of(d.Kind), d.Step, what)
+		if o.Diff != nil {
+			diff, err := o.Diff(ctx, d)
+			if err != nil {
+				return fmt.Errorf("the offline diff of move %d: %w", i+1, err)
+			}
+			fmt.Fprintf(out, "     %s\n", strings.ReplaceAll(strings.TrimSpace(diff), "\n", "\n     "))
+		}
 	}
 	if o.DryRun {
 		return nil
@@ -157,13 +166,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rollout:", err)
 		return 2
 	}
-	a, err := stepdiff.Analysis(ctx, root, *stage, stderr)
+	asms, err := stepdiff.Assemblies(ctx, root, *stage, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "rollout:", err)
 		return 2
 	}
+	diff := func(ctx context.Context, d rollout.Deploy) (string, error) {
+		return stepdiff.MoveDiff(ctx, root, asms, refactor.StackName(d.Kind, *stage), d.From.Of(d.Kind), d.Step)
+	}
 	err = Run(ctx, Options{Root: root, Stage: *stage, To: refactor.Step(*to), DryRun: *dryRun, Yes: *yes,
-		CDK: cdk, Stacks: cf, Analysis: a, Stdin: os.Stdin, Stdout: stdout})
+		CDK: cdk, Stacks: cf, Analysis: rollout.New(rollout.FromAssemblies(asms, *stage)), Diff: diff, Stdin: os.Stdin, Stdout: stdout})
 	if err != nil {
 		fmt.Fprintln(stderr, "rollout:", err)
 		return 1

@@ -212,3 +212,31 @@ func TestWithoutYesEveryDeployIsAskedFor(t *testing.T) {
 		t.Errorf("cdk ran %v, want only the accepted first move", got)
 	}
 }
+
+func TestThePlanShowsEachMovesOfflineDiff(t *testing.T) {
+	opts, log := setup(t, wr+" 3\n"+rr+" 3\n")
+	opts.DryRun = true
+	root, err := synth.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	asms, err := stepdiff.Assemblies(context.Background(), root, "test", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Diff = func(ctx context.Context, d rollout.Deploy) (string, error) {
+		return stepdiff.MoveDiff(ctx, root, asms, refactor.StackName(d.Kind, "test"), d.From.Of(d.Kind), d.Step)
+	}
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	out := opts.Stdout.(*bytes.Buffer).String()
+	for _, want := range []string{"RIDES_SNS_TOPIC_ARN", "BillingMode", "RideRecordSubscriberReady"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan's diffs do not show %s:\n%s", want, out)
+		}
+	}
+	if got := commands(t, log); len(got) != 0 {
+		t.Errorf("a dry run ran cdk: %v", got)
+	}
+}

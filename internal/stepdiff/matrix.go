@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
@@ -11,8 +13,8 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
 )
 
-// Analysis synthesizes (or reuses the cached assemblies of) every step and analyses them.
-func Analysis(ctx context.Context, root, stage string, log io.Writer) (*rollout.Analysis, error) {
+// Assemblies synthesizes (or reuses the cached assemblies of) every step.
+func Assemblies(ctx context.Context, root, stage string, log io.Writer) (map[refactor.Step]*cfn.Assembly, error) {
 	asms := map[refactor.Step]*cfn.Assembly{}
 	for _, s := range refactor.Steps() {
 		n := int(s)
@@ -24,7 +26,36 @@ func Analysis(ctx context.Context, root, stage string, log io.Writer) (*rollout.
 			return nil, err
 		}
 	}
+	return asms, nil
+}
+
+// Analysis analyses the assemblies of every step.
+func Analysis(ctx context.Context, root, stage string, log io.Writer) (*rollout.Analysis, error) {
+	asms, err := Assemblies(ctx, root, stage, log)
+	if err != nil {
+		return nil, err
+	}
 	return rollout.New(rollout.FromAssemblies(asms, stage)), nil
+}
+
+// MoveDiff is the offline cdk diff of one stack from the template of step from to that of step
+// to; from Absent, the diff against an empty template (everything added).
+func MoveDiff(ctx context.Context, root string, asms map[refactor.Step]*cfn.Assembly, stack string, from rollout.State, to refactor.Step) (string, error) {
+	var before string
+	if from != rollout.Absent {
+		before = filepath.Join(asms[refactor.Step(from)].Dir, stack+".template.json")
+	} else {
+		f, err := os.CreateTemp("", "empty-*.template.json")
+		if err != nil {
+			return "", err
+		}
+		defer os.Remove(f.Name())
+		f.WriteString("{}")
+		f.Close()
+		before = f.Name()
+	}
+	out, _, err := cdkDiff(ctx, root, asms[to].Dir, before, stack)
+	return out, err
 }
 
 // printMatrix is `wildrydes steps --matrix`: every pair of stack states, every deploy into an
