@@ -203,6 +203,7 @@ func newBridge(sys *System) (*bridge, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sns/{token}", b.deliver)
 	mux.HandleFunc("POST /_local/faults/table", b.fault)
+	mux.HandleFunc("POST /_local/deploy", b.deploy)
 	srv, addr, err := serve(mux)
 	if err != nil {
 		return nil, err

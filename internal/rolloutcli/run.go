@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 	"github.com/wildrydes/wild-rydes-cdk/internal/rollout"
 	"github.com/wildrydes/wild-rydes-cdk/internal/stepdiff"
@@ -27,8 +28,9 @@ type Options struct {
 	To    refactor.Step
 	// DryRun prints the plan only; Yes deploys without asking.
 	DryRun, Yes bool
-	// CDK is the CLI to run.
+	// CDK is the CLI to run; Deploy, if set, is used instead (the local system).
 	CDK      string
+	Deploy   func(ctx context.Context, d rollout.Deploy) error
 	Stacks   Stacks
 	Analysis *rollout.Analysis
 	// Diff, if set, gives each move's offline cdk diff for the plan.
@@ -103,14 +105,20 @@ func Run(ctx context.Context, o Options) error {
 				return fmt.Errorf("stopped before move %d: the system is at %s; to go on: %s", i+1, now, d.Command(o.Stage))
 			}
 		}
-		args := []string{"deploy", "-c", "stage=" + o.Stage, "-c", fmt.Sprintf("step=%d", d.Step), name}
-		if o.Yes {
-			args = append(args, "--require-approval", "never")
+		var runErr error
+		if o.Deploy != nil {
+			fmt.Fprintf(out, "\n=== %d/%d: %s (on the local system)\n", i+1, len(plan), d.Command(o.Stage))
+			runErr = o.Deploy(ctx, d)
+		} else {
+			args := []string{"deploy", "-c", "stage=" + o.Stage, "-c", fmt.Sprintf("step=%d", d.Step), name}
+			if o.Yes {
+				args = append(args, "--require-approval", "never")
+			}
+			fmt.Fprintf(out, "\n=== %d/%d: %s %s\n", i+1, len(plan), o.CDK, strings.Join(args, " "))
+			cmd := exec.CommandContext(ctx, o.CDK, args...)
+			cmd.Dir, cmd.Stdout, cmd.Stderr, cmd.Stdin = o.Root, out, out, os.Stdin
+			runErr = cmd.Run()
 		}
-		fmt.Fprintf(out, "\n=== %d/%d: %s %s\n", i+1, len(plan), o.CDK, strings.Join(args, " "))
-		cmd := exec.CommandContext(ctx, o.CDK, args...)
-		cmd.Dir, cmd.Stdout, cmd.Stderr, cmd.Stdin = o.Root, out, out, os.Stdin
-		runErr := cmd.Run()
 		after, err := where(ctx, o.Stacks, o.Stage)
 		if err != nil {
 			return fmt.Errorf("move %d: %v; reading where the stacks are: %w", i+1, runErr, err)
@@ -137,9 +145,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	stage := fs.String("stage", "dev", "stage whose stacks to move")
 	dryRun := fs.Bool("dry-run", false, "print the plan only")
 	yes := fs.Bool("yes", false, "deploy each move without asking")
+	onLocal := fs.Bool("local", false, "move the running local system (wildrydes local) instead of AWS")
 	endpoint := fs.String("endpoint", "", "CloudFormation endpoint (default: AWS_ENDPOINT_URL_CLOUDFORMATION, AWS_ENDPOINT_URL, or the region's)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: wildrydes rollout [--to N] [--stage S] [--dry-run] [--yes]\n\n"+
+		fmt.Fprintf(stderr, "usage: wildrydes rollout [--to N] [--stage S] [--dry-run] [--yes] [--local]\n\n"+
 			"Reads where each stack is (DescribeStacks, the Step output), plans one stack per move in a safe\n"+
 			"order, and runs `cdk deploy -c stage=S -c step=K STACK` for each (the cdk on PATH, else the pinned one).\n\n")
 		fs.PrintDefaults()
@@ -161,13 +170,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		cdk = synth.CDK(root)
 	}
-	cf, err := NewCloudFormation(ctx, *endpoint)
+	asms, err := stepdiff.Assemblies(ctx, root, *stage, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "rollout:", err)
 		return 2
 	}
-	asms, err := stepdiff.Assemblies(ctx, root, *stage, stderr)
-	if err != nil {
+	var stacks Stacks
+	var deploy func(context.Context, rollout.Deploy) error
+	if *onLocal {
+		stacks, deploy = LocalStacks{StateFile: localstate.Path(root)}, LocalDeploy(localstate.Path(root), *stage, asms)
+	} else if stacks, err = NewCloudFormation(ctx, *endpoint); err != nil {
 		fmt.Fprintln(stderr, "rollout:", err)
 		return 2
 	}
@@ -175,7 +187,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return stepdiff.MoveDiff(ctx, root, asms, refactor.StackName(d.Kind, *stage), d.From.Of(d.Kind), d.Step)
 	}
 	err = Run(ctx, Options{Root: root, Stage: *stage, To: refactor.Step(*to), DryRun: *dryRun, Yes: *yes,
-		CDK: cdk, Stacks: cf, Analysis: rollout.New(rollout.FromAssemblies(asms, *stage)), Diff: diff, Stdin: os.Stdin, Stdout: stdout})
+		CDK: cdk, Deploy: deploy, Stacks: stacks, Analysis: rollout.New(rollout.FromAssemblies(asms, *stage)), Diff: diff, Stdin: os.Stdin, Stdout: stdout})
 	if err != nil {
 		fmt.Fprintln(stderr, "rollout:", err)
 		return 1
