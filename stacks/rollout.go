@@ -110,8 +110,7 @@ func addGuard(stack awscdk.Stack, stage string, req requirement, step Step) (aws
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
 	})
 	acceptFunctionFindings(fn)
-	suppress(fn.Function, "Serverless-LambdaDLQ",
-		"invoked by CloudFormation for a custom resource: its answer goes to CloudFormation's response URL, and a failed invocation fails the deploy; a dead-letter queue would hold nothing anyone re-drives")
+	acceptCustomResourceFunction(fn)
 	var names []string
 	for _, c := range req.conditions {
 		names = append(names, c.Parameter)
