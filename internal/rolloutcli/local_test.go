@@ -112,15 +112,34 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 		}
 	}
 
-	for _, d := range []rollout.Deploy{
-		{Kind: refactor.RideRecord, Step: refactor.StepSharedPutPath},
-		{Kind: refactor.WildRydes, Step: refactor.StepSynchronous},
-	} {
-		err := LocalDeploy(stateFile, "test", asms)(ctx, d)
-		if err == nil || !strings.Contains(err.Error(), "Received response status [FAILED]") {
-			t.Errorf("deploying %s at step %d locally: %v, want the guard's refusal", d.Kind, d.Step, err)
+	// Every deploy CloudFormation refuses from here, by the analysis of the templates, fails
+	// locally too, naming the same parameter.
+	a := rollout.New(rollout.FromAssemblies(asms, "test"))
+	final, err := where(ctx, LocalStacks{StateFile: stateFile}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, kind := range rollout.Kinds {
+		for _, step := range refactor.Steps() {
+			v, err := a.Evaluate(ctx, rollout.Deploy{From: final, Kind: kind, Step: step})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !v.Refused {
+				continue
+			}
+			refused++
+			err = LocalDeploy(stateFile, "test", asms)(ctx, v.Deploy)
+			if err == nil || !strings.Contains(err.Error(), v.Parameter) {
+				t.Errorf("deploying %s at step %d locally: %v, want the refusal naming %s", kind, step, err, v.Parameter)
+			}
 		}
 	}
+	if refused == 0 {
+		t.Error("no deploy from the final state is refused: the rollbacks in the wrong order should be")
+	}
+	t.Logf("%d deploys refused from the final state, each refused locally too", refused)
 	at, err := where(ctx, LocalStacks{StateFile: stateFile}, "test")
 	if want := (rollout.Pair{WildRydes: rollout.State(refactor.FinalStep.StackStep(refactor.WildRydes)), RideRecord: rollout.State(refactor.FinalStep)}); err != nil || at != want {
 		t.Errorf("after the refused deploys the system is at %v (%v), want %v", at, err, want)
