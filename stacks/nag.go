@@ -55,3 +55,11 @@ func acceptPublicRoute(routes *[]awsapigatewayv2.HttpRoute) {
 			"public by design, as in the original Wild Rydes workshop; the stage is throttled")
 	}
 }
+
+// acceptCustomResourceFunction: CloudFormation invokes a custom resource's function and waits for
+// its answer at the response URL; a failed invocation fails the deploy, so a dead-letter queue
+// would hold events nobody re-drives.
+func acceptCustomResourceFunction(fn *wrconstructs.GoLambda) {
+	suppress(fn.Function, "Serverless-LambdaDLQ",
+		"invoked by CloudFormation for a custom resource: its answer goes to CloudFormation's response URL, and a failed invocation fails the deploy; a dead-letter queue would hold nothing anyone re-drives")
+}

@@ -131,6 +131,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	}
 
 	awscdk.NewCfnOutput(stack, jsii.String("RideRecordTableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
+	addRolloutSafety(stack, RideRecord, props.Stage, step)
 	addNagChecks(stack)
 	return stack
 }

@@ -112,6 +112,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/ride")}),
 	})
 
+	addRolloutSafety(stack, WildRydes, props.Stage, step)
 	addNagChecks(stack)
 	return stack
 }

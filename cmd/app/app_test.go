@@ -47,8 +47,8 @@ func TestSynthesizedApp(t *testing.T) {
 
 	t.Run("each function is a stripped arm64 Go binary zipped under 4 MB", func(t *testing.T) {
 		assets, _ := filepath.Glob(filepath.Join(dir, "asset.*", "bootstrap"))
-		if len(assets) != 4 {
-			t.Fatalf("%d function assets, want 4 (RequestRide, PutRideRecordHttp, PutRideRecordSns, RedriveDeadLetters)", len(assets))
+		if len(assets) != 5 {
+			t.Fatalf("%d function assets, want 5 (RequestRide, PutRideRecordHttp, PutRideRecordSns, RedriveDeadLetters, and CheckRollout, the rollout guard both stacks share)", len(assets))
 		}
 		for _, bin := range assets {
 			f, err := elf.Open(bin)

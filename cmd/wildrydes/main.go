@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/load"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rolloutcli"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/stepdiff"
 )
 
@@ -26,14 +27,16 @@ func commands() []command {
 		{"cost", "monthly cost of what is about to be deployed (--step N, --compare: the refactor's saving)", costMain},
 		{"load", "replay the Artillery load test against the API and check no ride is lost", load.Main},
 		{"bench", "the same load against step 0 and the final step on fresh local systems; compares latency", benchMain},
-		{"steps", "print the offline cdk diff of each refactor step (--fail for CI)", stepdiff.Main},
+		{"steps", "print the offline cdk diff of each refactor step (--fail for CI; --matrix: what CloudFormation refuses)", stepdiff.Main},
+		{"rollout", "move both stacks to a step on AWS, one safe deploy at a time (--to N, --dry-run, --yes, --local)", rolloutcli.Main},
+		{"local-deploy", "deploy one stack at one step onto the running local system (refused as CloudFormation would)", rolloutcli.LocalDeployMain},
 	}
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: wildrydes <command> [flags]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nwildrydes <command> -h shows a command's flags.")
 }

@@ -73,7 +73,7 @@ func Run(ctx context.Context, o Options) ([]StepResult, error) {
 	}
 	assemblies := map[design.Step]*cfn.Assembly{}
 	for _, step := range o.Steps {
-		for _, s := range path(step) {
+		for _, s := range local.StepsNeeded(path(step)) {
 			if assemblies[s] != nil {
 				continue
 			}

@@ -14,6 +14,7 @@ import (
 // registerAdmin adds the admin endpoints under /_local/.
 func registerAdmin(mux *http.ServeMux, sys *System) {
 	mux.HandleFunc("POST /_local/faults/table", func(w http.ResponseWriter, r *http.Request) { fault(sys, w, r) })
+	mux.HandleFunc("POST /_local/deploy", func(w http.ResponseWriter, r *http.Request) { deployStack(sys, w, r) })
 }
 
 // fault is POST /_local/faults/table {"unavailableFor":"30s"} ("0s" ends it).

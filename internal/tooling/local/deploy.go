@@ -113,6 +113,9 @@ func (s *System) lookupSSM(ctx context.Context, name string) (string, error) {
 func (s *System) Deploy(ctx context.Context, stack *cfn.Stack) error {
 	start := time.Now()
 	t := stack.Template
+	if err := s.refuse(ctx, stack); err != nil {
+		return err
+	}
 	params, err := cfn.ResolveParameters(t, func(name string) (string, error) { return s.lookupSSM(ctx, name) }, nil)
 	if err != nil {
 		return fmt.Errorf("deploying %s: %w", stack.Name, err)

@@ -76,7 +76,11 @@ func system(t *testing.T, step design.Step) *local.System {
 			mu.Unlock()
 		}
 	})
-	if err := sys.DeployAssembly(context.Background(), assemblies[int(step)]); err != nil {
+	byStep := map[design.Step]*cfn.Assembly{}
+	for n, asm := range assemblies {
+		byStep[design.Step(n)] = asm
+	}
+	if err := sys.DeploySteps(context.Background(), "test", []design.Step{step}, byStep, nil); err != nil {
 		t.Fatal(err)
 	}
 	return sys

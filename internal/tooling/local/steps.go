@@ -10,19 +10,15 @@ import (
 )
 
 // DeploySteps brings the system to the last of steps as users reach it, through the documented
-// order: the first step's assembly whole (each stack once the SSM parameters it reads exist),
-// then, for each later step, the stack that step changes. A step's two stacks may each need a
-// parameter only the other writes (step 3), so a step in the middle cannot be created from
-// nothing. progress, if not nil, gets a line per step.
+// order: the first step installed as a new account gets it (Install: from StepSubscriber on, through
+// StepTopic, since the rollout requirements make those states impossible to create from nothing),
+// then, for each later step, the stack that step changes. assemblies must hold StepsNeeded(steps).
+// progress, if not nil, gets a line per step.
 func (s *System) DeploySteps(ctx context.Context, stage string, steps []design.Step, assemblies map[design.Step]*cfn.Assembly, progress io.Writer) error {
 	if len(steps) == 0 {
 		return fmt.Errorf("no step to deploy")
 	}
-	first := assemblies[steps[0]]
-	if first == nil {
-		return fmt.Errorf("step %d was not synthesized", steps[0])
-	}
-	if err := s.DeployAssembly(ctx, first); err != nil {
+	if err := s.Install(ctx, stage, steps[0], assemblies, progress); err != nil {
 		return fmt.Errorf("deploying step %d locally: %w", steps[0], err)
 	}
 	for _, step := range steps[1:] {

@@ -124,8 +124,13 @@ func TestFunctionsCarryTheirConfiguration(t *testing.T) {
 	if strings.Join(writers, ",") != "PutRideRecordHttp,PutRideRecordSns,RedriveDeadLetters" {
 		t.Errorf("the table's writers are %v", writers)
 	}
-	if len(sys.Stack("wild-rydes-ride-record-test").Alarms) == 0 || len(sys.Stack("wild-rydes-test").Reads) != 1 {
-		t.Error("the ride-record stack must have its alarm, and wild-rydes read only the bootstrap version from SSM")
+	var reads []string
+	for _, r := range sys.Stack("wild-rydes-test").Reads {
+		reads = append(reads, r.Name)
+	}
+	// The publishing wild-rydes requires the subscriber (rollout safety), and nothing else of ride-record.
+	if want := "/cdk-bootstrap/hnb659fds/version," + design.SubscriberReadyParameterName("test"); len(sys.Stack("wild-rydes-ride-record-test").Alarms) == 0 || strings.Join(reads, ",") != want {
+		t.Errorf("the ride-record stack must have its alarm, and wild-rydes read from SSM only %s (it reads %v)", want, reads)
 	}
 }
 

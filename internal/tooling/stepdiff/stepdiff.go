@@ -139,6 +139,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	to := fs.Int("to", int(design.FinalStep), "last step to diff")
 	step := fs.Int("step", -1, "diff only this step (same as --from N --to N)")
 	fail := fs.Bool("fail", false, "exit 1 when a step changes a stack it does not name, or replaces or removes a table, topic or queue")
+	matrix := fs.Bool("matrix", false, "print every pair of stack states, which deploys CloudFormation refuses, and the fresh-install sequence (exit 1 if a deploy that loses rides is accepted)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wildrydes steps [flags]\n\nPrints the cdk diff that deploying each refactor step makes, offline.\n\n")
 		fs.PrintDefaults()
@@ -153,6 +154,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "steps:", err)
 		return 2
+	}
+	if *matrix {
+		return printMatrix(context.Background(), root, *stage, stdout, stderr)
 	}
 	diffs, err := Run(context.Background(), Options{Root: root, Stage: *stage,
 		From: design.Step(*from), To: design.Step(*to), Log: stderr})

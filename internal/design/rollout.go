@@ -1,0 +1,58 @@
+package design
+
+import "fmt"
+
+// What each stack publishes about itself in SSM, and how a stack state declares what it requires
+// of the other: the names are declared here once; the stacks write them into the templates, and
+// every tool (the rollout analysis, the local system) reads them back from the templates.
+
+// GuardResourceType is the custom resource that checks, before anything else of its stack
+// changes, the SSM parameters its properties name.
+const GuardResourceType = "Custom::RolloutGuard"
+
+// GuardConditionsProperty is the guard's property listing its conditions, each
+// {"Parameter": name, "AllowedValues": [...], "Reason": why}, with "" standing for absent.
+const GuardConditionsProperty = "Conditions"
+
+// StepOutput is the stack output giving the step the stack's template belongs to.
+const StepOutput = "Step"
+
+// RideDelivery values: how RequestRide hands each ride to the ride-record service.
+const (
+	DeliveryHTTP = "http"
+	DeliverySNS  = "sns"
+)
+
+// RideDeliveryParameterName is where wild-rydes says how RequestRide delivers rides (DeliveryHTTP
+// or DeliverySNS).
+func RideDeliveryParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes/%s/RideDelivery", stage)
+}
+
+// SubscriberReadyParameterName exists while PutRideRecordSns is subscribed to the rides topic.
+// Its name is what CloudFormation's refusal quotes: deploy the ride-record subscriber first.
+func SubscriberReadyParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes-ride-record/%s/SubscriberReady", stage)
+}
+
+// RideDelivery is how RequestRide delivers rides at step s.
+func (s Step) RideDelivery() string {
+	if s.PublishesToTopic() {
+		return DeliverySNS
+	}
+	return DeliveryHTTP
+}
+
+// StackStep is the step whose template kind has when the app is synthesized at step s: the last
+// step up to s that changes kind. Deploying `-c step=1 wild-rydes-<stage>` deploys wild-rydes as
+// step 0 made it, and the stack says so.
+func (s Step) StackStep(kind StackKind) Step {
+	for k := s; k > StepSynchronous; k-- {
+		for _, c := range k.Changes() {
+			if c == kind {
+				return k
+			}
+		}
+	}
+	return StepSynchronous
+}

@@ -1,0 +1,68 @@
+package rolloutcli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
+)
+
+// LocalStacks reads where each stack of the running local system is from its state file.
+type LocalStacks struct{ StateFile string }
+
+// State is Absent for a stack the local system has not deployed, else its Step output.
+func (l LocalStacks) State(_ context.Context, name string) (rollout.State, error) {
+	st, err := localstate.Read(l.StateFile)
+	if err != nil {
+		return 0, err
+	}
+	s, ok := st.Stacks[name]
+	if !ok {
+		return rollout.Absent, nil
+	}
+	n, err := strconv.Atoi(s.Outputs[design.StepOutput])
+	if err != nil {
+		return 0, fmt.Errorf("local %s: output %s = %q is no step", name, design.StepOutput, s.Outputs[design.StepOutput])
+	}
+	return rollout.State(n), nil
+}
+
+// LocalDeploy applies each move's template to the running local system (POST /_local/deploy),
+// which refuses what CloudFormation refuses.
+func LocalDeploy(stateFile, stage string, asms map[design.Step]*cfn.Assembly) func(ctx context.Context, d rollout.Deploy) error {
+	return func(ctx context.Context, d rollout.Deploy) error {
+		st, err := localstate.Read(stateFile)
+		if err != nil {
+			return err
+		}
+		name := design.StackName(d.Kind, stage)
+		stack := asms[d.Step].Stacks[name]
+		if stack == nil {
+			return fmt.Errorf("step %d has no stack %s", d.Step, name)
+		}
+		body, _ := json.Marshal(local.DeployRequest{StackName: name, TemplateFile: stack.TemplateFile})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, st.Admin+"/deploy", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("the local system: %w", err)
+		}
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusNoContent {
+			return fmt.Errorf("the local system refused: %s", bytes.TrimSpace(msg))
+		}
+		return nil
+	}
+}

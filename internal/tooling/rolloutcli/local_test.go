@@ -1,0 +1,214 @@
+package rolloutcli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/stepdiff"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+)
+
+// TestRolloutLocalUnderTraffic runs `wildrydes rollout --local` from step 0 to the final state
+// while two clients request rides, then attempts the deploys CloudFormation refuses.
+func TestRolloutLocalUnderTraffic(t *testing.T) {
+	ctx := context.Background()
+	root, err := synth.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	asms, err := stepdiff.Assemblies(ctx, root, "test", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateFile := filepath.Join(t.TempDir(), "state.json")
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	sys, err := local.Start(ctx, local.Options{Root: root, StateFile: stateFile, Concurrency: 32,
+		RetryDelays: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}, Log: lockedWriter{&logMu, &logs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	defer func() {
+		if t.Failed() {
+			logMu.Lock()
+			t.Log(tail(logs.String(), 40))
+			logMu.Unlock()
+		}
+	}()
+	if err := sys.DeploySteps(ctx, "test", []design.Step{design.StepSynchronous}, asms, nil); err != nil {
+		t.Fatal(err)
+	}
+	rideURL := sys.State().ApiUrl + "/ride"
+
+	var mu sync.Mutex
+	var accepted []string
+	var failures []string
+	stop := make(chan struct{})
+	var clients sync.WaitGroup
+	for range 2 {
+		clients.Add(1)
+		go func() {
+			defer clients.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+				id, status, body := requestRide(rideURL)
+				mu.Lock()
+				if status == http.StatusCreated {
+					accepted = append(accepted, id)
+				} else {
+					failures = append(failures, body)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+
+	var out bytes.Buffer
+	err = Run(ctx, Options{Stage: "test", To: design.FinalStep, Yes: true, Stacks: LocalStacks{StateFile: stateFile},
+		Deploy: LocalDeploy(stateFile, "test", asms), Analysis: rollout.New(rollout.FromAssemblies(asms, "test")),
+		Stdin: strings.NewReader(""), Stdout: &out})
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	clients.Wait()
+	if err != nil {
+		t.Fatalf("rollout --local: %v\n%s", err, out.String())
+	}
+	if err := sys.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s\n%d rides accepted during the rollout, %d requests failed", out.String(), len(accepted), len(failures))
+
+	if len(failures) > 0 {
+		t.Errorf("%d requests were not answered 201, e.g. %s", len(failures), failures[0])
+	}
+	if len(accepted) < 50 {
+		t.Errorf("only %d rides were accepted during the rollout", len(accepted))
+	}
+	stored := storedRides(t, sys)
+	for _, id := range accepted {
+		if stored[id] != 1 {
+			t.Errorf("ride %s, accepted, is stored %d times", id, stored[id])
+		}
+	}
+
+	// Every deploy CloudFormation refuses from here, by the analysis of the templates, fails
+	// locally too, naming the same parameter.
+	a := rollout.New(rollout.FromAssemblies(asms, "test"))
+	final, err := where(ctx, LocalStacks{StateFile: stateFile}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, kind := range rollout.Kinds {
+		for _, step := range design.Steps() {
+			v, err := a.Evaluate(ctx, rollout.Deploy{From: final, Kind: kind, Step: step})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !v.Refused {
+				continue
+			}
+			refused++
+			err = LocalDeploy(stateFile, "test", asms)(ctx, v.Deploy)
+			if err == nil || !strings.Contains(err.Error(), v.Parameter) {
+				t.Errorf("deploying %s at step %d locally: %v, want the refusal naming %s", kind, step, err, v.Parameter)
+			}
+		}
+	}
+	if refused == 0 {
+		t.Error("no deploy from the final state is refused: the rollbacks in the wrong order should be")
+	}
+	t.Logf("%d deploys refused from the final state, each refused locally too", refused)
+	at, err := where(ctx, LocalStacks{StateFile: stateFile}, "test")
+	if want := (rollout.Pair{WildRydes: rollout.State(design.FinalStep.StackStep(design.WildRydes)), RideRecord: rollout.State(design.FinalStep)}); err != nil || at != want {
+		t.Errorf("after the refused deploys the system is at %v (%v), want %v", at, err, want)
+	}
+	id, status, body := requestRide(rideURL)
+	if status != http.StatusCreated {
+		t.Fatalf("after the refused deploys POST /ride = %d %s", status, body)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for storedRides(t, sys)[id] != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("ride %s, accepted after the refused deploys, is not in the table", id)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func requestRide(url string) (id string, status int, body string) {
+	resp, err := http.Post(url, "application/json", strings.NewReader(`{"PickupLocation":{"Latitude":42.3525,"Longitude":-71.0529}}`))
+	if err != nil {
+		return "", 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var r struct{ RideId string }
+	_ = json.Unmarshal(b, &r)
+	return r.RideId, resp.StatusCode, string(b)
+}
+
+// storedRides counts the items of the ride table by RideId.
+func storedRides(t *testing.T, sys *local.System) map[string]int {
+	t.Helper()
+	st := sys.State()
+	ddb := dynamodb.NewFromConfig(aws.Config{Region: st.Region, BaseEndpoint: aws.String(st.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("t", "t", "")})
+	out := map[string]int{}
+	var start map[string]ddbtypes.AttributeValue
+	for {
+		page, err := ddb.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(st.RideTable), ExclusiveStartKey: start})
+		if err != nil {
+			t.Fatalf("scanning %s: %v", st.RideTable, err)
+		}
+		for _, item := range page.Items {
+			if v, ok := item["RideId"].(*ddbtypes.AttributeValueMemberS); ok {
+				out[v.Value]++
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out
+		}
+		start = page.LastEvaluatedKey
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func tail(s string, lines int) string {
+	all := strings.Split(s, "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}

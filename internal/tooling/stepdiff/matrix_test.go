@@ -1,0 +1,37 @@
+package stepdiff
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+)
+
+// TestTheMatrixShowsNoAcceptedDeployThatLosesRides runs `wildrydes steps --matrix` on the real
+// cloud assemblies (the same cached ones the diff test synthesizes).
+func TestTheMatrixShowsNoAcceptedDeployThatLosesRides(t *testing.T) {
+	if _, err := os.Stat("../../node_modules/.bin/cdk"); err != nil {
+		t.Fatal("the CDK CLI is not installed: run `make setup`")
+	}
+	root, err := synth.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if code := printMatrix(context.Background(), root, "test", &out, &errs); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errs.String())
+	}
+	for _, want := range []string{
+		"accepted into a LOST pair: 0 deploys",
+		"refused by guard /wild-rydes/test/RideDelivery",
+		"refused by parameter /wild-rydes-ride-record/test/SubscriberReady",
+		"cdk deploy -c stage=test -c step=5 wild-rydes-test",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the matrix does not say %q:\n%s", want, out.String())
+		}
+	}
+}

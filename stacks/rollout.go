@@ -1,0 +1,214 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	wrconstructs "github.com/wildrydes/wild-rydes-cdk/constructs"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
+)
+
+// Rollout safety, built into the templates so that CloudFormation itself refuses a deploy that
+// would leave an accepted ride with no way, or two ways, into the table, whatever the user types.
+// Each stack publishes in SSM what it provides at its step, and each stack state declares what it
+// requires of the other:
+//   - "exists": an SSM-typed template parameter, which CloudFormation resolves before it makes a
+//     change set ("Unable to fetch parameters [<name>]" names what to deploy first);
+//   - "absent, or one of these values": the conditions of a guard custom resource, on which every
+//     other resource of the stack depends, so a failing check rolls the update back before anything
+//     else changed.
+
+// requirement is what a stack state requires of the other stack.
+type requirement struct {
+	// exists are SSM parameters that must exist (SSM-typed template parameters, by logical ID).
+	exists map[string]string
+	// conditions go into the guard's properties.
+	conditions []rolloutguard.Condition
+}
+
+// requirements of kind at step (its own step, StackStep), at stage.
+func requirements(kind StackKind, stage string, step Step) requirement {
+	req := requirement{exists: map[string]string{}}
+	switch kind {
+	case WildRydes:
+		if step.PublishesToTopic() {
+			req.exists["RideRecordSubscriberReady"] = design.SubscriberReadyParameterName(stage)
+		}
+		if !step.HasTopic() {
+			req.conditions = append(req.conditions, rolloutguard.Condition{
+				Parameter:     design.SubscriberReadyParameterName(stage),
+				AllowedValues: []string{""},
+				Reason: fmt.Sprintf("%s subscribes to the rides topic this state deletes: roll it back below step %d first",
+					StackName(RideRecord, stage), StepSubscriber),
+			})
+		}
+	case RideRecord:
+		if !step.HasSNSSubscriber() {
+			req.conditions = append(req.conditions, rolloutguard.Condition{
+				Parameter:     design.RideDeliveryParameterName(stage),
+				AllowedValues: []string{design.DeliveryHTTP, ""},
+				Reason: fmt.Sprintf("%s publishes rides to the topic and this state has no subscriber: roll it back to step %d first",
+					StackName(WildRydes, stage), StepPublish-1),
+			})
+		}
+	}
+	return req
+}
+
+// addRolloutSafety is called once by each stack constructor, after every other resource exists.
+func addRolloutSafety(stack awscdk.Stack, kind StackKind, stage string, appStep Step) {
+	step := appStep.StackStep(kind)
+	ready := publish(stack, kind, stage, step)
+	guard, guardFn := addGuard(stack, stage, requirements(kind, stage, step), step)
+	orderDeploy(stack, guard, guardFn, ready)
+	awscdk.NewCfnOutput(stack, jsii.String(design.StepOutput), &awscdk.CfnOutputProps{
+		Description: jsii.String("The refactor step this stack's template belongs to (-c step=K deploys the last step up to K that changes this stack)"),
+		Value:       jsii.String(fmt.Sprint(int(step))),
+	})
+}
+
+// publish writes what the stack provides at its step; it returns the parameter that announces
+// the subscriber (nil when there is none).
+func publish(stack awscdk.Stack, kind StackKind, stage string, step Step) awsssm.CfnParameter {
+	put := func(id, name, value, description string) awsssm.CfnParameter {
+		p := awsssm.NewStringParameter(stack, jsii.String(id), &awsssm.StringParameterProps{
+			ParameterName: jsii.String(name), StringValue: jsii.String(value), Description: jsii.String(description)})
+		cfnParam := p.Node().DefaultChild().(awsssm.CfnParameter)
+		cfnParam.OverrideLogicalId(jsii.String(id))
+		return cfnParam
+	}
+	switch kind {
+	case WildRydes:
+		put("RideDeliverySsmParam", design.RideDeliveryParameterName(stage), step.RideDelivery(),
+			"How RequestRide hands each ride to the ride-record service (http or sns); the ride-record stack's guard reads it")
+	case RideRecord:
+		if step.HasSNSSubscriber() {
+			return put("SubscriberReadySsmParam", design.SubscriberReadyParameterName(stage), "PutRideRecordSns",
+				"Exists while PutRideRecordSns is subscribed to the rides topic; wild-rydes may publish only while it does")
+		}
+	}
+	return nil
+}
+
+// addGuard adds the SSM-typed parameters and the guard that declare req. The guard's Step
+// property changes whenever the stack's template does, so CloudFormation runs it on every update.
+func addGuard(stack awscdk.Stack, stage string, req requirement, step Step) (awscdk.CfnResource, *wrconstructs.GoLambda) {
+	fn := wrconstructs.NewGoLambda(stack, "CheckRollout", &wrconstructs.GoLambdaProps{
+		Entry:       "lambdas/rollout-guard",
+		Description: "Custom::RolloutGuard: fails a deploy whose stack state requires what the other stack does not provide",
+		MemorySize:  128,
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
+	})
+	acceptFunctionFindings(fn)
+	acceptCustomResourceFunction(fn)
+	var names []string
+	for _, c := range req.conditions {
+		names = append(names, c.Parameter)
+	}
+	if len(names) > 0 {
+		var arns []*string
+		for _, n := range names {
+			arns = append(arns, stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ssm"), Resource: jsii.String("parameter"),
+				ResourceName: jsii.String(strings.TrimPrefix(n, "/")), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME}))
+		}
+		fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("ssm:GetParameter"), Resources: &arns}))
+	}
+
+	requires := map[string]any{}
+	for id, name := range req.exists {
+		p := awscdk.NewCfnParameter(stack, jsii.String(id), &awscdk.CfnParameterProps{
+			Type:        jsii.String("AWS::SSM::Parameter::Value<String>"),
+			Default:     jsii.String(name),
+			Description: jsii.String(fmt.Sprintf("Must exist before this stack state is deployed: %s", name)),
+		})
+		p.OverrideLogicalId(jsii.String(id))
+		requires[name] = p.ValueAsString()
+	}
+	conditions := []any{}
+	for _, c := range req.conditions {
+		conditions = append(conditions, map[string]any{"Parameter": c.Parameter, "AllowedValues": c.AllowedValues, "Reason": c.Reason})
+	}
+	properties := map[string]any{
+		"Stage":                        stage,
+		"Step":                         fmt.Sprint(int(step)),
+		design.GuardConditionsProperty: conditions,
+	}
+	if len(requires) > 0 {
+		properties["Requires"] = requires
+	}
+	guard := awscdk.NewCustomResource(stack, jsii.String("RolloutGuard"), &awscdk.CustomResourceProps{
+		ServiceToken:   fn.Function.FunctionArn(),
+		ResourceType:   jsii.String(design.GuardResourceType),
+		ServiceTimeout: awscdk.Duration_Seconds(jsii.Number(60)),
+		Properties:     &properties,
+	})
+	cfnGuard := guard.Node().DefaultChild().(awscdk.CfnResource)
+	cfnGuard.OverrideLogicalId(jsii.String("RolloutGuard"))
+	return cfnGuard, fn
+}
+
+// orderDeploy makes every resource but the guard's own wait for the guard, every route
+// integration and subscription wait for the permission that lets it invoke its function, and the
+// SubscriberReady parameter wait for the subscription it announces.
+func orderDeploy(stack awscdk.Stack, guard awscdk.CfnResource, guardFn *wrconstructs.GoLambda, ready awsssm.CfnParameter) {
+	own := *guardFn.Node().Path() + "/"
+	var all []awscdk.CfnResource
+	permissions := map[string][]awslambda.CfnPermission{} // resolved function -> permissions
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		r, ok := c.(awscdk.CfnResource)
+		if !ok || !*awscdk.CfnResource_IsCfnResource(c) {
+			continue
+		}
+		all = append(all, r)
+		if p, ok := c.(awslambda.CfnPermission); ok {
+			key := resolved(stack, p.FunctionName()) + " " + *p.Principal()
+			permissions[key] = append(permissions[key], p)
+		}
+	}
+	var subscriptions []awssns.CfnSubscription
+	for _, r := range all {
+		path := *r.Node().Path()
+		switch {
+		case r == guard:
+			continue
+		case strings.HasPrefix(path, own):
+			// The guard's own function, role, policies and log group are ready before it runs.
+			guard.AddResourceDependency(r, jsii.String("the guard runs once its function may"))
+			continue
+		}
+		r.AddResourceDependency(guard, jsii.String("nothing changes before the rollout guard's check passes"))
+		switch x := r.(type) {
+		case awsapigatewayv2.CfnIntegration:
+			for _, p := range permissions[resolved(stack, x.IntegrationUri())+" apigateway.amazonaws.com"] {
+				x.AddResourceDependency(p, jsii.String("API Gateway may invoke the function before the route points at it"))
+			}
+		case awssns.CfnSubscription:
+			for _, p := range permissions[resolved(stack, x.Endpoint())+" sns.amazonaws.com"] {
+				x.AddResourceDependency(p, jsii.String("SNS may invoke the function before the subscription delivers to it"))
+			}
+			subscriptions = append(subscriptions, x)
+		}
+	}
+	for _, s := range subscriptions {
+		if ready != nil {
+			ready.AddResourceDependency(s, jsii.String("the subscriber is announced once it is subscribed"))
+		}
+	}
+}
+
+// resolved is a value as the template will write it, to compare references.
+func resolved(stack awscdk.Stack, v any) string {
+	b, _ := json.Marshal(stack.Resolve(v))
+	return string(b)
+}

@@ -1,0 +1,340 @@
+package stacks_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
+	"github.com/wildrydes/wild-rydes-cdk/stacks"
+)
+
+// The proof that CloudFormation itself refuses every unsafe deploy: the synthesized templates of
+// every step, every pair of stack states (absent included) and every deploy into each pair,
+// evaluated by internal/tooling/rollout (SSM-typed parameters that do not exist, guard conditions read
+// from the template) with the safety of each pair from the model's one ride path.
+
+func templates(kind design.StackKind, step design.Step) (*cfn.Stack, error) {
+	s := synthOrPanic(step)
+	if kind == design.WildRydes {
+		return modelStack(s.wildRydes, s.wrJSON), nil
+	}
+	return modelStack(s.rideRecord, s.rrJSON), nil
+}
+
+func synthOrPanic(step design.Step) *synthesized {
+	s, ok := synthDone.Load(step)
+	if !ok {
+		panic(fmt.Sprintf("step %d was not synthesized", step))
+	}
+	return s.(*synthesized)
+}
+
+var (
+	matrixOnce sync.Once
+	theMatrix  *rollout.Matrix
+	matrixErr  error
+)
+
+// matrix is every deploy into every pair, worked out once.
+func matrix(t *testing.T) (*rollout.Analysis, *rollout.Matrix) {
+	t.Helper()
+	for _, step := range stacks.Steps() {
+		synth(t, step)
+	}
+	a := rollout.New(templates)
+	matrixOnce.Do(func() { theMatrix, matrixErr = a.Matrix(context.Background()) })
+	if matrixErr != nil {
+		t.Fatal(matrixErr)
+	}
+	return a, theMatrix
+}
+
+func TestEveryUnsafePairIsRefusedInBothDirections(t *testing.T) {
+	a, m := matrix(t)
+	var out strings.Builder
+	fresh, _ := a.FreshInstall(context.Background())
+	m.Write(&out, stage, fresh)
+	t.Log("\n" + out.String())
+
+	if len(m.Unsafe()) == 0 {
+		t.Fatal("no pair is unsafe: the analysis sees no lost ride (wild-rydes publishing with no subscriber is one)")
+	}
+	for _, p := range m.Unsafe() {
+		for _, kind := range rollout.Kinds {
+			if p.Of(kind) == rollout.Absent {
+				continue // a stack gets there by being deleted, not deployed
+			}
+			entered := 0
+			for _, v := range m.Verdicts {
+				if v.Kind != kind || v.To() != p || v.From == p || v.NoChange {
+					continue
+				}
+				entered++
+				switch {
+				case !v.Refused:
+					t.Errorf("deploying %s at step %d from %s is accepted and leaves %s: %s", kind, v.Step, v.From, p, m.Pairs[p].Why)
+				case v.Parameter == "" || !strings.Contains(v.Message, v.Parameter):
+					t.Errorf("deploying %s at step %d from %s is refused without naming the parameter: %q", kind, v.Step, v.From, v.Message)
+				}
+			}
+			if entered == 0 {
+				t.Errorf("no deploy of %s leads into %s: the enumeration is incomplete", kind, p)
+			}
+		}
+	}
+	if all, keys := m.UnsafeAccepted(); len(all) > 0 {
+		t.Errorf("%d deploys (%d distinct) that CloudFormation accepts lose rides: %v", len(all), len(keys), keys)
+	}
+}
+
+func TestTheRideRecordStacksFirstDeployRequiresNothing(t *testing.T) {
+	a, _ := matrix(t)
+	for _, step := range []stacks.Step{stacks.StepSynchronous, stacks.StepSharedPutPath, stacks.StepTopic} {
+		v, err := a.Evaluate(context.Background(), rollout.Deploy{From: rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent}, Kind: stacks.RideRecord, Step: step})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.Lands() {
+			t.Errorf("a first deploy of ride-record at step %d on a new account is refused: %s", step, v.Message)
+		}
+	}
+}
+
+func TestRollingRideRecordBackBelowTheSubscriberWhileWildRydesPublishesFails(t *testing.T) {
+	a, _ := matrix(t)
+	for _, wr := range []stacks.Step{stacks.StepPublish, stacks.StepOnDemand} {
+		for _, rr := range []stacks.Step{stacks.StepSubscriber, stacks.StepPublish, stacks.StepOnDemand} {
+			for _, back := range []stacks.Step{stacks.StepSynchronous, stacks.StepSharedPutPath, stacks.StepTopic} {
+				from := rollout.Pair{WildRydes: rollout.State(wr), RideRecord: rollout.State(rr)}
+				v, err := a.Evaluate(context.Background(), rollout.Deploy{From: from, Kind: stacks.RideRecord, Step: back})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !v.Refused || v.By != "guard" || v.Parameter != design.RideDeliveryParameterName(stage) {
+					t.Errorf("rolling ride-record back to step %d from %s: refused %v by %s %s, want the guard on %s",
+						back, from, v.Refused, v.By, v.Parameter, design.RideDeliveryParameterName(stage))
+				}
+			}
+		}
+	}
+}
+
+func TestAFreshInstallReachesTheFinalStateThroughAllowedSafeDeploys(t *testing.T) {
+	a, _ := matrix(t)
+	path, err := a.FreshInstall(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent}
+	for _, d := range path {
+		if d.From != at {
+			t.Fatalf("the sequence jumps from %s to %s", at, d.From)
+		}
+		v, err := a.Evaluate(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.Lands() || !v.Result.Safe {
+			t.Errorf("%s: lands %v, safe %v (%s %s)", d.Command(stage), v.Lands(), v.Result.Safe, v.Message, v.Result.Why)
+		}
+		at = d.To()
+		t.Log(d.Command(stage))
+	}
+	if final := (rollout.Pair{WildRydes: rollout.State(stacks.FinalStep), RideRecord: rollout.State(stacks.FinalStep)}); at != final {
+		t.Errorf("the fresh install ends at %s, want %s", at, final)
+	}
+}
+
+func TestEveryIntegrationAndSubscriptionWaitsForItsInvokePermission(t *testing.T) {
+	for _, step := range stacks.Steps() {
+		s := synth(t, step)
+		sys := system(t, s, s)
+		for _, r := range sys.Routes() {
+			if r.Function == nil {
+				continue
+			}
+			integration := r.Stack.Template().Resources[r.Integration]
+			if !waitsFor(integration, r.Function.InvokePermissions("apigateway.amazonaws.com")) {
+				t.Errorf("step %d: the integration of %s points at %s without waiting for its invoke permission (DependsOn %v)",
+					step, r.Key, r.Function.LogicalID, integration.DependsOn)
+			}
+		}
+		for _, st := range sys.Stacks {
+			for _, sub := range st.Subscriptions {
+				if sub.Function != nil && !waitsFor(sub.Source, sub.Function.InvokePermissions("sns.amazonaws.com")) {
+					t.Errorf("step %d: %s delivers to %s without waiting for its invoke permission (DependsOn %v)",
+						step, sub.ID(), sub.Function.LogicalID, sub.Source.DependsOn)
+				}
+			}
+		}
+	}
+}
+
+func waitsFor(r cfn.Resource, permissions []*model.Permission) bool {
+	for _, p := range permissions {
+		if slices.Contains(r.DependsOn, p.LogicalID) {
+			return true
+		}
+	}
+	return false
+}
+
+// guardOf is the stack's one rollout guard and the resources it needs to run (those it refers
+// to, directly or not), which cannot wait for it.
+func guardOf(t *testing.T, tpl *cfn.Template) (cfn.Resource, map[string]bool) {
+	t.Helper()
+	guards := tpl.ResourcesOfType(design.GuardResourceType)
+	if len(guards) != 1 {
+		t.Fatalf("%d resources of type %s, want 1", len(guards), design.GuardResourceType)
+	}
+	needs := map[string]bool{}
+	var visit func(id string)
+	visit = func(id string) {
+		r, ok := tpl.Resources[id]
+		if !ok || needs[id] {
+			return
+		}
+		needs[id] = true
+		for _, ref := range refsIn(r.Properties) {
+			visit(ref)
+		}
+		for _, d := range r.DependsOn {
+			visit(d)
+		}
+	}
+	visit(guards[0].LogicalID)
+	delete(needs, guards[0].LogicalID)
+	return guards[0], needs
+}
+
+// refsIn lists the logical IDs a value refers to by Ref or Fn::GetAtt.
+func refsIn(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		for k, arg := range x {
+			switch {
+			case k == "Ref":
+				if s, ok := arg.(string); ok {
+					out = append(out, s)
+				}
+			case k == "Fn::GetAtt":
+				if l, ok := arg.([]any); ok && len(l) > 0 {
+					if s, ok := l[0].(string); ok {
+						out = append(out, s)
+					}
+				}
+			default:
+				out = append(out, refsIn(arg)...)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, refsIn(e)...)
+		}
+	}
+	return out
+}
+
+func TestEveryOtherResourceWaitsForTheRolloutGuard(t *testing.T) {
+	for _, step := range stacks.Steps() {
+		s := synth(t, step)
+		for _, st := range []*cfn.Stack{modelStack(s.wildRydes, s.wrJSON), modelStack(s.rideRecord, s.rrJSON)} {
+			guard, needs := guardOf(t, st.Template)
+			for id := range needs {
+				switch st.Template.Resources[id].Type {
+				case "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Logs::LogGroup":
+				default:
+					t.Errorf("step %d %s: the guard needs %s (%s) before it runs, so that changes before the check", step, st.Name, id, st.Template.Resources[id].Type)
+				}
+			}
+			for id, r := range st.Template.Resources {
+				if id != guard.LogicalID && !needs[id] && !slices.Contains(r.DependsOn, guard.LogicalID) {
+					t.Errorf("step %d %s: %s (%s) does not wait for %s: it could change before the check fails", step, st.Name, id, r.Type, guard.LogicalID)
+				}
+			}
+		}
+	}
+}
+
+func TestTheGuardMayReadExactlyTheParametersItChecks(t *testing.T) {
+	for _, step := range stacks.Steps() {
+		s := synth(t, step)
+		sys := system(t, s, s)
+		for _, st := range sys.Stacks {
+			guard, _ := guardOf(t, st.Template())
+			conds, err := rolloutguard.Conditions(guard.Properties)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn, _ := sys.Target(st, guard.Properties["ServiceToken"]).(*model.Function)
+			if fn == nil {
+				t.Fatalf("step %d %s: the guard's ServiceToken is no function of the stack", step, st.Name)
+			}
+			var may []string
+			for _, stmt := range fn.Role.Statements {
+				for _, a := range stmt.Actions {
+					if strings.HasPrefix(a, "ssm:") {
+						if a != "ssm:GetParameter" {
+							t.Errorf("step %d %s: the guard may %s", step, st.Name, a)
+						}
+						for _, r := range stmt.Resources {
+							may = append(may, jsonString(r))
+						}
+					}
+				}
+			}
+			if len(may) != len(conds) {
+				t.Errorf("step %d %s: the guard may read %d parameters, it checks %d: %v", step, st.Name, len(may), len(conds), may)
+			}
+			for i, c := range conds {
+				if i < len(may) && !strings.Contains(may[i], ":parameter"+c.Parameter+`"`) {
+					t.Errorf("step %d %s: condition on %s, permission on %s", step, st.Name, c.Parameter, may[i])
+				}
+			}
+		}
+	}
+}
+
+func TestEachStackSaysTheStepItWasDeployedAt(t *testing.T) {
+	for _, step := range stacks.Steps() {
+		s := synth(t, step)
+		for kind, tpl := range map[stacks.StackKind]map[string]any{stacks.WildRydes: s.wrJSON, stacks.RideRecord: s.rrJSON} {
+			out, _ := tpl["Outputs"].(map[string]any)[design.StepOutput].(map[string]any)
+			if want := fmt.Sprint(int(step.StackStep(kind))); out["Value"] != want {
+				t.Errorf("-c step=%d: %s's %s output is %v, want %s", step, kind, design.StepOutput, out["Value"], want)
+			}
+		}
+	}
+}
+
+func TestTheDeclaredFreshInstallOfEveryStepIsAllowedAndSafe(t *testing.T) {
+	a, _ := matrix(t)
+	for _, goal := range stacks.Steps() {
+		at := rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent}
+		for _, m := range design.FreshInstall(goal) {
+			v, err := a.Evaluate(context.Background(), rollout.Deploy{From: at, Kind: m.Kind, Step: m.Step})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !v.Lands() || !v.Result.Safe {
+				t.Errorf("installing step %d: %s at step %d from %s: lands %v, safe %v (%s %s)",
+					goal, m.Kind, m.Step, at, v.Lands(), v.Result.Safe, v.Message, v.Result.Why)
+			}
+			at = v.To()
+		}
+		for _, kind := range rollout.Kinds {
+			if got := at.Of(kind); got == rollout.Absent || design.Step(got).StackStep(kind) != goal.StackStep(kind) {
+				t.Errorf("installing step %d leaves %s at %s, want the template of step %d", goal, kind, got, goal)
+			}
+		}
+	}
+}
