@@ -44,6 +44,14 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 		if step.PublishesToTopic() {
 			req.exists["RideRecordSubscriberReady"] = design.SubscriberReadyParameterName(stage)
 		}
+		if !step.PublishesToTopic() {
+			req.conditions = append(req.conditions, rolloutguard.Condition{
+				Parameter:     design.RecordAuthorizationParameterName(stage),
+				AllowedValues: []string{design.RecordOpen, ""},
+				Reason: fmt.Sprintf("this state POSTs each ride to POST /record, which %s locks with AWS_IAM: roll it back below step %d first",
+					StackName(RideRecord, stage), StepLockRecord),
+			})
+		}
 		if !step.HasTopic() {
 			req.conditions = append(req.conditions, rolloutguard.Condition{
 				Parameter:     design.SubscriberReadyParameterName(stage),
@@ -59,6 +67,14 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 				AllowedValues: []string{design.DeliveryHTTP, ""},
 				Reason: fmt.Sprintf("%s publishes rides to the topic and this state has no subscriber: roll it back to step %d first",
 					StackName(WildRydes, stage), StepPublish-1),
+			})
+		}
+		if step.HasLockedRecordRoute() {
+			req.conditions = append(req.conditions, rolloutguard.Condition{
+				Parameter:     design.RideDeliveryParameterName(stage),
+				AllowedValues: []string{design.DeliverySNS, ""},
+				Reason: fmt.Sprintf("%s still POSTs rides to POST /record, which this state locks with AWS_IAM: deploy its step %d first",
+					StackName(WildRydes, stage), StepPublish),
 			})
 		}
 	}
@@ -92,6 +108,8 @@ func publish(stack awscdk.Stack, kind StackKind, stage string, step Step) awsssm
 		put("RideDeliverySsmParam", design.RideDeliveryParameterName(stage), step.RideDelivery(),
 			"How RequestRide hands each ride to the ride-record service (http or sns); the ride-record stack's guard reads it")
 	case RideRecord:
+		put("RecordAuthorizationSsmParam", design.RecordAuthorizationParameterName(stage), step.RecordAuthorization(),
+			"What POST /record requires of a caller (NONE or AWS_IAM); the wild-rydes stack's guard reads it")
 		if step.HasSNSSubscriber() {
 			return put("SubscriberReadySsmParam", design.SubscriberReadyParameterName(stage), "PutRideRecordSns",
 				"Exists while PutRideRecordSns is subscribed to the rides topic; wild-rydes may publish only while it does")

@@ -35,6 +35,26 @@ func SubscriberReadyParameterName(stage string) string {
 	return fmt.Sprintf("/wild-rydes-ride-record/%s/SubscriberReady", stage)
 }
 
+// RecordAuthorizationParameterName is where ride-record says what POST /record requires of a
+// caller: RecordOpen, or RecordIAM once the route is locked.
+func RecordAuthorizationParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes-ride-record/%s/RecordAuthorization", stage)
+}
+
+// RecordAuthorization values: the route's authorization type.
+const (
+	RecordOpen = "NONE"
+	RecordIAM  = "AWS_IAM"
+)
+
+// RecordAuthorization is what POST /record requires at step s.
+func (s Step) RecordAuthorization() string {
+	if s.HasLockedRecordRoute() {
+		return RecordIAM
+	}
+	return RecordOpen
+}
+
 // RideDelivery is how RequestRide delivers rides at step s.
 func (s Step) RideDelivery() string {
 	if s.PublishesToTopic() {

@@ -10,7 +10,7 @@ import (
 func TestEachStackHasTheStatesItsStepsMake(t *testing.T) {
 	for kind, want := range map[design.StackKind]string{
 		design.WildRydes:  "[0 2 4]",
-		design.RideRecord: "[0 1 3 5]",
+		design.RideRecord: "[0 1 3 5 6]",
 	} {
 		if got := fmt.Sprint(Revisions(kind)); got != want {
 			t.Errorf("%s's states are steps %s, want %s", kind, got, want)
@@ -24,10 +24,11 @@ func TestAStackMovesOneOfItsStepsAtATime(t *testing.T) {
 		at   State
 		want string
 	}{
-		{design.RideRecord, Absent, "[0 1 3 5]"},
+		{design.RideRecord, Absent, "[0 1 3 5 6]"},
 		{design.RideRecord, 0, "[1]"},
 		{design.RideRecord, 3, "[1 5]"},
-		{design.RideRecord, 5, "[3]"},
+		{design.RideRecord, 5, "[3 6]"},
+		{design.RideRecord, 6, "[5]"},
 		{design.WildRydes, 2, "[0 4]"},
 	} {
 		if got := fmt.Sprint(moves(c.kind, c.at)); got != c.want {
