@@ -44,20 +44,20 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 		if step.PublishesToTopic() {
 			req.exists["RideRecordSubscriberReady"] = design.SubscriberReadyParameterName(stage)
 		}
-		if !step.PublishesToTopic() {
-			req.conditions = append(req.conditions, rolloutguard.Condition{
-				Parameter:     design.RecordAuthorizationParameterName(stage),
-				AllowedValues: []string{design.RecordOpen, ""},
-				Reason: fmt.Sprintf("this state POSTs each ride to POST /record, which %s locks with AWS_IAM: roll it back below step %d first",
-					StackName(RideRecord, stage), StepLockRecord),
-			})
-		}
 		if !step.HasTopic() {
 			req.conditions = append(req.conditions, rolloutguard.Condition{
 				Parameter:     design.SubscriberReadyParameterName(stage),
 				AllowedValues: []string{""},
 				Reason: fmt.Sprintf("%s subscribes to the rides topic this state deletes: roll it back below step %d first",
 					StackName(RideRecord, stage), StepSubscriber),
+			})
+		}
+		if !step.PublishesToTopic() {
+			req.conditions = append(req.conditions, rolloutguard.Condition{
+				Parameter:     design.RecordAuthorizationParameterName(stage),
+				AllowedValues: []string{design.RecordOpen, ""},
+				Reason: fmt.Sprintf("this state POSTs each ride to POST /record, which %s locks with AWS_IAM: roll it back below step %d first",
+					StackName(RideRecord, stage), StepLockRecord),
 			})
 		}
 	case RideRecord:

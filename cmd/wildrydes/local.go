@@ -99,19 +99,9 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 	}
 
 	// A state from step 3 on cannot be created from nothing: the install goes through step 2.
-	for _, s := range local.StepsNeeded(path) {
-		if assemblies[s] != nil {
-			continue
-		}
-		n := int(s)
-		d, err := synth.Cached(ctx, synth.Options{Root: root, Stage: *stage, Step: &n, Log: stderr})
-		if err == nil {
-			assemblies[s], err = cfn.LoadAssembly(d)
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "local:", err)
-			return 1
-		}
+	if err := local.SynthesizeFor(ctx, root, *stage, path, assemblies, stderr); err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
 	}
 
 	start := time.Now()

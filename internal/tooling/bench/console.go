@@ -13,7 +13,6 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/console"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/load"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // RunConsole loads the final step on one local system three times: without the console, with
@@ -28,13 +27,8 @@ func RunConsole(ctx context.Context, o Options) ([]StepResult, error) {
 	if logs == nil {
 		logs = io.Discard
 	}
-	n := int(design.FinalStep)
-	dir, err := synth.Cached(ctx, synth.Options{Root: o.Root, Stage: Stage, Step: &n, Log: progress})
-	if err != nil {
-		return nil, fmt.Errorf("synthesizing step %d: %w", n, err)
-	}
-	asm, err := cfn.LoadAssembly(dir)
-	if err != nil {
+	assemblies := map[design.Step]*cfn.Assembly{}
+	if err := local.SynthesizeFor(ctx, o.Root, Stage, []design.Step{design.FinalStep}, assemblies, progress); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -43,7 +37,7 @@ func RunConsole(ctx context.Context, o Options) ([]StepResult, error) {
 		return nil, fmt.Errorf("starting the local system: %w", err)
 	}
 	defer sys.Close()
-	if err := sys.DeployAssembly(ctx, asm); err != nil {
+	if err := sys.Install(ctx, Stage, design.FinalStep, assemblies, nil); err != nil {
 		return nil, err
 	}
 	startup := time.Since(start)
@@ -61,7 +55,7 @@ func RunConsole(ctx context.Context, o Options) ([]StepResult, error) {
 	}
 	results := []StepResult{loadOnce("no console")}
 
-	srv := console.New(console.Config{System: sys, Assembly: asm})
+	srv := console.New(console.Config{System: sys, Assembly: assemblies[design.FinalStep]})
 	url, stop, err := srv.Listen("127.0.0.1:0")
 	if err != nil {
 		return results, err

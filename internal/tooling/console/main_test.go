@@ -18,6 +18,8 @@ import (
 var (
 	root  string
 	final *cfn.Assembly // the final step, stage "test"
+	// assemblies are the steps a fresh install of the final step goes through.
+	assemblies = map[design.Step]*cfn.Assembly{}
 )
 
 // TestMain synthesizes the final step once (cached while the app's sources do not change), so
@@ -28,11 +30,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	n := int(design.FinalStep)
-	dir, err := synth.Cached(context.Background(), synth.Options{Root: root, Stage: "test", Step: &n, Log: os.Stderr})
-	if err == nil {
-		final, err = cfn.LoadAssembly(dir)
-	}
+	err = local.SynthesizeFor(context.Background(), root, "test", []design.Step{design.FinalStep}, assemblies, os.Stderr)
+	final = assemblies[design.FinalStep]
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "synthesizing the final step:", err)
 		os.Exit(1)
@@ -58,7 +57,7 @@ func system(t *testing.T) *local.System {
 			mu.Unlock()
 		}
 	})
-	if err := sys.DeployAssembly(context.Background(), final); err != nil {
+	if err := sys.Install(context.Background(), "test", design.FinalStep, assemblies, nil); err != nil {
 		t.Fatal(err)
 	}
 	return sys

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // Install creates both stacks at goal on an empty system the way a new account gets them:
@@ -67,4 +68,23 @@ func StepsNeeded(steps []design.Step) []design.Step {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// SynthesizeFor adds to assemblies the templates of every step DeploySteps(steps) reads that it
+// lacks, from the synth cache (synthesizing those not cached yet).
+func SynthesizeFor(ctx context.Context, root, stage string, steps []design.Step, assemblies map[design.Step]*cfn.Assembly, log io.Writer) error {
+	for _, s := range StepsNeeded(steps) {
+		if assemblies[s] != nil {
+			continue
+		}
+		n := int(s)
+		dir, err := synth.Cached(ctx, synth.Options{Root: root, Stage: stage, Step: &n, Log: log})
+		if err == nil {
+			assemblies[s], err = cfn.LoadAssembly(dir)
+		}
+		if err != nil {
+			return fmt.Errorf("synthesizing step %d: %w", s, err)
+		}
+	}
+	return nil
 }

@@ -155,9 +155,9 @@ func TestRollout(t *testing.T) {
 		err           string // part of the error, "" for success
 	}{
 		{name: "a new account is installed step by step, ride-record first", to: design.FinalStep,
-			want: []string{deploy(1, rr), deploy(2, wr), deploy(3, rr), deploy(4, wr), deploy(5, rr)}},
+			want: []string{deploy(1, rr), deploy(2, wr), deploy(3, rr), deploy(4, wr), deploy(5, rr), deploy(6, rr)}},
 		{name: "the synchronous design moves forward one step at a time", initial: wr + " 0\n" + rr + " 0\n", to: design.FinalStep,
-			want: []string{deploy(1, rr), deploy(2, wr), deploy(3, rr), deploy(4, wr), deploy(5, rr)}},
+			want: []string{deploy(1, rr), deploy(2, wr), deploy(3, rr), deploy(4, wr), deploy(5, rr), deploy(6, rr)}},
 		{name: "a rollback to step 0 undoes the steps in reverse order", initial: wr + " 5\n" + rr + " 5\n", to: design.StepSynchronous,
 			want: []string{deploy(3, rr), deploy(2, wr), deploy(1, rr), deploy(0, wr), deploy(0, rr)}},
 		{name: "a stack deployed by hand during the rollout is reported, not overwritten", to: design.FinalStep, also: rr + " 0",
@@ -195,7 +195,7 @@ func TestADryRunDeploysNothing(t *testing.T) {
 	if got := commands(t, log); len(got) != 0 {
 		t.Errorf("a dry run ran cdk: %v", got)
 	}
-	if out := opts.Stdout.(*bytes.Buffer).String(); !strings.Contains(out, "cdk deploy -c stage=test -c step=5 "+rr) {
+	if out := opts.Stdout.(*bytes.Buffer).String(); !strings.Contains(out, "cdk deploy -c stage=test -c step=6 "+rr) {
 		t.Errorf("the plan does not show the last move:\n%s", out)
 	}
 }
