@@ -38,6 +38,11 @@ type Options struct {
 	StateFile string
 	// Log receives the system's progress lines and the functions' logs.
 	Log io.Writer
+	// APIPort serves the API that has POST /ride, RecordPort the one that has POST /record, and
+	// EmulatorPort the moto_server this system starts; 0 picks a free port (the tests do).
+	APIPort, RecordPort, EmulatorPort int
+	// ConsolePort is reserved for the local web console; nothing listens on it yet.
+	ConsolePort int
 }
 
 // System is a running local Wild Rydes.
@@ -48,6 +53,8 @@ type System struct {
 	fault    *tableFault
 	faultSrv *http.Server
 	faultURL string
+	apiFront *routeFront // POST /ride on Options.APIPort
+	recFront *routeFront // POST /record on Options.RecordPort
 	snsSrv   *http.Server
 	snsURL   string
 	bridge   *bridge
@@ -82,13 +89,23 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		apis: map[string]*httpAPI{}, queues: map[string]string{}}
 
 	var err error
+	// The public listeners first, so that a port in use stops the start before anything runs.
+	if s.apiFront, err = s.startFront("api", opts.APIPort, "POST /ride"); err != nil {
+		return nil, err
+	}
+	if s.recFront, err = s.startFront("record", opts.RecordPort, "POST /record"); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if opts.Endpoint != "" {
 		s.emu = &emulator{endpoint: opts.Endpoint}
 		if err := s.emu.waitReady(ctx, 10*time.Second); err != nil {
+			s.Close()
 			return nil, fmt.Errorf("the emulator at %s does not answer: %w", opts.Endpoint, err)
 		}
 		fmt.Fprintf(opts.Log, "emulator: %s (given)\n", opts.Endpoint)
-	} else if s.emu, err = startEmulator(ctx, opts.Log); err != nil {
+	} else if s.emu, err = startEmulator(ctx, opts.Log, opts.EmulatorPort); err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.aws = newClients(s.emu.endpoint, opts.Region)
@@ -203,6 +220,12 @@ func (s *System) State() State {
 			}
 		}
 	}
+	if st.ApiUrl != "" {
+		st.ApiUrl = s.apiFront.url
+	}
+	if st.RecordApiUrl != "" {
+		st.RecordApiUrl = s.recFront.url
+	}
 	return st
 }
 
@@ -252,6 +275,11 @@ func (s *System) Close() {
 	}
 	if s.snsSrv != nil {
 		_ = s.snsSrv.Shutdown(ctx)
+	}
+	for _, f := range []*routeFront{s.apiFront, s.recFront} {
+		if f != nil {
+			_ = f.srv.Shutdown(ctx)
+		}
 	}
 	if s.emu != nil {
 		s.emu.close()
