@@ -67,9 +67,17 @@ func Run(ctx context.Context, opts Options) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("cdk %s: %w\n%s", strings.Join(args, " "), err, out.String())
 	}
+	// What the CLI and the app printed stays with the assembly, so a test can hold a good synth
+	// to printing nothing a user could mistake for a failure.
+	if err := os.WriteFile(filepath.Join(opts.OutDir, OutputFile), out.Bytes(), 0o644); err != nil {
+		return err
+	}
 	fmt.Fprintf(log, "synthesized %s in %.1fs\n", what, time.Since(start).Seconds())
 	return nil
 }
+
+// OutputFile, in a synthesized assembly, holds what `cdk synth` printed.
+const OutputFile = "synth-output.txt"
 
 // Env is the environment for the CDK CLI and the Go app: the pinned Node 22 first on PATH, and
 // jsii told to use it. CDK_VALIDATION, which fast assertion tests turn off, is not passed on: a
