@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
@@ -22,6 +23,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wild-rydes:", err)
 		os.Exit(1)
+	}
+	if _, all := contextString(app, refactor.AllStepsContext); all {
+		if err := synthAllSteps(app, cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "wild-rydes:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	stacks.NewApp(app, cfg)
 	app.Synth(nil)

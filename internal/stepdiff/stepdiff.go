@@ -9,12 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 	"github.com/wildrydes/wild-rydes-cdk/internal/synth"
 )
@@ -83,30 +84,46 @@ func Run(ctx context.Context, opts Options) ([]Diff, error) {
 		}
 		opts.Root = root
 	}
-	dirs := map[refactor.Step]string{}
+	// One run of the app synthesizes every step, each in a cloud assembly of its own.
+	all, err := synth.Cached(ctx, synth.Options{Root: opts.Root, Stage: opts.Stage, AllSteps: true, Log: opts.Log})
+	if err != nil {
+		return nil, err
+	}
+	steps := map[refactor.Step]*cfn.Assembly{}
 	for s := opts.From - 1; s <= opts.To; s++ {
-		n := int(s)
-		d, err := synth.Cached(ctx, synth.Options{Root: opts.Root, Stage: opts.Stage, Step: &n, Log: opts.Log})
-		if err != nil {
+		if steps[s], err = cfn.LoadAssembly(refactor.StepAssembly(all, s)); err != nil {
 			return nil, err
 		}
-		dirs[s] = d
 	}
-	dir := func(s refactor.Step) string { return dirs[s] }
 	var diffs []Diff
 	for s := opts.From; s <= opts.To; s++ {
 		for _, kind := range []refactor.StackKind{refactor.RideRecord, refactor.WildRydes} {
-			stack := refactor.StackName(kind, opts.Stage)
-			before := filepath.Join(dir(s-1), stack+".template.json")
-			out, changed, err := cdkDiff(ctx, opts.Root, dir(s), before, stack)
-			if err != nil {
-				return diffs, fmt.Errorf("step %d, %s: %w", s, stack, err)
+			name := refactor.StackName(kind, opts.Stage)
+			before, after := steps[s-1].Stacks[name], steps[s].Stacks[name]
+			if before == nil || after == nil {
+				return diffs, fmt.Errorf("step %d, %s: the synthesized steps lack the stack", s, name)
 			}
-			diffs = append(diffs, Diff{Step: s, Stack: stack, Expected: slices.Contains(s.Changes(), kind),
-				Changed: changed, Output: out, Dangers: Dangers(out)})
+			expected := slices.Contains(s.Changes(), kind)
+			d := Diff{Step: s, Stack: name, Expected: expected}
+			if !expected && sameFile(before.TemplateFile, after.TemplateFile) {
+				diffs = append(diffs, d) // the same template: cdk diff could only say so
+				continue
+			}
+			out, changed, err := cdkDiff(ctx, opts.Root, steps[s].Dir, before.TemplateFile, after.DisplayName)
+			if err != nil {
+				return diffs, fmt.Errorf("step %d, %s: %w", s, name, err)
+			}
+			d.Changed, d.Output, d.Dangers = changed, out, Dangers(out)
+			diffs = append(diffs, d)
 		}
 	}
 	return diffs, nil
+}
+
+func sameFile(a, b string) bool {
+	x, errA := os.ReadFile(a)
+	y, errB := os.ReadFile(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
 }
 
 // cdkDiff runs `cdk diff --template` (offline: no AWS account, no change set) and reports whether

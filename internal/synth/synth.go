@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
 )
 
 // Options says what to synthesize where.
@@ -26,6 +28,9 @@ type Options struct {
 	Stage string
 	// Step is -c step; nil synthesizes the final state.
 	Step *int
+	// AllSteps synthesizes every refactor step in one run of the app instead
+	// (refactor.AllStepsContext; see refactor.StepAssembly for where each step lands).
+	AllSteps bool
 	// OutDir receives the cloud assembly.
 	OutDir string
 	// Log receives progress lines; nil discards them.
@@ -52,6 +57,10 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Step != nil {
 		args = append(args, "-c", "step="+strconv.Itoa(*opts.Step))
 		what = fmt.Sprintf("step %d", *opts.Step)
+	}
+	if opts.AllSteps {
+		args = append(args, "-c", refactor.AllStepsContext+"=true")
+		what = "every step"
 	}
 	log := opts.Log
 	if log == nil {
@@ -138,6 +147,9 @@ func Cached(ctx context.Context, opts Options) (string, error) {
 	fmt.Fprintf(h, "stage=%s\n", opts.Stage)
 	if opts.Step != nil {
 		fmt.Fprintf(h, "step=%d\n", *opts.Step)
+	}
+	if opts.AllSteps {
+		fmt.Fprintf(h, "all steps\n")
 	}
 	err = hashSources(ctx, root, h)
 	if err != nil {
