@@ -12,8 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/refactor"
@@ -95,27 +98,39 @@ func Run(ctx context.Context, opts Options) ([]Diff, error) {
 			return nil, err
 		}
 	}
-	var diffs []Diff
+	// The diffs are independent runs of the CLI: run as many at once as there are CPUs.
+	diffs := make([]Diff, 0, 2*int(opts.To-opts.From+1)) // no reallocation: the jobs fill them in
+	var jobs []func() error
 	for s := opts.From; s <= opts.To; s++ {
 		for _, kind := range []refactor.StackKind{refactor.RideRecord, refactor.WildRydes} {
 			name := refactor.StackName(kind, opts.Stage)
 			before, after := steps[s-1].Stacks[name], steps[s].Stacks[name]
 			if before == nil || after == nil {
-				return diffs, fmt.Errorf("step %d, %s: the synthesized steps lack the stack", s, name)
+				return nil, fmt.Errorf("step %d, %s: the synthesized steps lack the stack", s, name)
 			}
 			expected := slices.Contains(s.Changes(), kind)
-			d := Diff{Step: s, Stack: name, Expected: expected}
+			diffs = append(diffs, Diff{Step: s, Stack: name, Expected: expected})
 			if !expected && sameFile(before.TemplateFile, after.TemplateFile) {
-				diffs = append(diffs, d) // the same template: cdk diff could only say so
-				continue
+				continue // the same template: cdk diff could only say so
 			}
-			out, changed, err := cdkDiff(ctx, opts.Root, steps[s].Dir, before.TemplateFile, after.DisplayName)
-			if err != nil {
-				return diffs, fmt.Errorf("step %d, %s: %w", s, name, err)
-			}
-			d.Changed, d.Output, d.Dangers = changed, out, Dangers(out)
-			diffs = append(diffs, d)
+			d, asm := &diffs[len(diffs)-1], steps[s].Dir
+			jobs = append(jobs, func() error {
+				out, changed, err := cdkDiff(ctx, opts.Root, asm, before.TemplateFile, after.DisplayName)
+				if err != nil {
+					return fmt.Errorf("step %d, %s: %w", d.Step, d.Stack, err)
+				}
+				d.Changed, d.Output, d.Dangers = changed, out, Dangers(out)
+				return nil
+			})
 		}
+	}
+	g, _ := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.NumCPU())
+	for _, job := range jobs {
+		g.Go(job)
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return diffs, nil
 }
