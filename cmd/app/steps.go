@@ -35,7 +35,9 @@ func synthAllSteps(app awscdk.App, cfg stacks.AppConfig) error {
 		}
 		target := app
 		if step != refactor.FinalStep {
-			target = awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir)})
+			// The app's whole context (cdk.json, -c), as the CLI gave it, or a test.
+			context, _ := app.Node().GetAllContext(nil).(map[string]any)
+			target = awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir), Context: &context})
 		}
 		stacks.NewApp(target, c)
 		target.Synth(nil)
