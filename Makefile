@@ -3,20 +3,35 @@ SHELL := /bin/bash
 ROOT := $(abspath .)
 NODE_BIN := $(ROOT)/node_modules/.bin
 # The CDK CLI and the Go app's jsii runtime use the Node 22 that package.json pins.
-export PATH := $(NODE_BIN):$(PATH)
+# moto_server and cfn-lint: the user's own when on PATH, else the pinned ones `make tools` puts in .venv.
+VENV ?= $(ROOT)/.venv
+MOTO_VERSION := 5.2.1
+CFN_LINT_VERSION := 1.51.0
+export PATH := $(NODE_BIN):$(PATH):$(VENV)/bin
 export JSII_NODE := $(NODE_BIN)/node
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_CLI_NOTICES := false
 STAGE ?= dev
 
-.PHONY: setup synth run test vet lint bench clean
+.PHONY: setup tools synth run test vet lint bench clean
 
 setup: node_modules/.installed go.sum.downloaded
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Installs what is missing of moto_server and cfn-lint into $(VENV); where that cannot work, make
+# stops with one line saying what to run (pip's own output goes to $(VENV)/pip.log).
+PY_TOOLS := 'moto[server]==$(MOTO_VERSION)' 'cfn-lint==$(CFN_LINT_VERSION)'
+tools_script = command -v moto_server >/dev/null && command -v cfn-lint >/dev/null && exit 0; \
+	command -v python3 >/dev/null || { echo "moto_server or cfn-lint is missing and there is no python3 to install them: install Python 3, or run pip install $(PY_TOOLS)"; exit 0; }; \
+	{ test -x $(VENV)/bin/pip || python3 -m venv $(VENV) >/dev/null 2>&1; } && \
+	$(VENV)/bin/pip install --quiet --retries 1 --timeout 15 $(PY_TOOLS) >$(VENV)/pip.log 2>&1 || \
+	echo "could not install moto_server and cfn-lint into $(VENV) (no access to the Python package index? see pip.log there): run pip install $(PY_TOOLS), or put both on PATH"
+tools:
+	@:$(eval tools_error := $(shell $(tools_script)))$(if $(tools_error),$(error $(tools_error)))
 
 go.sum.downloaded: go.mod go.sum
 	go mod download
@@ -26,9 +41,12 @@ synth: setup
 	cdk synth --quiet --strict -c stage=$(STAGE)
 	@go run ./cmd/wildrydes describe --dir cdk.out
 
-# The main job: synthesize, then run both stacks on this machine until Ctrl-C.
-run: synth
-	go run ./cmd/wildrydes local --dir cdk.out
+# The main job: synthesize, then run both stacks on this machine until Ctrl-C. The tool is built,
+# not `go run`: `go run` exits 1 whenever it sees SIGINT, whatever its program does, and make
+# would report that as a failure; the binary itself exits 0 after a clean stop.
+run: tools synth
+	@go build -o .bin/wildrydes ./cmd/wildrydes
+	.bin/wildrydes local --dir cdk.out
 
 vet: setup
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -36,12 +54,12 @@ vet: setup
 
 # CDK_VALIDATION=false keeps the fast assertion tests from starting the validation engine; the
 # app's own test (cmd/app) synthesizes with the CLI, bundling and validation on.
-test: setup vet
+test: setup tools vet
 	CDK_VALIDATION=false go test -count=1 -timeout 30m ./...
 
 # The handlers' Go benchmarks, then the same load against refactor step 0 and the final step on the
 # local system; docs/PERFORMANCE.md has the figures and how they were measured.
-bench: setup
+bench: setup tools
 	CDK_VALIDATION=false go test -run '^$$' -bench . -benchmem ./internal/...
 	go run ./cmd/wildrydes bench
 

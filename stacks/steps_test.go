@@ -68,17 +68,7 @@ func TestTheAnalysisSeesALostRide(t *testing.T) {
 }
 
 func TestStatefulResourcesKeepTheirLogicalIDs(t *testing.T) {
-	stateful := map[string]struct {
-		stack    func(*synthesized) map[string]any
-		typ      string
-		from     stacks.Step
-		replaces []string // properties whose change replaces the resource
-	}{
-		stacks.TableLogicalID:           {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::DynamoDB::Table", stacks.StepSynchronous, []string{"TableName", "KeySchema", "AttributeDefinitions"}},
-		stacks.TopicLogicalID:           {func(s *synthesized) map[string]any { return s.wrJSON }, "AWS::SNS::Topic", stacks.StepTopic, []string{"TopicName", "FifoTopic"}},
-		stacks.DeadLetterQueueLogicalID: {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::SQS::Queue", stacks.StepSubscriber, []string{"QueueName", "FifoQueue"}},
-	}
-	for id, want := range stateful {
+	for id, want := range statefulResources {
 		t.Run(id, func(t *testing.T) {
 			var first map[string]any
 			for _, step := range stacks.Steps() {

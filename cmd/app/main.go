@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
@@ -23,6 +24,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wild-rydes:", err)
 		os.Exit(1)
+	}
+	if _, all := contextString(app, design.AllStepsContext); all {
+		if err := synthAllSteps(app, cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "wild-rydes:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	stacks.NewApp(app, cfg)
 	app.Synth(nil)

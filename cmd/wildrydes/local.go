@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,7 +31,12 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 	delays := fs.String("retry-delays", "1s,2s", "delays between Lambda's asynchronous attempts (AWS: about 1m,2m)")
 	concurrency := fs.Int("concurrency", 8, "warm processes per function at most")
 	quiet := fs.Bool("quiet", false, "do not print the functions' logs")
-	consolePort := fs.Int("console-port", 4000, "loopback port of the web console (0: any free port)")
+	ports := map[string]*int{ // by local.PortInUseError.Listener; each is the flag --<listener>-port
+		"api":      fs.Int("api-port", 4010, "port of the wild-rydes API (POST /ride)"),
+		"record":   fs.Int("record-port", 4011, "port of the ride-record API (POST /record)"),
+		"emulator": fs.Int("emulator-port", 4012, "port of the moto_server this command starts (not used with --endpoint)"),
+		"console":  fs.Int("console-port", 4000, "loopback port of the web console (0: any free port)"),
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wildrydes local [flags]\n\nRuns both stacks on this machine from the synthesized templates until Ctrl-C.\n\n")
 		fs.PrintDefaults()
@@ -110,7 +116,13 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 		logs = io.Discard
 	}
 	sys, err := local.Start(ctx, local.Options{Root: root, Endpoint: *endpoint, RetryDelays: retryDelays,
-		Concurrency: *concurrency, StateFile: localstate.Path(root), Log: logs, ConsolePort: *consolePort})
+		Concurrency: *concurrency, StateFile: localstate.Path(root), Log: logs,
+		APIPort: *ports["api"], RecordPort: *ports["record"], EmulatorPort: *ports["emulator"], ConsolePort: *ports["console"]})
+	var inUse *local.PortInUseError
+	if errors.As(err, &inUse) {
+		fmt.Fprintf(stderr, "local: port %d is in use: choose another with --%s-port\n", inUse.Port, inUse.Listener)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
@@ -151,6 +163,9 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "\nThen: go run ./cmd/wildrydes load | fault --for 30s | dlq list | dlq redrive.  Ctrl-C stops everything.\n\n")
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "\nstopping ...")
+	sys.Close()
+	// A clean stop is a success: `make run` must not report Ctrl-C as an error.
+	fmt.Fprintln(stderr, "Wild Rydes stopped.")
 	return 0
 }
 

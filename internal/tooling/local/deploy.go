@@ -192,6 +192,9 @@ func (s *System) Deploy(ctx context.Context, stack *cfn.Stack) error {
 	}
 	s.mu.Lock()
 	s.stacks[stack.Name] = next
+	if sys, err := s.deployedModel(); err == nil {
+		s.roleAPIs = s.findRoleAPIs(sys)
+	}
 	s.mu.Unlock()
 	fmt.Fprintf(s.opts.Log, "deployed %s: %d created, %d updated, %d removed, in %.1fs\n",
 		stack.Name, created, updated, len(gone)+len(replaced), time.Since(start).Seconds())

@@ -28,15 +28,21 @@ type emulator struct {
 	done     chan struct{}
 }
 
-// startEmulator starts moto_server on a free loopback port and waits until it answers.
-func startEmulator(ctx context.Context, log io.Writer) (*emulator, error) {
+// startEmulator starts moto_server on the loopback port (a free one when port is 0) and waits
+// until it answers.
+func startEmulator(ctx context.Context, log io.Writer, port int) (*emulator, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, errors.New("moto_server is not on PATH: install it (pip install 'moto[server]') or set AWS_ENDPOINT_URL to an AWS-compatible endpoint such as LocalStack")
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+	} else if l, err := listenLoopback("emulator", port); err != nil {
+		return nil, err // moto_server would only exit, without saying why
+	} else {
+		l.Close()
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard

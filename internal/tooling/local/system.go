@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 	"io"
@@ -39,6 +38,9 @@ type Options struct {
 	StateFile string
 	// Log receives the system's progress lines and the functions' logs.
 	Log io.Writer
+	// APIPort serves the API riders book rides on, RecordPort the one that records them, and
+	// EmulatorPort the moto_server this system starts; 0 picks a free port (the tests do).
+	APIPort, RecordPort, EmulatorPort int
 	// ConsolePort is the web console's loopback port (0: any free port).
 	ConsolePort int
 }
@@ -51,6 +53,9 @@ type System struct {
 	fault    *tableFault
 	faultSrv *http.Server
 	faultURL string
+	apiFront *routeFront         // the ride API on Options.APIPort
+	recFront *routeFront         // the record API on Options.RecordPort
+	roleAPIs map[string]*httpAPI // "ride", "record": the APIs the fronts serve (guarded by mu)
 	snsSrv   *http.Server
 	snsURL   string
 	bridge   *bridge
@@ -87,13 +92,23 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		apis: map[string]*httpAPI{}, queues: map[string]string{}}
 
 	var err error
+	// The public listeners first, so that a port in use stops the start before anything runs.
+	if s.apiFront, err = s.startFront("api", opts.APIPort, "ride"); err != nil {
+		return nil, err
+	}
+	if s.recFront, err = s.startFront("record", opts.RecordPort, "record"); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if opts.Endpoint != "" {
 		s.emu = &emulator{endpoint: opts.Endpoint}
 		if err := s.emu.waitReady(ctx, 10*time.Second); err != nil {
+			s.Close()
 			return nil, fmt.Errorf("the emulator at %s does not answer: %w", opts.Endpoint, err)
 		}
 		fmt.Fprintf(opts.Log, "emulator: %s (given)\n", opts.Endpoint)
-	} else if s.emu, err = startEmulator(ctx, opts.Log); err != nil {
+	} else if s.emu, err = startEmulator(ctx, opts.Log, opts.EmulatorPort); err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.aws = newClients(s.emu.endpoint, opts.Region)
@@ -167,10 +182,8 @@ func (s *System) State() State {
 	st := State{Region: s.opts.Region, Endpoint: s.emu.endpoint, DynamoDB: s.faultURL, ConsoleUrl: s.console,
 		Admin: s.bridge.url + "/_local", Stacks: map[string]StackState{}, Tables: map[string]string{}, Queues: map[string]string{}}
 	var names []string
-	var sources []*cfn.Stack
-	for name, d := range s.stacks {
+	for name := range s.stacks {
 		names = append(names, name)
-		sources = append(sources, d.source)
 	}
 	sort.Strings(names)
 	for _, name := range names {
@@ -185,7 +198,7 @@ func (s *System) State() State {
 			}
 		}
 	}
-	sys, err := model.New(sources...)
+	sys, err := s.deployedModel()
 	if err != nil {
 		return st
 	}
@@ -195,23 +208,12 @@ func (s *System) State() State {
 		}
 		return nil
 	}
-	apiURL := func(r *model.Route) string {
-		if r.API == nil {
-			return ""
-		}
-		if res := physical(&r.API.Resource); res != nil && s.apis[res.physical] != nil {
-			return s.apis[res.physical].url
-		}
-		return ""
+	roles := s.findRoleAPIs(sys)
+	if roles["ride"] != nil {
+		st.ApiUrl = s.apiFront.url
 	}
-	for _, r := range sys.Routes() {
-		switch {
-		case r.Function == nil:
-		case r.Function.HandsOffRides():
-			st.ApiUrl = apiURL(r)
-		case sys.StoredBy(r.Function) != nil:
-			st.RecordApiUrl = apiURL(r)
-		}
+	if roles["record"] != nil {
+		st.RecordApiUrl = s.recFront.url
 	}
 	if table, dlq, err := sys.RideStore(); err == nil {
 		if res := physical(&table.Resource); res != nil {
@@ -265,6 +267,11 @@ func (s *System) Close() {
 	}
 	if s.snsSrv != nil {
 		_ = s.snsSrv.Shutdown(ctx)
+	}
+	for _, f := range []*routeFront{s.apiFront, s.recFront} {
+		if f != nil {
+			_ = f.srv.Shutdown(ctx)
+		}
 	}
 	if s.emu != nil {
 		s.emu.close()

@@ -2,7 +2,7 @@
 // CloudFormation refuses and which states of the two stacks are safe (a ride RequestRide accepts
 // reaches the table by exactly one path), for the proof test, `wildrydes steps --matrix` and
 // `wildrydes rollout`. It reads the templates through the model (internal/tooling/model) and evaluates
-// the guards' conditions with the guard's own code (internal/rolloutguard); it imports no CDK.
+// the guards' conditions with the guard's own code (internal/service/rolloutguard); it imports no CDK.
 package rollout
 
 import (

@@ -9,13 +9,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
@@ -83,30 +87,58 @@ func Run(ctx context.Context, opts Options) ([]Diff, error) {
 		}
 		opts.Root = root
 	}
-	dirs := map[design.Step]string{}
+	// One run of the app synthesizes every step, each in a cloud assembly of its own.
+	all, err := synth.Cached(ctx, synth.Options{Root: opts.Root, Stage: opts.Stage, AllSteps: true, Log: opts.Log})
+	if err != nil {
+		return nil, err
+	}
+	steps := map[design.Step]*cfn.Assembly{}
 	for s := opts.From - 1; s <= opts.To; s++ {
-		n := int(s)
-		d, err := synth.Cached(ctx, synth.Options{Root: opts.Root, Stage: opts.Stage, Step: &n, Log: opts.Log})
-		if err != nil {
+		if steps[s], err = cfn.LoadAssembly(design.StepAssembly(all, s)); err != nil {
 			return nil, err
 		}
-		dirs[s] = d
 	}
-	dir := func(s design.Step) string { return dirs[s] }
-	var diffs []Diff
+	// The diffs are independent runs of the CLI: run as many at once as there are CPUs.
+	diffs := make([]Diff, 0, 2*int(opts.To-opts.From+1)) // no reallocation: the jobs fill them in
+	var jobs []func() error
 	for s := opts.From; s <= opts.To; s++ {
 		for _, kind := range []design.StackKind{design.RideRecord, design.WildRydes} {
-			stack := design.StackName(kind, opts.Stage)
-			before := filepath.Join(dir(s-1), stack+".template.json")
-			out, changed, err := cdkDiff(ctx, opts.Root, dir(s), before, stack)
-			if err != nil {
-				return diffs, fmt.Errorf("step %d, %s: %w", s, stack, err)
+			name := design.StackName(kind, opts.Stage)
+			before, after := steps[s-1].Stacks[name], steps[s].Stacks[name]
+			if before == nil || after == nil {
+				return nil, fmt.Errorf("step %d, %s: the synthesized steps lack the stack", s, name)
 			}
-			diffs = append(diffs, Diff{Step: s, Stack: stack, Expected: slices.Contains(s.Changes(), kind),
-				Changed: changed, Output: out, Dangers: Dangers(out)})
+			expected := slices.Contains(s.Changes(), kind)
+			diffs = append(diffs, Diff{Step: s, Stack: name, Expected: expected})
+			if !expected && sameFile(before.TemplateFile, after.TemplateFile) {
+				continue // the same template: cdk diff could only say so
+			}
+			d, asm := &diffs[len(diffs)-1], steps[s].Dir
+			jobs = append(jobs, func() error {
+				out, changed, err := cdkDiff(ctx, opts.Root, asm, before.TemplateFile, after.DisplayName)
+				if err != nil {
+					return fmt.Errorf("step %d, %s: %w", d.Step, d.Stack, err)
+				}
+				d.Changed, d.Output, d.Dangers = changed, out, Dangers(out)
+				return nil
+			})
 		}
 	}
+	g, _ := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.NumCPU())
+	for _, job := range jobs {
+		g.Go(job)
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	return diffs, nil
+}
+
+func sameFile(a, b string) bool {
+	x, errA := os.ReadFile(a)
+	y, errB := os.ReadFile(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
 }
 
 // cdkDiff runs `cdk diff --template` (offline: no AWS account, no change set) and reports whether

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
 // Options says what to synthesize where.
@@ -26,6 +28,9 @@ type Options struct {
 	Stage string
 	// Step is -c step; nil synthesizes the final state.
 	Step *int
+	// AllSteps synthesizes every refactor step in one run of the app instead
+	// (design.AllStepsContext; see design.StepAssembly for where each step lands).
+	AllSteps bool
 	// OutDir receives the cloud assembly.
 	OutDir string
 	// Log receives progress lines; nil discards them.
@@ -53,6 +58,10 @@ func Run(ctx context.Context, opts Options) error {
 		args = append(args, "-c", "step="+strconv.Itoa(*opts.Step))
 		what = fmt.Sprintf("step %d", *opts.Step)
 	}
+	if opts.AllSteps {
+		args = append(args, "-c", design.AllStepsContext+"=true")
+		what = "every step"
+	}
 	log := opts.Log
 	if log == nil {
 		log = io.Discard
@@ -67,9 +76,17 @@ func Run(ctx context.Context, opts Options) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("cdk %s: %w\n%s", strings.Join(args, " "), err, out.String())
 	}
+	// What the CLI and the app printed stays with the assembly, so a test can hold a good synth
+	// to printing nothing a user could mistake for a failure.
+	if err := os.WriteFile(filepath.Join(opts.OutDir, OutputFile), out.Bytes(), 0o644); err != nil {
+		return err
+	}
 	fmt.Fprintf(log, "synthesized %s in %.1fs\n", what, time.Since(start).Seconds())
 	return nil
 }
+
+// OutputFile, in a synthesized assembly, holds what `cdk synth` printed.
+const OutputFile = "synth-output.txt"
 
 // Env is the environment for the CDK CLI and the Go app: the pinned Node 22 first on PATH, and
 // jsii told to use it. CDK_VALIDATION, which fast assertion tests turn off, is not passed on: a
@@ -130,6 +147,9 @@ func Cached(ctx context.Context, opts Options) (string, error) {
 	fmt.Fprintf(h, "stage=%s\n", opts.Stage)
 	if opts.Step != nil {
 		fmt.Fprintf(h, "step=%d\n", *opts.Step)
+	}
+	if opts.AllSteps {
+		fmt.Fprintf(h, "all steps\n")
 	}
 	err = hashSources(ctx, root, h)
 	if err != nil {
