@@ -103,8 +103,26 @@ func (m *Matrix) UnsafeAccepted() (all []Verdict, keys []Key) {
 // FreshInstall is the shortest sequence of deploys, each accepted and each leaving the system
 // safe, from nothing deployed to every stack at the final step.
 func (a *Analysis) FreshInstall(ctx context.Context) ([]Deploy, error) {
-	start := Pair{Absent, Absent}
 	goal := Pair{State(design.FinalStep), State(design.FinalStep)}
+	path, found, err := a.shortest(ctx, Pair{Absent, Absent}, goal, func(p Pair) []Deploy {
+		var out []Deploy
+		for _, kind := range Kinds {
+			for _, step := range design.Steps() {
+				out = append(out, Deploy{From: p, Kind: kind, Step: step})
+			}
+		}
+		return out
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("no sequence of accepted, safe deploys reaches %s", goal)
+	}
+	return path, err
+}
+
+// shortest is the fewest deploys from start to goal, each one of candidates(the pair it starts
+// from), accepted by CloudFormation and leaving the system safe: a breadth-first search, so among
+// paths of equal length the one whose candidates come first. found is false when none exists.
+func (a *Analysis) shortest(ctx context.Context, start, goal Pair, candidates func(Pair) []Deploy) (path []Deploy, found bool, err error) {
 	prev := map[Pair]Deploy{}
 	seen := map[Pair]bool{start: true}
 	queue := []Pair{start}
@@ -112,27 +130,24 @@ func (a *Analysis) FreshInstall(ctx context.Context) ([]Deploy, error) {
 		p := queue[0]
 		queue = queue[1:]
 		if p == goal {
-			var path []Deploy
 			for q := goal; q != start; q = prev[q].From {
 				path = append([]Deploy{prev[q]}, path...)
 			}
-			return path, nil
+			return path, true, nil
 		}
-		for _, kind := range Kinds {
-			for _, step := range design.Steps() {
-				v, err := a.Evaluate(ctx, Deploy{From: p, Kind: kind, Step: step})
-				if err != nil {
-					return nil, err
-				}
-				if to := v.To(); v.Lands() && v.Result.Safe && !seen[to] {
-					seen[to] = true
-					prev[to] = v.Deploy
-					queue = append(queue, to)
-				}
+		for _, d := range candidates(p) {
+			v, err := a.Evaluate(ctx, d)
+			if err != nil {
+				return nil, false, err
+			}
+			if to := v.To(); v.Lands() && v.Result.Safe && !seen[to] {
+				seen[to] = true
+				prev[to] = v.Deploy
+				queue = append(queue, to)
 			}
 		}
 	}
-	return nil, fmt.Errorf("no sequence of accepted, safe deploys reaches %s", goal)
+	return nil, false, nil
 }
 
 // Write prints the matrix for users: the safety of every pair, every deploy into an unsafe pair

@@ -34,19 +34,7 @@ func (a *Analysis) Plan(ctx context.Context, from Pair, to design.Step) ([]Deplo
 	start := Pair{Normal(design.WildRydes, from.WildRydes), Normal(design.RideRecord, from.RideRecord)}
 	goal := Pair{State(to.StackStep(design.WildRydes)), State(to.StackStep(design.RideRecord))}
 	forward := State(to) >= max(start.WildRydes, start.RideRecord)
-	prev := map[Pair]Deploy{}
-	seen := map[Pair]bool{start: true}
-	queue := []Pair{start}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		if p == goal {
-			var path []Deploy
-			for q := goal; q != start; q = prev[q].From {
-				path = append([]Deploy{prev[q]}, path...)
-			}
-			return path, nil
-		}
+	path, found, err := a.shortest(ctx, start, goal, func(p Pair) []Deploy {
 		var candidates []Deploy
 		for _, kind := range Kinds {
 			for _, step := range moves(kind, p.Of(kind)) {
@@ -61,17 +49,10 @@ func (a *Analysis) Plan(ctx context.Context, from Pair, to design.Step) ([]Deplo
 			}
 			return int(y.From.Of(y.Kind)) - int(x.From.Of(x.Kind))
 		})
-		for _, d := range candidates {
-			v, err := a.Evaluate(ctx, d)
-			if err != nil {
-				return nil, err
-			}
-			if next := v.To(); v.Lands() && v.Result.Safe && !seen[next] {
-				seen[next] = true
-				prev[next] = v.Deploy
-				queue = append(queue, next)
-			}
-		}
+		return candidates
+	})
+	if err != nil || found {
+		return path, err
 	}
 	return nil, fmt.Errorf("no sequence of accepted, safe deploys leads from %s to step %d", start, to)
 }
