@@ -91,9 +91,20 @@ func topologyOfModel(sys *model.System) Topology {
 			}
 		}
 		for _, a := range st.Alarms {
+			// What the alarm watches, and the topic it notifies.
 			for _, d := range a.Dimensions {
-				if q, ok := sys.Target(st, d).(*model.Queue); ok {
-					t.edge(q.ID(), a.ID(), "alarm")
+				switch r := sys.Target(st, d).(type) {
+				case *model.Queue:
+					t.edge(r.ID(), a.ID(), "alarm")
+				case *model.Function:
+					t.edge(r.ID(), a.ID(), "alarm")
+				case *model.Table:
+					t.edge(r.ID(), a.ID(), "alarm")
+				}
+			}
+			for _, action := range a.Actions {
+				if tp, ok := sys.Target(st, action).(*model.Topic); ok {
+					t.edge(a.ID(), tp.ID(), "notifies")
 				}
 			}
 		}

@@ -47,3 +47,18 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestTheFinalStateDrawsWhatEachAlarmWatchesAndTheTopicItNotifies(t *testing.T) {
+	top := TopologyOf(final)
+	var got []string
+	for _, e := range top.Edges {
+		from, _ := top.node(e.From)
+		to, _ := top.node(e.To)
+		got = append(got, from.Kind+" -"+e.Label+"-> "+to.Kind)
+	}
+	for _, want := range []string{"queue -alarm-> alarm", "function -alarm-> alarm", "alarm -notifies-> topic"} {
+		if !contains(got, want) {
+			t.Errorf("no edge %q in %v", want, got)
+		}
+	}
+}
