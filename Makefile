@@ -54,8 +54,10 @@ vet: setup
 
 # CDK_VALIDATION=false keeps the fast assertion tests from starting the validation engine; the
 # app's own test (cmd/app) synthesizes with the CLI, bundling and validation on.
+# -p 4: the slow packages mostly wait (on moto, on Lambda's retry delays, on the browser), so four
+# at a time finish sooner on two cores than go test's default of one per core (docs/PERFORMANCE.md).
 test: setup tools vet
-	CDK_VALIDATION=false go test -count=1 -timeout 30m ./...
+	CDK_VALIDATION=false go test -p 4 -count=1 -timeout 30m ./...
 
 # The handlers' Go benchmarks, then the same load against refactor step 0 and the final step on the
 # local system; docs/PERFORMANCE.md has the figures and how they were measured.
