@@ -14,13 +14,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdklambdagoalpha/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
 // EntryMetadataKey is the resource metadata key that records which folder under lambdas/ a
 // function is built from; the local runner reads it from the synthesized template to build a
-// host binary of the same code. Declared with the other names that connect the pieces.
-const EntryMetadataKey = design.EntryMetadataKey
+// host binary of the same code (model.EntryOf finds it there without knowing this key).
+const EntryMetadataKey = "wildrydes:entry"
 
 // GoLambdaProps configures a GoLambda. Only Entry is required.
 type GoLambdaProps struct {

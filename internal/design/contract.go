@@ -3,10 +3,6 @@ package design
 // The names that connect the pieces of the system: the stacks write them, the functions read
 // them, and the tools find the system's parts through them. Each is declared here and only here.
 
-// EntryMetadataKey is the resource metadata key that records which folder under lambdas/ a
-// function is built from (constructs.GoLambda writes it; the local runner builds from it).
-const EntryMetadataKey = "wildrydes:entry"
-
 // The environment variables the functions read.
 const (
 	// EnvTopicARN: RequestRide publishes each ride to this topic (from StepPublish on).

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
 // deployed is one stack as the local system created it.
@@ -206,9 +206,9 @@ func (s *System) buildFunctions(ctx context.Context, templates ...*cfn.Template)
 	var entries []string
 	for _, t := range templates {
 		for _, r := range t.ResourcesOfType("AWS::Lambda::Function") {
-			entry, _ := r.Metadata[design.EntryMetadataKey].(string)
+			entry := model.EntryOf(r)
 			if entry == "" {
-				return fmt.Errorf("function %s has no %q metadata: the local runner runs only functions built by constructs.GoLambda", r.LogicalID, design.EntryMetadataKey)
+				return fmt.Errorf("function %s has no entry metadata (the folder it is built from): the local runner runs only functions built by constructs.GoLambda", r.LogicalID)
 			}
 			entries = append(entries, entry)
 		}

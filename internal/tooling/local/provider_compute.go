@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localrt"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
@@ -46,7 +45,7 @@ func init() {
 }
 
 func (s *System) provisionFunction(ctx context.Context, stack string, res cfn.Resource, nr *resource, props map[string]any) (*resource, bool, error) {
-	entry, _ := res.Metadata[design.EntryMetadataKey].(string)
+	entry := model.EntryOf(res)
 	bins, err := s.builder.binaries(ctx, []string{entry})
 	if err != nil {
 		return nil, false, err

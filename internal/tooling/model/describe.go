@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 )
 
@@ -45,7 +44,7 @@ func describeStack(cs *cfn.Stack) *Stack {
 		p := r.Properties
 		f := &Function{Resource: base(r), MemoryMB: DefaultMemoryMB, Timeout: DefaultTimeout,
 			Architecture: DefaultArchitecture, RetryAttempts: DefaultRetryAttempts}
-		f.Entry, _ = r.Metadata[design.EntryMetadataKey].(string)
+		f.Entry = EntryOf(r)
 		f.Runtime, _ = p["Runtime"].(string)
 		if v, ok := number(p["MemorySize"]); ok {
 			f.MemoryMB = int(v)
@@ -189,6 +188,25 @@ func describeStack(cs *cfn.Stack) *Stack {
 		st.Outputs = append(st.Outputs, &Output{Stack: st, LogicalID: id, Description: o.Description, Value: o.Value})
 	}
 	return st
+}
+
+// EntryOf is the folder under lambdas/ a function resource is built from, as constructs.GoLambda
+// records it: the function's one metadata entry of the project's own, a string outside the aws:
+// namespace CDK writes (cdk-nag's suppressions are not strings). "" when there is none, or more
+// than one.
+func EntryOf(r cfn.Resource) string {
+	entry := ""
+	for _, k := range sortedKeys(r.Metadata) {
+		v, ok := r.Metadata[k].(string)
+		if !ok || strings.HasPrefix(k, "aws:") {
+			continue
+		}
+		if entry != "" {
+			return ""
+		}
+		entry = v
+	}
+	return entry
 }
 
 // statements reads a policy document's statements.
