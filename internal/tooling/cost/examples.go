@@ -81,8 +81,8 @@ func Examples() ([]Example, error) {
 		Name: "lambda-sns", Question: apiQuestion,
 		Assumptions: append(append([]string(nil), apiAssumptions...), "Fed by SNS instead of an API (the refactor's design): one publish per request; delivery to Lambda is free."),
 		Report: newReport("PutRideRecordSns fed by an SNS topic", append([]Line{
-			line("RidesSnsTopic", "publishes", SNSPublish, apiRequests),
-			line("RidesSnsTopic", "delivery to Lambda", SNSDeliveryLambda, apiRequests),
+			line("rides topic", "publishes", SNSPublish, apiRequests),
+			line("rides topic", "delivery to Lambda", SNSDeliveryLambda, apiRequests),
 		}, putRideRecordSns...)...),
 	}
 
@@ -101,13 +101,13 @@ func Examples() ([]Example, error) {
 	scalingAlarms := "Target tracking creates two CloudWatch alarms per scaled dimension (high and low): 4 alarms for writes and reads."
 	provisioned := func() []Line {
 		return []Line{
-			line("RideRecordTable", "provisioned 1 WCU", DynamoDBWCUHours, 1*hours),
-			line("RideRecordTable", "provisioned 1 RCU", DynamoDBRCUHours, 1*hours),
-			line("RideRecordTable auto scaling", "target-tracking alarms", CloudWatchAlarms, 4),
+			line("ride table", "provisioned 1 WCU", DynamoDBWCUHours, 1*hours),
+			line("ride table", "provisioned 1 RCU", DynamoDBRCUHours, 1*hours),
+			line("ride table auto scaling", "target-tracking alarms", CloudWatchAlarms, 4),
 		}
 	}
 	publish := []Line{
-		line("RidesSnsTopic", "publishes", SNSPublish, messages),
+		line("rides topic", "publishes", SNSPublish, messages),
 	}
 
 	design1 := Example{
@@ -116,7 +116,7 @@ func Examples() ([]Example, error) {
 			"How it fails: a burst above 1 write/s is throttled once burst capacity (up to 5 minutes of unused capacity) is spent, and auto scaling takes minutes to raise capacity; Lambda retries each failed SNS event twice, then it goes to the dead-letter queue."),
 		Report: newReport("SNS -> Lambda -> DynamoDB, provisioned with auto scaling", concat(
 			publish,
-			[]Line{line("RidesSnsTopic", "delivery to Lambda", SNSDeliveryLambda, messages)},
+			[]Line{line("rides topic", "delivery to Lambda", SNSDeliveryLambda, messages)},
 			lambda("PutRideRecordSns", messages, 100, 128),
 			provisioned(),
 		)...),
@@ -127,9 +127,9 @@ func Examples() ([]Example, error) {
 			"On-demand capacity: 1,000,000 write request units; nothing to size, no alarms, and bursts like the seed's 10 rides/s are absorbed without throttling."),
 		Report: newReport("SNS -> Lambda -> DynamoDB, on-demand", concat(
 			publish,
-			[]Line{line("RidesSnsTopic", "delivery to Lambda", SNSDeliveryLambda, messages)},
+			[]Line{line("rides topic", "delivery to Lambda", SNSDeliveryLambda, messages)},
 			lambda("PutRideRecordSns", messages, 100, 128),
-			[]Line{line("RideRecordTable", "on-demand writes", DynamoDBWriteUnits, messages)},
+			[]Line{line("ride table", "on-demand writes", DynamoDBWriteUnits, messages)},
 		)...),
 	}
 	const batch = 10
@@ -145,7 +145,7 @@ func Examples() ([]Example, error) {
 		Report: newReport("SNS -> SQS -> Lambda -> DynamoDB, provisioned with auto scaling", concat(
 			publish,
 			[]Line{
-				line("RidesSnsTopic", "delivery to SQS", SNSDeliverySQS, messages),
+				line("rides topic", "delivery to SQS", SNSDeliverySQS, messages),
 				line("RideRecordQueue", "ReceiveMessage (batches of 10)", SQSRequests, messages/batch),
 				line("RideRecordQueue", "DeleteMessageBatch (batches of 10)", SQSRequests, messages/batch),
 			},
