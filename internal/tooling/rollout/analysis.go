@@ -8,12 +8,10 @@ package rollout
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
@@ -212,19 +210,16 @@ func (a *Analysis) Evaluate(ctx context.Context, d Deploy) (Verdict, error) {
 	} else if refusal, err := refuses(ctx, current, mine, next); err != nil {
 		return v, err
 	} else if refusal != nil {
-		v.Refused, v.Parameter, v.Message, v.By = true, refusal.parameter, refusal.message, refusal.by
+		v.Refused, v.Parameter, v.Message, v.By = true, refusal.Parameter, refusal.Message, refusal.By
 		result = d.From
 	}
 	v.Result, err = a.Safety(result)
 	return v, err
 }
 
-type refusal struct{ parameter, message, by string }
-
-// bootstrapPrefix names the parameters CDK's bootstrap writes: they exist in a bootstrapped account.
-const bootstrapPrefix = "/cdk-bootstrap/"
-
-func refuses(ctx context.Context, current []*cfn.Stack, mine, next *cfn.Stack) (*refusal, error) {
+// refuses is Refuses for deploying next over mine (nil: new) while the other stacks are current:
+// SSM holds what their templates write.
+func refuses(ctx context.Context, current []*cfn.Stack, mine, next *cfn.Stack) (*Refusal, error) {
 	values := map[string]string{}
 	if len(current) > 0 {
 		sys, err := model.New(current...)
@@ -237,36 +232,18 @@ func refuses(ctx context.Context, current []*cfn.Stack, mine, next *cfn.Stack) (
 			}
 		}
 	}
-	nextSys, err := model.New(next)
+	var prev *cfn.Template
+	if mine != nil {
+		prev = mine.Template
+	}
+	r, err := Refuses(ctx, prev, next.Template, func(_ context.Context, name string) (string, bool, error) {
+		v, ok := values[name]
+		return v, ok, nil
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", next.Name, err)
 	}
-	for _, r := range nextSys.Stacks[0].Reads {
-		if _, ok := values[r.Name]; !ok && !strings.HasPrefix(r.Name, bootstrapPrefix) {
-			return &refusal{parameter: r.Name, by: "parameter",
-				message: fmt.Sprintf("Unable to fetch parameters [%s] from parameter store for this account.", r.Name)}, nil
-		}
-	}
-	for _, g := range next.Template.ResourcesOfType(design.GuardResourceType) {
-		if mine != nil && !guardChanged(mine.Template, g) {
-			continue // CloudFormation calls a custom resource only when it is created or its properties change
-		}
-		conds, err := rolloutguard.Conditions(g.Properties)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", next.Name, g.LogicalID, err)
-		}
-		err = rolloutguard.Check(ctx, conds, func(_ context.Context, name string) (string, bool, error) {
-			v, ok := values[name]
-			return v, ok, nil
-		})
-		var failure *rolloutguard.Failure
-		if errors.As(err, &failure) {
-			return &refusal{parameter: failure.Condition.Parameter, message: err.Error(), by: "guard"}, nil
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	return nil, nil
+	return r, nil
 }
 
 // literal is a parameter's value as the guard would read it: the string the template writes, or,
@@ -277,11 +254,6 @@ func literal(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return "<resolved at deploy time: " + string(b) + ">"
-}
-
-func guardChanged(old *cfn.Template, g cfn.Resource) bool {
-	prev, ok := old.Resources[g.LogicalID]
-	return !ok || prev.Type != g.Type || jsonOf(prev.Properties) != jsonOf(g.Properties)
 }
 
 func sameTemplate(a, b *cfn.Template) bool {
