@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // Figures are one node's live numbers; each kind of node uses its own.
@@ -85,7 +85,7 @@ type live struct {
 
 func newLive(sys *local.System, asm *cfn.Assembly) *live {
 	st := sys.State()
-	cfg := aws.Config{Region: st.Region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	cfg := aws.Config{Region: st.Region, Credentials: localstate.Credentials()}
 	l := &live{sys: sys, traces: map[string]*Trace{}, figures: map[string]*Figures{},
 		// The emulator itself, not the fault switch: the figures stay true during an outage.
 		ddb: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(st.Endpoint) }),
