@@ -88,11 +88,16 @@ func TestSynthesizedApp(t *testing.T) {
 	})
 
 	t.Run("the app without -c step is the final step", func(t *testing.T) {
-		step := int(design.FinalStep)
-		finalDir, err := synth.Cached(ctx, synth.Options{Stage: "test", Step: &step, Log: os.Stderr})
+		step := design.FinalStep
+		steps, err := synth.Synthesize(ctx, synth.Options{Stage: "test", Log: os.Stderr})
 		if err != nil {
 			t.Fatal(err)
 		}
+		asm, err := steps.Assembly(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		finalDir := asm.Dir
 		for _, tpl := range templates {
 			a, _ := os.ReadFile(tpl)
 			b, err := os.ReadFile(filepath.Join(finalDir, filepath.Base(tpl)))

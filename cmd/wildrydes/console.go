@@ -20,22 +20,20 @@ import (
 // rollout is where `local --step N` stands in the refactor, so the console can show each
 // stack's step and deploy the next one as the --step loop does.
 type rollout struct {
-	mu          sync.Mutex
-	root, stage string
-	step        design.Step
-	sys         *local.System
-	log         io.Writer
+	mu    sync.Mutex
+	steps *synth.Steps
+	step  design.Step
+	sys   *local.System
+	log   io.Writer
 }
 
-// steps is each stack's step: the last step at or before the current one that changed it.
-func (r *rollout) steps() map[string]int {
+// stackSteps is each stack's step: the last step at or before the current one that changed it.
+func (r *rollout) stackSteps() map[string]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[string]int{}
-	for s := design.StepSynchronous; s <= r.step; s++ {
-		for _, kind := range s.Changes() {
-			out[design.StackName(kind, r.stage)] = int(s)
-		}
+	for _, kind := range []design.StackKind{design.WildRydes, design.RideRecord} {
+		out[design.StackName(kind, r.steps.Stage)] = int(r.step.StackStep(kind))
 	}
 	return out
 }
@@ -47,23 +45,12 @@ func (r *rollout) deployNext(ctx context.Context) (*cfn.Assembly, error) {
 	if err := next.Validate(); err != nil {
 		return nil, fmt.Errorf("step %d is the last one", r.step)
 	}
-	n := int(next)
-	dir, err := synth.Cached(ctx, synth.Options{Root: r.root, Stage: r.stage, Step: &n, Log: r.log})
-	if err != nil {
-		return nil, err
-	}
-	asm, err := cfn.LoadAssembly(dir)
-	if err != nil {
-		return nil, err
-	}
 	fmt.Fprintf(r.log, "step %d: %s\n", next, next.Summary())
-	for _, kind := range next.Changes() {
-		if err := r.sys.Deploy(ctx, asm.Stacks[design.StackName(kind, r.stage)]); err != nil {
-			return nil, err
-		}
+	if err := r.sys.DeployStep(ctx, r.steps, next); err != nil {
+		return nil, err
 	}
 	r.step = next
-	return asm, nil
+	return r.steps.Assembly(next)
 }
 
 // serveConsole serves the console of sys on its loopback port and records its URL in the state
@@ -71,7 +58,7 @@ func (r *rollout) deployNext(ctx context.Context) (*cfn.Assembly, error) {
 func serveConsole(sys *local.System, asm *cfn.Assembly, r *rollout, log io.Writer) (string, func(), error) {
 	cfg := console.Config{System: sys, Assembly: asm, Log: log}
 	if r != nil {
-		cfg.Steps = r.steps
+		cfg.Steps = r.stackSteps
 		if r.step < design.FinalStep {
 			cfg.DeployNext = r.deployNext
 		}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/console"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
@@ -26,36 +25,25 @@ func TestTheConsoleDeploysTheNextStepAndThePathMovesFromHTTPToSNS(t *testing.T) 
 	}
 	ctx := context.Background()
 	const stage = "test"
-	var steps []*cfn.Assembly
-	for s := 0; s <= int(design.StepSubscriber); s++ {
-		n := s
-		dir, err := synth.Cached(ctx, synth.Options{Root: root, Stage: stage, Step: &n, Log: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		asm, err := cfn.LoadAssembly(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		steps = append(steps, asm)
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: stage, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
 	}
 	sys, err := local.Start(ctx, local.Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sys.Close()
-	if err := sys.DeployAssembly(ctx, steps[0]); err != nil {
+	path := []design.Step{design.StepSynchronous, design.StepSharedPutPath, design.StepTopic, design.StepSubscriber}
+	if err := sys.DeploySteps(ctx, steps, path, nil); err != nil {
 		t.Fatal(err)
 	}
-	for i, asm := range steps[1:] {
-		for _, kind := range design.Step(i + 1).Changes() {
-			if err := sys.Deploy(ctx, asm.Stacks[design.StackName(kind, stage)]); err != nil {
-				t.Fatal(err)
-			}
-		}
+	ro := &rollout{steps: steps, step: design.StepSubscriber, sys: sys, log: io.Discard}
+	current, err := steps.Assembly(design.StepSubscriber)
+	if err != nil {
+		t.Fatal(err)
 	}
-	ro := &rollout{root: root, stage: stage, step: design.StepSubscriber, sys: sys, log: io.Discard}
-	url, stop, err := serveConsole(sys, steps[len(steps)-1], ro, io.Discard)
+	url, stop, err := serveConsole(sys, current, ro, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +74,7 @@ func TestTheConsoleDeploysTheNextStepAndThePathMovesFromHTTPToSNS(t *testing.T) 
 	case <-time.After(2 * time.Minute):
 		t.Fatal("no new topology two minutes after deploying the next step")
 	}
-	if got := ro.steps(); got[design.StackName(design.WildRydes, stage)] != int(design.StepPublish) {
+	if got := ro.stackSteps(); got[design.StackName(design.WildRydes, stage)] != int(design.StepPublish) {
 		t.Errorf("steps after the deploy: %v, want %s at step %d", got, design.StackName(design.WildRydes, stage), design.StepPublish)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // synthesize the steps first so the estimate reads exactly what would be deployed.
 func costMain(args []string, stdout, stderr io.Writer) int {
 	var rest []string
-	stage, step, compareStep := "dev", -1, -1
+	stage, step, compareStep := design.DefaultStage, -1, -1
 	for i := 0; i < len(args); i++ {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
 		takeValue := func() (int, bool) {
@@ -61,19 +61,24 @@ func costMain(args []string, stdout, stderr io.Writer) int {
 		if step < 0 {
 			step = int(design.FinalStep)
 		}
-		dir, err := synth.Cached(context.Background(), synth.Options{Stage: stage, Step: &step, Log: stderr})
+		steps, err := synth.Synthesize(context.Background(), synth.Options{Stage: stage, Log: stderr})
 		if err != nil {
 			fmt.Fprintln(stderr, "cost:", err)
 			return 1
 		}
-		rest = append(rest, "--dir", dir)
+		asm, err := steps.Assembly(design.Step(step))
+		if err != nil {
+			fmt.Fprintln(stderr, "cost:", err)
+			return 1
+		}
+		rest = append(rest, "--dir", asm.Dir)
 		if compareStep >= 0 {
-			before, err := synth.Cached(context.Background(), synth.Options{Stage: stage, Step: &compareStep, Log: stderr})
+			before, err := steps.Assembly(design.Step(compareStep))
 			if err != nil {
 				fmt.Fprintln(stderr, "cost:", err)
 				return 1
 			}
-			rest = append(rest, "--compare-dir", before)
+			rest = append(rest, "--compare-dir", before.Dir)
 		}
 	}
 	return cost.Main(rest, stdout, stderr)

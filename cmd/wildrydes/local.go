@@ -24,7 +24,7 @@ import (
 func localMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stage := fs.String("stage", "dev", "stage to synthesize")
+	stage := fs.String("stage", design.DefaultStage, "stage to synthesize")
 	step := fs.Int("step", -1, "refactor step to run, reached by deploying steps 0..N in the documented order (default: the final state)")
 	dir := fs.String("dir", "", "run this cloud assembly instead of synthesizing (e.g. cdk.out)")
 	endpoint := fs.String("endpoint", os.Getenv("AWS_ENDPOINT_URL"), "AWS-compatible endpoint to use instead of starting moto_server (AWS_ENDPOINT_URL)")
@@ -59,9 +59,14 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 
 	// The stacks of the final state, or of each step up to --step: a step's two stacks may each
 	// need an SSM parameter only the other writes (step 3), so a step is reached as users reach
-	// it, through the documented order.
-	assemblies := map[design.Step]*cfn.Assembly{}
-	var path []design.Step
+	// it, through the documented order (a state from step 3 on cannot be created from nothing:
+	// the install goes through step 2).
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: *stage, Log: stderr})
+	if err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
+	}
+	path := []design.Step{design.FinalStep}
 	switch {
 	case *dir != "":
 		asm, err := cfn.LoadAssembly(*dir)
@@ -69,26 +74,15 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "local:", err)
 			return 1
 		}
-		assemblies[design.FinalStep], path = asm, []design.Step{design.FinalStep}
+		steps.Use(design.FinalStep, asm)
 	case *step >= 0:
 		if err := design.Step(*step).Validate(); err != nil {
 			fmt.Fprintln(stderr, "local:", err)
 			return 2
 		}
-		for s := 0; s <= *step; s++ {
-			n := s
-			d, err := synth.Cached(ctx, synth.Options{Root: root, Stage: *stage, Step: &n, Log: stderr})
-			if err == nil {
-				var asm *cfn.Assembly
-				if asm, err = cfn.LoadAssembly(d); err == nil {
-					assemblies[design.Step(s)] = asm
-					path = append(path, design.Step(s))
-				}
-			}
-			if err != nil {
-				fmt.Fprintln(stderr, "local:", err)
-				return 1
-			}
+		path = path[:0]
+		for s := design.StepSynchronous; s <= design.Step(*step); s++ {
+			path = append(path, s)
 		}
 	default:
 		out := filepath.Join(root, "cdk.out")
@@ -101,13 +95,7 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "local:", err)
 			return 1
 		}
-		assemblies[design.FinalStep], path = asm, []design.Step{design.FinalStep}
-	}
-
-	// A state from step 3 on cannot be created from nothing: the install goes through step 2.
-	if err := local.SynthesizeFor(ctx, root, *stage, path, assemblies, stderr); err != nil {
-		fmt.Fprintln(stderr, "local:", err)
-		return 1
+		steps.Use(design.FinalStep, asm)
 	}
 
 	start := time.Now()
@@ -128,18 +116,23 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer sys.Close()
-	if err := sys.DeploySteps(ctx, *stage, path, assemblies, stderr); err != nil {
+	if err := sys.DeploySteps(ctx, steps, path, stderr); err != nil {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
 	}
 	var ro *rollout
 	if *dir == "" {
-		ro = &rollout{root: root, stage: *stage, step: design.FinalStep, sys: sys, log: stderr}
+		ro = &rollout{steps: steps, step: design.FinalStep, sys: sys, log: stderr}
 		if *step >= 0 {
 			ro.step = design.Step(*step)
 		}
 	}
-	consoleURL, stopConsole, err := serveConsole(sys, assemblies[path[len(path)-1]], ro, stderr)
+	current, err := steps.Assembly(path[len(path)-1])
+	if err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
+	}
+	consoleURL, stopConsole, err := serveConsole(sys, current, ro, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1

@@ -52,6 +52,9 @@ func (s Step) Validate() error {
 	return nil
 }
 
+// DefaultStage is the stage the app and every command use when none is given.
+const DefaultStage = "dev"
+
 // StackKind names one of the two stacks independent of the stage.
 type StackKind string
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/load"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
@@ -71,28 +70,19 @@ func Run(ctx context.Context, o Options) ([]StepResult, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	assemblies := map[design.Step]*cfn.Assembly{}
-	for _, step := range o.Steps {
-		for _, s := range local.StepsNeeded(path(step)) {
-			if assemblies[s] != nil {
-				continue
-			}
-			n := int(s)
-			dir, err := synth.Cached(ctx, synth.Options{Root: o.Root, Stage: Stage, Step: &n, Log: progress})
-			if err != nil {
-				return nil, fmt.Errorf("synthesizing step %d: %w", n, err)
-			}
-			if assemblies[s], err = cfn.LoadAssembly(dir); err != nil {
-				return nil, fmt.Errorf("step %d: %w", n, err)
-			}
-		}
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: o.Root, Stage: Stage, Log: progress})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := steps.All(); err != nil {
+		return nil, err
 	}
 	var results []StepResult
 	for _, step := range o.Steps {
 		if err := ctx.Err(); err != nil {
 			return results, err
 		}
-		results = append(results, runStep(ctx, o, step, assemblies, progress))
+		results = append(results, runStep(ctx, o, step, steps, progress))
 	}
 	return results, nil
 }
@@ -113,7 +103,7 @@ func path(step design.Step) []design.Step {
 }
 
 // runStep starts a system with the step's stacks, loads it and stops it.
-func runStep(ctx context.Context, o Options, step design.Step, assemblies map[design.Step]*cfn.Assembly, progress io.Writer) (res StepResult) {
+func runStep(ctx context.Context, o Options, step design.Step, steps *synth.Steps, progress io.Writer) (res StepResult) {
 	res.Step = step
 	logs, keep := o.SystemLog, func(bool) {}
 	if logs == nil {
@@ -145,7 +135,7 @@ func runStep(ctx context.Context, o Options, step design.Step, assemblies map[de
 		fmt.Fprintf(progress, "bench: step %d: stopping the local system\n", step)
 		sys.Close()
 	}()
-	if err := sys.DeploySteps(ctx, Stage, path(step), assemblies, nil); err != nil {
+	if err := sys.DeploySteps(ctx, steps, path(step), nil); err != nil {
 		res.Err = err
 		return res
 	}

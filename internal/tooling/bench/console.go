@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/console"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/load"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // RunConsole loads the final step on one local system three times: without the console, with
@@ -27,8 +27,12 @@ func RunConsole(ctx context.Context, o Options) ([]StepResult, error) {
 	if logs == nil {
 		logs = io.Discard
 	}
-	assemblies := map[design.Step]*cfn.Assembly{}
-	if err := local.SynthesizeFor(ctx, o.Root, Stage, []design.Step{design.FinalStep}, assemblies, progress); err != nil {
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: o.Root, Stage: Stage, Log: progress})
+	if err != nil {
+		return nil, err
+	}
+	final, err := steps.Assembly(design.FinalStep)
+	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -37,7 +41,7 @@ func RunConsole(ctx context.Context, o Options) ([]StepResult, error) {
 		return nil, fmt.Errorf("starting the local system: %w", err)
 	}
 	defer sys.Close()
-	if err := sys.Install(ctx, Stage, design.FinalStep, assemblies, nil); err != nil {
+	if err := sys.Install(ctx, steps, design.FinalStep, nil); err != nil {
 		return nil, err
 	}
 	startup := time.Since(start)
@@ -55,7 +59,7 @@ func RunConsole(ctx context.Context, o Options) ([]StepResult, error) {
 	}
 	results := []StepResult{loadOnce("no console")}
 
-	srv := console.New(console.Config{System: sys, Assembly: assemblies[design.FinalStep]})
+	srv := console.New(console.Config{System: sys, Assembly: final})
 	url, stop, err := srv.Listen("127.0.0.1:0")
 	if err != nil {
 		return results, err

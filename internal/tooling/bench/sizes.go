@@ -108,13 +108,11 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 
 // sizesMain is `wildrydes bench --sizes`: the final step's assets, zipped.
 func sizesMain(ctx context.Context, root string, asJSON bool, stdout, stderr io.Writer) int {
-	step := int(design.FinalStep)
-	dir, err := synth.Cached(ctx, synth.Options{Root: root, Stage: Stage, Step: &step, Log: stderr})
-	if err != nil {
-		fmt.Fprintf(stderr, "wildrydes bench: %v\n", err)
-		return exitFailed
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: Stage, Log: stderr})
+	var asm *cfn.Assembly
+	if err == nil {
+		asm, err = steps.Assembly(design.FinalStep)
 	}
-	asm, err := cfn.LoadAssembly(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "wildrydes bench: %v\n", err)
 		return exitFailed

@@ -17,9 +17,8 @@ import (
 
 var (
 	root  string
-	final *cfn.Assembly // the final step, stage "test"
-	// assemblies are the steps a fresh install of the final step goes through.
-	assemblies = map[design.Step]*cfn.Assembly{}
+	steps *synth.Steps  // every step of stage "test"
+	final *cfn.Assembly // the final step
 )
 
 // TestMain synthesizes the final step once (cached while the app's sources do not change), so
@@ -30,8 +29,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	err = local.SynthesizeFor(context.Background(), root, "test", []design.Step{design.FinalStep}, assemblies, os.Stderr)
-	final = assemblies[design.FinalStep]
+	if steps, err = synth.Synthesize(context.Background(), synth.Options{Root: root, Stage: "test", Log: os.Stderr}); err == nil {
+		final, err = steps.Assembly(design.FinalStep)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "synthesizing the final step:", err)
 		os.Exit(1)
@@ -57,7 +57,7 @@ func system(t *testing.T) *local.System {
 			mu.Unlock()
 		}
 	})
-	if err := sys.Install(context.Background(), "test", design.FinalStep, assemblies, nil); err != nil {
+	if err := sys.Install(context.Background(), steps, design.FinalStep, nil); err != nil {
 		t.Fatal(err)
 	}
 	return sys

@@ -28,18 +28,22 @@ var (
 func assemblyDir(t testing.TB, name string) string {
 	t.Helper()
 	synthOnce.Do(func() {
+		steps, err := synth.Synthesize(context.Background(), synth.Options{Stage: "test", Log: os.Stderr})
+		if err != nil {
+			synthErr = err
+			return
+		}
 		dirs := map[string]string{}
 		for _, s := range []struct {
 			name string
 			step design.Step
 		}{{"step0", design.StepSynchronous}, {"final", design.FinalStep}} {
-			n := int(s.step)
-			dir, err := synth.Cached(context.Background(), synth.Options{Stage: "test", Step: &n, Log: os.Stderr})
+			asm, err := steps.Assembly(s.step)
 			if err != nil {
-				synthErr = fmt.Errorf("synthesizing %s (step %d): %w", s.name, n, err)
+				synthErr = fmt.Errorf("%s (step %d): %w", s.name, s.step, err)
 				return
 			}
-			dirs[s.name] = dir
+			dirs[s.name] = asm.Dir
 		}
 		synthDirs = dirs
 	})

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -44,59 +43,6 @@ type resource struct {
 	retain                   bool
 	apiID, routeKey, integID string // routes and integrations
 	subToken                 string // subscriptions
-}
-
-// DeployAssembly deploys every stack of the assembly, each once the SSM parameters it reads
-// exist: the order the stacks themselves need, whatever the refactor step.
-func (s *System) DeployAssembly(ctx context.Context, asm *cfn.Assembly) error {
-	var pending []string
-	for name := range asm.Stacks {
-		pending = append(pending, name)
-	}
-	sort.Strings(pending)
-	var templates []*cfn.Template
-	for _, name := range pending {
-		templates = append(templates, asm.Stacks[name].Template)
-	}
-	if err := s.buildFunctions(ctx, templates...); err != nil {
-		return err
-	}
-	for len(pending) > 0 {
-		var waiting []string
-		progressed := false
-		for i, name := range pending {
-			missing := s.missingParameters(ctx, asm.Stacks[name].Template)
-			if len(missing) > 0 {
-				waiting = append(waiting, fmt.Sprintf("%s needs %s", name, strings.Join(missing, ", ")))
-				continue
-			}
-			if err := s.Deploy(ctx, asm.Stacks[name]); err != nil {
-				return err
-			}
-			pending = append(pending[:i], pending[i+1:]...)
-			progressed = true
-			break
-		}
-		if !progressed {
-			return fmt.Errorf("no stack can be deployed: %s, and no stack writes them", strings.Join(waiting, "; "))
-		}
-	}
-	return nil
-}
-
-func (s *System) missingParameters(ctx context.Context, t *cfn.Template) []string {
-	var missing []string
-	for name, p := range t.Parameters {
-		ssmName, ok := p.SSMName()
-		if name == "BootstrapVersion" || !ok {
-			continue
-		}
-		if _, err := s.lookupSSM(ctx, ssmName); err != nil {
-			missing = append(missing, ssmName)
-		}
-	}
-	sort.Strings(missing)
-	return missing
 }
 
 func (s *System) lookupSSM(ctx context.Context, name string) (string, error) {

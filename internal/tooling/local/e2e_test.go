@@ -211,14 +211,10 @@ func TestRefactorUnderTraffic(t *testing.T) {
 	ctx := context.Background()
 	time.Sleep(300 * time.Millisecond)
 	for _, step := range design.Steps()[1:] {
-		asm := assemblies[int(step)]
-		for _, kind := range step.Changes() {
-			stack := asm.Stacks[design.StackName(kind, "test")]
-			if err := sys.Deploy(ctx, stack); err != nil {
-				close(stop)
-				wg.Wait()
-				t.Fatalf("deploying step %d: %v", step, err)
-			}
+		if err := sys.DeployStep(ctx, steps, step); err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("deploying step %d: %v", step, err)
 		}
 		time.Sleep(300 * time.Millisecond)
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
@@ -31,8 +30,8 @@ import (
 const rideBody = `{"PickupLocation":{"Latitude":42.3525,"Longitude":-71.0529}}`
 
 var (
-	root       string
-	assemblies = map[int]*cfn.Assembly{} // by step; design.FinalStep is also the default
+	root  string
+	steps *synth.Steps // every step of stage "test"
 )
 
 // TestMain synthesizes every step once with the real CLI (cached across runs while the app's
@@ -43,17 +42,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	ctx := context.Background()
-	for _, step := range design.Steps() {
-		n := int(step)
-		dir, err := synth.Cached(ctx, synth.Options{Root: root, Stage: "test", Step: &n, Log: os.Stderr})
-		if err == nil {
-			assemblies[n], err = cfn.LoadAssembly(dir)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "synthesizing step", n, ":", err)
-			os.Exit(1)
-		}
+	if steps, err = synth.Synthesize(context.Background(), synth.Options{Root: root, Stage: "test", Log: os.Stderr}); err == nil {
+		_, err = steps.All()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	os.Exit(m.Run())
 }
@@ -76,11 +70,7 @@ func system(t *testing.T, step design.Step) *local.System {
 			mu.Unlock()
 		}
 	})
-	byStep := map[design.Step]*cfn.Assembly{}
-	for n, asm := range assemblies {
-		byStep[design.Step(n)] = asm
-	}
-	if err := sys.DeploySteps(context.Background(), "test", []design.Step{step}, byStep, nil); err != nil {
+	if err := sys.DeploySteps(context.Background(), steps, []design.Step{step}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return sys

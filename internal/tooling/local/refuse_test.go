@@ -11,6 +11,7 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 )
 
@@ -19,8 +20,12 @@ import (
 func TestTheLocalSystemRefusesWhatCloudFormationRefuses(t *testing.T) {
 	sys := system(t, design.FinalStep)
 	obs := observe(sys)
-	stackAt := func(kind design.StackKind, step design.Step) string {
-		return assemblies[int(step)].Stacks[design.StackName(kind, "test")].Name
+	stackAt := func(kind design.StackKind, step design.Step) *cfn.Stack {
+		st, err := steps.Stack(kind, step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
 	}
 	for _, tc := range []struct {
 		name       string
@@ -34,9 +39,10 @@ func TestTheLocalSystemRefusesWhatCloudFormationRefuses(t *testing.T) {
 			[]string{"Received response status [FAILED]", "/wild-rydes-ride-record/test/SubscriberReady"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			name := stackAt(tc.kind, tc.step)
+			stack := stackAt(tc.kind, tc.step)
+			name := stack.Name
 			before := sys.State().Stacks[name]
-			err := sys.Deploy(context.Background(), assemblies[int(tc.step)].Stacks[name])
+			err := sys.Deploy(context.Background(), stack)
 			if err == nil {
 				t.Fatalf("deploying %s at step %d was accepted", name, tc.step)
 			}
@@ -81,7 +87,10 @@ func TestANewSystemRefusesThePublishingStateBeforeItsSubscriber(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sys.Close()
-	wr := assemblies[int(design.FinalStep)].Stacks[design.StackName(design.WildRydes, "test")]
+	wr, err := steps.Stack(design.WildRydes, design.FinalStep)
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = sys.Deploy(context.Background(), wr)
 	if err == nil || !strings.Contains(err.Error(), "Unable to fetch parameters [/wild-rydes-ride-record/test/SubscriberReady]") {
 		t.Fatalf("deploying the final wild-rydes on a new system: %v, want CloudFormation's refusal naming SubscriberReady", err)

@@ -17,35 +17,31 @@ import (
 // The tests read what the app synthesizes today, through the synth cache the other packages share
 // (stage "test"), so a warm run synthesizes nothing and no template is copied here.
 var (
-	mu         sync.Mutex
-	assemblies = map[design.Step]*cfn.Assembly{}
+	once     sync.Once
+	steps    *synth.Steps
+	synthErr error
 )
 
-func assembly(t *testing.T, step design.Step) *cfn.Assembly {
+func stack(t *testing.T, kind design.StackKind, step design.Step) *cfn.Stack {
 	t.Helper()
-	mu.Lock()
-	defer mu.Unlock()
-	if a, ok := assemblies[step]; ok {
-		return a
+	once.Do(func() {
+		steps, synthErr = synth.Synthesize(context.Background(), synth.Options{Stage: "test", Log: os.Stderr})
+	})
+	if synthErr != nil {
+		t.Fatal(synthErr)
 	}
-	n := int(step)
-	dir, err := synth.Cached(context.Background(), synth.Options{Stage: "test", Step: &n, Log: os.Stderr})
-	if err != nil {
-		t.Fatalf("synthesizing step %d: %v", step, err)
-	}
-	a, err := cfn.LoadAssembly(dir)
+	st, err := steps.Stack(kind, step)
 	if err != nil {
 		t.Fatal(err)
 	}
-	assemblies[step] = a
-	return a
+	return st
 }
 
 // system is wild-rydes at step wr and ride-record at step rr.
 func system(t *testing.T, wr, rr design.Step) *model.System {
 	t.Helper()
-	sys, err := model.New(assembly(t, wr).Stacks[design.StackName(design.WildRydes, "test")],
-		assembly(t, rr).Stacks[design.StackName(design.RideRecord, "test")])
+	sys, err := model.New(stack(t, design.WildRydes, wr),
+		stack(t, design.RideRecord, rr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +131,7 @@ func TestFunctionsCarryTheirConfiguration(t *testing.T) {
 }
 
 func TestAStackMayAppearOnce(t *testing.T) {
-	st := assembly(t, design.FinalStep).Stacks[design.StackName(design.WildRydes, "test")]
+	st := stack(t, design.WildRydes, design.FinalStep)
 	if _, err := model.New(st, st); err == nil || !strings.Contains(err.Error(), "appears twice") {
 		t.Errorf("the same stack twice: err %v, want one naming the repetition", err)
 	}

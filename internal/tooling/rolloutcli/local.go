@@ -10,10 +10,10 @@ import (
 	"strconv"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // LocalStacks reads where each stack of the running local system is from its state file.
@@ -38,18 +38,17 @@ func (l LocalStacks) State(_ context.Context, name string) (rollout.State, error
 
 // LocalDeploy applies each move's template to the running local system (POST /_local/deploy),
 // which refuses what CloudFormation refuses.
-func LocalDeploy(stateFile, stage string, asms map[design.Step]*cfn.Assembly) func(ctx context.Context, d rollout.Deploy) error {
+func LocalDeploy(stateFile string, steps *synth.Steps) func(ctx context.Context, d rollout.Deploy) error {
 	return func(ctx context.Context, d rollout.Deploy) error {
 		st, err := localstate.Read(stateFile)
 		if err != nil {
 			return err
 		}
-		name := design.StackName(d.Kind, stage)
-		stack := asms[d.Step].Stacks[name]
-		if stack == nil {
-			return fmt.Errorf("step %d has no stack %s", d.Step, name)
+		stack, err := steps.Stack(d.Kind, d.Step)
+		if err != nil {
+			return err
 		}
-		body, _ := json.Marshal(local.DeployRequest{StackName: name, TemplateFile: stack.TemplateFile})
+		body, _ := json.Marshal(local.DeployRequest{StackName: stack.Name, TemplateFile: stack.TemplateFile})
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, st.Admin+"/deploy", bytes.NewReader(body))
 		if err != nil {
 			return err

@@ -20,7 +20,6 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/stepdiff"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
@@ -32,7 +31,11 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asms, err := stepdiff.Assemblies(ctx, root, "test", io.Discard)
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: "test", Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asms, err := steps.All()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +55,7 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 			logMu.Unlock()
 		}
 	}()
-	if err := sys.DeploySteps(ctx, "test", []design.Step{design.StepSynchronous}, asms, nil); err != nil {
+	if err := sys.DeploySteps(ctx, steps, []design.Step{design.StepSynchronous}, nil); err != nil {
 		t.Fatal(err)
 	}
 	rideURL := sys.State().ApiUrl + "/ride"
@@ -86,7 +89,7 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 
 	var out bytes.Buffer
 	err = Run(ctx, Options{Stage: "test", To: design.FinalStep, Yes: true, Stacks: LocalStacks{StateFile: stateFile},
-		Deploy: LocalDeploy(stateFile, "test", asms), Analysis: rollout.New(rollout.FromAssemblies(asms, "test")),
+		Deploy: LocalDeploy(stateFile, steps), Analysis: rollout.New(rollout.FromAssemblies(asms, "test")),
 		Stdin: strings.NewReader(""), Stdout: &out})
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
@@ -130,7 +133,7 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 				continue
 			}
 			refused++
-			err = LocalDeploy(stateFile, "test", asms)(ctx, v.Deploy)
+			err = LocalDeploy(stateFile, steps)(ctx, v.Deploy)
 			if err == nil || !strings.Contains(err.Error(), v.Parameter) {
 				t.Errorf("deploying %s at step %d locally: %v, want the refusal naming %s", kind, step, err, v.Parameter)
 			}

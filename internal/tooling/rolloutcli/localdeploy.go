@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
@@ -21,7 +20,7 @@ func LocalDeployMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	kind := fs.String("stack", "", "wild-rydes or wild-rydes-ride-record")
 	step := fs.Int("step", int(design.FinalStep), "the step whose template to deploy")
-	stage := fs.String("stage", "dev", "the stage the local system runs")
+	stage := fs.String("stage", design.DefaultStage, "the stage the local system runs")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -40,17 +39,13 @@ func LocalDeployMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "local-deploy:", err)
 		return 2
 	}
-	dir, err := synth.Cached(ctx, synth.Options{Root: root, Stage: *stage, Step: step, Log: stderr})
-	var asm *cfn.Assembly
-	if err == nil {
-		asm, err = cfn.LoadAssembly(dir)
-	}
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: *stage, Log: stderr})
 	if err != nil {
 		fmt.Fprintln(stderr, "local-deploy:", err)
 		return 1
 	}
 	d := rollout.Deploy{Kind: k, Step: design.Step(*step)}
-	if err := LocalDeploy(localstate.Path(root), *stage, map[design.Step]*cfn.Assembly{d.Step: asm})(ctx, d); err != nil {
+	if err := LocalDeploy(localstate.Path(root), steps)(ctx, d); err != nil {
 		fmt.Fprintln(stderr, "local-deploy:", err)
 		return 1
 	}

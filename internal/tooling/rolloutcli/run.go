@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/stepdiff"
@@ -142,7 +143,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rollout", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	to := fs.Int("to", int(design.FinalStep), "the step to move both stacks to (lower than where they are: a rollback)")
-	stage := fs.String("stage", "dev", "stage whose stacks to move")
+	stage := fs.String("stage", design.DefaultStage, "stage whose stacks to move")
 	dryRun := fs.Bool("dry-run", false, "print the plan only")
 	yes := fs.Bool("yes", false, "deploy each move without asking")
 	onLocal := fs.Bool("local", false, "move the running local system (wildrydes local) instead of AWS")
@@ -170,7 +171,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		cdk = synth.CDK(root)
 	}
-	asms, err := stepdiff.Assemblies(ctx, root, *stage, stderr)
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: *stage, Log: stderr})
+	var asms map[design.Step]*cfn.Assembly
+	if err == nil {
+		asms, err = steps.All()
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "rollout:", err)
 		return 2
@@ -178,13 +183,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	var stacks Stacks
 	var deploy func(context.Context, rollout.Deploy) error
 	if *onLocal {
-		stacks, deploy = LocalStacks{StateFile: localstate.Path(root)}, LocalDeploy(localstate.Path(root), *stage, asms)
+		stacks, deploy = LocalStacks{StateFile: localstate.Path(root)}, LocalDeploy(localstate.Path(root), steps)
 	} else if stacks, err = NewCloudFormation(ctx, *endpoint); err != nil {
 		fmt.Fprintln(stderr, "rollout:", err)
 		return 2
 	}
 	diff := func(ctx context.Context, d rollout.Deploy) (string, error) {
-		return stepdiff.MoveDiff(ctx, root, asms, design.StackName(d.Kind, *stage), d.From.Of(d.Kind), d.Step)
+		return stepdiff.MoveDiff(ctx, root, steps, d.Kind, d.From.Of(d.Kind), d.Step)
 	}
 	err = Run(ctx, Options{Root: root, Stage: *stage, To: design.Step(*to), DryRun: *dryRun, Yes: *yes,
 		CDK: cdk, Deploy: deploy, Stacks: stacks, Analysis: rollout.New(rollout.FromAssemblies(asms, *stage)), Diff: diff, Stdin: os.Stdin, Stdout: stdout})

@@ -220,12 +220,12 @@ func TestThePlanShowsEachMovesOfflineDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asms, err := stepdiff.Assemblies(context.Background(), root, "test", io.Discard)
+	steps, err := synth.Synthesize(context.Background(), synth.Options{Root: root, Stage: "test", Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts.Diff = func(ctx context.Context, d rollout.Deploy) (string, error) {
-		return stepdiff.MoveDiff(ctx, root, asms, design.StackName(d.Kind, "test"), d.From.Of(d.Kind), d.Step)
+		return stepdiff.MoveDiff(ctx, root, steps, d.Kind, d.From.Of(d.Kind), d.Step)
 	}
 	if err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)

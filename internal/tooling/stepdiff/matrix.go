@@ -5,33 +5,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
-// Assemblies synthesizes (or reuses the cached assemblies of) every step.
-func Assemblies(ctx context.Context, root, stage string, log io.Writer) (map[design.Step]*cfn.Assembly, error) {
-	asms := map[design.Step]*cfn.Assembly{}
-	for _, s := range design.Steps() {
-		n := int(s)
-		dir, err := synth.Cached(ctx, synth.Options{Root: root, Stage: stage, Step: &n, Log: log})
-		if err != nil {
-			return nil, err
-		}
-		if asms[s], err = cfn.LoadAssembly(dir); err != nil {
-			return nil, err
-		}
-	}
-	return asms, nil
-}
-
-// Analysis analyses the assemblies of every step.
+// Analysis analyses the templates of every step.
 func Analysis(ctx context.Context, root, stage string, log io.Writer) (*rollout.Analysis, error) {
-	asms, err := Assemblies(ctx, root, stage, log)
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: stage, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	asms, err := steps.All()
 	if err != nil {
 		return nil, err
 	}
@@ -40,10 +26,18 @@ func Analysis(ctx context.Context, root, stage string, log io.Writer) (*rollout.
 
 // MoveDiff is the offline cdk diff of one stack from the template of step from to that of step
 // to; from Absent, the diff against an empty template (everything added).
-func MoveDiff(ctx context.Context, root string, asms map[design.Step]*cfn.Assembly, stack string, from rollout.State, to design.Step) (string, error) {
+func MoveDiff(ctx context.Context, root string, steps *synth.Steps, kind design.StackKind, from rollout.State, to design.Step) (string, error) {
+	after, err := steps.Stack(kind, to)
+	if err != nil {
+		return "", err
+	}
 	var before string
 	if from != rollout.Absent {
-		before = filepath.Join(asms[design.Step(from)].Dir, stack+".template.json")
+		prev, err := steps.Stack(kind, design.Step(from))
+		if err != nil {
+			return "", err
+		}
+		before = prev.TemplateFile
 	} else {
 		f, err := os.CreateTemp("", "empty-*.template.json")
 		if err != nil {
@@ -54,7 +48,11 @@ func MoveDiff(ctx context.Context, root string, asms map[design.Step]*cfn.Assemb
 		f.Close()
 		before = f.Name()
 	}
-	out, _, err := cdkDiff(ctx, root, asms[to].Dir, before, stack)
+	asm, err := steps.Assembly(to)
+	if err != nil {
+		return "", err
+	}
+	out, _, err := cdkDiff(ctx, root, asm.Dir, before, after.Name)
 	return out, err
 }
 

@@ -88,13 +88,13 @@ func Run(ctx context.Context, opts Options) ([]Diff, error) {
 		opts.Root = root
 	}
 	// One run of the app synthesizes every step, each in a cloud assembly of its own.
-	all, err := synth.Cached(ctx, synth.Options{Root: opts.Root, Stage: opts.Stage, AllSteps: true, Log: opts.Log})
+	synthesized, err := synth.Synthesize(ctx, synth.Options{Root: opts.Root, Stage: opts.Stage, Log: opts.Log})
 	if err != nil {
 		return nil, err
 	}
 	steps := map[design.Step]*cfn.Assembly{}
 	for s := opts.From - 1; s <= opts.To; s++ {
-		if steps[s], err = cfn.LoadAssembly(design.StepAssembly(all, s)); err != nil {
+		if steps[s], err = synthesized.Assembly(s); err != nil {
 			return nil, err
 		}
 	}
@@ -166,7 +166,7 @@ func cdkDiff(ctx context.Context, root, assembly, before, stack string) (string,
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("steps", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stage := fs.String("stage", "dev", "stage whose stacks to diff")
+	stage := fs.String("stage", design.DefaultStage, "stage whose stacks to diff")
 	from := fs.Int("from", 1, "first step to diff (against the step before it)")
 	to := fs.Int("to", int(design.FinalStep), "last step to diff")
 	step := fs.Int("step", -1, "diff only this step (same as --from N --to N)")

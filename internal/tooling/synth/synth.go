@@ -24,12 +24,11 @@ import (
 type Options struct {
 	// Root is the repository (the folder with cdk.json); default: found from the working directory.
 	Root string
-	// Stage is -c stage; default dev.
+	// Stage is -c stage; default design.DefaultStage.
 	Stage string
-	// Step is -c step; nil synthesizes the final state.
-	Step *int
-	// AllSteps synthesizes every refactor step in one run of the app instead
-	// (design.AllStepsContext; see design.StepAssembly for where each step lands).
+	// AllSteps synthesizes every refactor step in one run of the app (design.AllStepsContext;
+	// see design.StepAssembly for where each step lands) instead of the final state alone.
+	// Synthesize does, for Steps.
 	AllSteps bool
 	// OutDir receives the cloud assembly.
 	OutDir string
@@ -49,15 +48,11 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	stage := opts.Stage
 	if stage == "" {
-		stage = "dev"
+		stage = design.DefaultStage
 	}
 	// --strict: a warning (an unacknowledged CDK or cdk-nag finding) fails the synth.
 	args := []string{"synth", "--quiet", "--strict", "--output", opts.OutDir, "-c", "stage=" + stage}
 	what := "final state"
-	if opts.Step != nil {
-		args = append(args, "-c", "step="+strconv.Itoa(*opts.Step))
-		what = fmt.Sprintf("step %d", *opts.Step)
-	}
 	if opts.AllSteps {
 		args = append(args, "-c", design.AllStepsContext+"=true")
 		what = "every step"
@@ -144,10 +139,10 @@ func Cached(ctx context.Context, opts Options) (string, error) {
 	}
 	opts.Root = root
 	h := sha256.New()
-	fmt.Fprintf(h, "stage=%s\n", opts.Stage)
-	if opts.Step != nil {
-		fmt.Fprintf(h, "step=%d\n", *opts.Step)
+	if opts.Stage == "" {
+		opts.Stage = design.DefaultStage
 	}
+	fmt.Fprintf(h, "stage=%s\n", opts.Stage)
 	if opts.AllSteps {
 		fmt.Fprintf(h, "all steps\n")
 	}
