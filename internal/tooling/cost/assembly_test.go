@@ -88,8 +88,8 @@ func provisionedCapacity(t testing.TB, name string) (wcu, rcu float64) {
 		t.Fatalf("%s: RideRecordTable is %s, want provisioned", name, mode)
 	}
 	pt, _ := r.Properties["ProvisionedThroughput"].(map[string]any)
-	wcu, okW := number64(pt["WriteCapacityUnits"])
-	rcu, okR := number64(pt["ReadCapacityUnits"])
+	wcu, okW := cfn.Number(pt["WriteCapacityUnits"])
+	rcu, okR := cfn.Number(pt["ReadCapacityUnits"])
 	if !okW || !okR || wcu <= 0 || rcu <= 0 {
 		t.Fatalf("%s: RideRecordTable's ProvisionedThroughput = %v, want literal positive capacities", name, pt)
 	}

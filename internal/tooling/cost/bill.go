@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
@@ -324,16 +323,4 @@ func units(bytes float64, p Price) float64 {
 		return 1
 	}
 	return math.Max(1, math.Ceil(bytes/p.MeteredBytes))
-}
-
-// number64 reads a literal number; CloudFormation also accepts numbers written as strings.
-func number64(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case string:
-		f, err := strconv.ParseFloat(v, 64)
-		return f, err == nil
-	}
-	return 0, false
 }

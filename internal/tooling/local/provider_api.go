@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 )
 
 // The HTTP APIs: each API a listener on loopback, its routes, integrations and stage.
@@ -79,8 +81,8 @@ func init() {
 			apiID, _ := c.props["ApiId"].(string)
 			if api := s.api(apiID); api != nil {
 				settings, _ := c.props["DefaultRouteSettings"].(map[string]any)
-				rate, _ := number(settings["ThrottlingRateLimit"])
-				burst, _ := number(settings["ThrottlingBurstLimit"])
+				rate, _ := cfn.Number(settings["ThrottlingRateLimit"])
+				burst, _ := cfn.Number(settings["ThrottlingBurstLimit"])
 				api.setThrottle(rate, burst)
 			}
 			c.nr.physical, _ = c.props["StageName"].(string)

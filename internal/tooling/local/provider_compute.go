@@ -34,7 +34,7 @@ func init() {
 		apply: func(_ context.Context, s *System, c change) (*resource, bool, error) {
 			name, _ := c.props["FunctionName"].(string)
 			retries := model.DefaultRetryAttempts
-			if v, ok := number(c.props["MaximumRetryAttempts"]); ok {
+			if v, ok := cfn.Number(c.props["MaximumRetryAttempts"]); ok {
 				retries = int(v)
 			}
 			s.async.setRetries(name, retries)
@@ -56,15 +56,15 @@ func (s *System) provisionFunction(ctx context.Context, stack string, res cfn.Re
 	}
 	arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", s.opts.Region, localstate.AccountID, name)
 	timeout := model.DefaultTimeout
-	if v, ok := number(props["Timeout"]); ok {
+	if v, ok := cfn.Number(props["Timeout"]); ok {
 		timeout = time.Duration(v * float64(time.Second))
 	}
 	memory := model.DefaultMemoryMB
-	if v, ok := number(props["MemorySize"]); ok {
+	if v, ok := cfn.Number(props["MemorySize"]); ok {
 		memory = int(v)
 	}
 	concurrency := s.opts.Concurrency
-	if v, ok := number(props["ReservedConcurrentExecutions"]); ok && int(v) < concurrency {
+	if v, ok := cfn.Number(props["ReservedConcurrentExecutions"]); ok && int(v) < concurrency {
 		concurrency = int(v)
 	}
 	env := map[string]string{

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,12 +45,12 @@ func describeStack(cs *cfn.Stack) *Stack {
 			Architecture: DefaultArchitecture, RetryAttempts: DefaultRetryAttempts}
 		f.Entry = EntryOf(r)
 		f.Runtime, _ = p["Runtime"].(string)
-		if v, ok := number(p["MemorySize"]); ok {
+		if v, ok := cfn.Number(p["MemorySize"]); ok {
 			f.MemoryMB = int(v)
 		} else if p["MemorySize"] != nil {
 			f.MemoryNotLiteral = true
 		}
-		if v, ok := number(p["Timeout"]); ok {
+		if v, ok := cfn.Number(p["Timeout"]); ok {
 			f.Timeout = time.Duration(v * float64(time.Second))
 		}
 		if archs := list(p["Architectures"]); len(archs) == 1 {
@@ -61,7 +60,7 @@ func describeStack(cs *cfn.Stack) *Stack {
 		f.Environment = asMap(asMap(p["Environment"])["Variables"])
 		f.Role, _ = st.byID[refName(p["Role"])].(*Role)
 		f.DeadLetter, _ = st.byID[refName(asMap(p["DeadLetterConfig"])["TargetArn"])].(*Queue)
-		if v, ok := number(p["ReservedConcurrentExecutions"]); ok {
+		if v, ok := cfn.Number(p["ReservedConcurrentExecutions"]); ok {
 			n := int(v)
 			f.ReservedConcurrency = &n
 		}
@@ -70,7 +69,7 @@ func describeStack(cs *cfn.Stack) *Stack {
 	}
 	for _, r := range t.ResourcesOfType("AWS::Lambda::EventInvokeConfig") {
 		if f, ok := st.byID[refName(r.Properties["FunctionName"])].(*Function); ok {
-			if v, ok := number(r.Properties["MaximumRetryAttempts"]); ok {
+			if v, ok := cfn.Number(r.Properties["MaximumRetryAttempts"]); ok {
 				f.RetryAttempts = int(v)
 			}
 		}
@@ -99,8 +98,8 @@ func describeStack(cs *cfn.Stack) *Stack {
 		stage := &Stage{Resource: base(r)}
 		stage.Name, _ = r.Properties["StageName"].(string)
 		settings := asMap(r.Properties["DefaultRouteSettings"])
-		stage.ThrottleRate, _ = number(settings["ThrottlingRateLimit"])
-		stage.ThrottleBurst, _ = number(settings["ThrottlingBurstLimit"])
+		stage.ThrottleRate, _ = cfn.Number(settings["ThrottlingRateLimit"])
+		stage.ThrottleBurst, _ = cfn.Number(settings["ThrottlingBurstLimit"])
 		stage.AccessLogFormat, _ = asMap(r.Properties["AccessLogSettings"])["Format"].(string)
 		api.Stage = stage
 	}
@@ -146,8 +145,8 @@ func describeStack(cs *cfn.Stack) *Stack {
 			tb.BillingMode = m
 		}
 		pt := asMap(p["ProvisionedThroughput"])
-		tb.ReadCapacity, _ = number(pt["ReadCapacityUnits"])
-		tb.WriteCapacity, _ = number(pt["WriteCapacityUnits"])
+		tb.ReadCapacity, _ = cfn.Number(pt["ReadCapacityUnits"])
+		tb.WriteCapacity, _ = cfn.Number(pt["WriteCapacityUnits"])
 		tb.PointInTime = asMap(p["PointInTimeRecoverySpecification"])["PointInTimeRecoveryEnabled"] == true
 		_, tb.HasIndexes = p["GlobalSecondaryIndexes"]
 		tb.TableClass, _ = p["TableClass"].(string)
@@ -173,9 +172,9 @@ func describeStack(cs *cfn.Stack) *Stack {
 		a.MetricName, _ = p["MetricName"].(string)
 		a.Statistic, _ = p["Statistic"].(string)
 		a.Comparison, _ = p["ComparisonOperator"].(string)
-		a.Threshold, _ = number(p["Threshold"])
-		a.Period, _ = number(p["Period"])
-		a.EvaluationPeriods, _ = number(p["EvaluationPeriods"])
+		a.Threshold, _ = cfn.Number(p["Threshold"])
+		a.Period, _ = cfn.Number(p["Period"])
+		a.EvaluationPeriods, _ = cfn.Number(p["EvaluationPeriods"])
 		for _, d := range list(p["Dimensions"]) {
 			if name, ok := asMap(d)["Name"].(string); ok {
 				a.Dimensions[name] = asMap(d)["Value"]
@@ -284,18 +283,4 @@ func refNames(v any) []string {
 		}
 	}
 	return out
-}
-
-// number reads a literal number; CloudFormation also accepts numbers written as strings.
-func number(v any) (float64, bool) {
-	switch v := v.(type) {
-	case float64:
-		return v, true
-	case int:
-		return float64(v), true
-	case string:
-		f, err := strconv.ParseFloat(v, 64)
-		return f, err == nil
-	}
-	return 0, false
 }
