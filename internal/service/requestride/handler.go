@@ -54,6 +54,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 
 	r := ride.NewRide(uuid.NewString(), unicorn, h.now(), loc)
 	log = log.With("ride_id", r.RideID)
+	if err := ride.Validate(r); err != nil {
+		// A 201 is a promise the ride gets stored: a ride the record rules refuse (a fleet
+		// service's unicorn with an empty or huge name) is not booked.
+		log.ErrorContext(ctx, "ride request failed", "outcome", "unstorable_ride", "status", http.StatusBadGateway, "error", err.Error())
+		return apiresponse.Error(http.StatusBadGateway, "ride cannot be stored: "+err.Error()), nil
+	}
 	if err := h.Handoff.HandOff(ctx, r); err != nil {
 		// The ride ID stays out of the body: the rider must not believe in a ride nobody recorded.
 		log.ErrorContext(ctx, "ride request failed", "outcome", "record_failed", "status", http.StatusBadGateway, "error", err.Error())
