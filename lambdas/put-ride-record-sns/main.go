@@ -18,6 +18,6 @@ func main() {
 		slog.Error("PutRideRecordSns cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	h := &riderecord.SNSHandler{Recorder: s.Recorder, DeadLetters: s.SQS, QueueURL: s.QueueURL}
+	h := &riderecord.SNSHandler{Recorder: s.Recorder, DeadLetters: s.SQS, QueueURL: s.QueueURL, UnstorableURL: s.UnstorableURL}
 	lambda.Start(h.Handle)
 }

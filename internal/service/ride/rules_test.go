@@ -68,6 +68,11 @@ func TestARideRecordThatDynamoDBCouldRefuseIsAValidationErrorNamingTheField(t *t
 		{"a longitude with 40 significant digits is refused", func(r map[string]any) {
 			r["PickupLocation"] = json.RawMessage(`{"Latitude":1,"Longitude":1.234567890123456789012345678901234567891}`)
 		}, "PickupLocation.Longitude", "more precise"},
+		{"a longitude whose text is more precise than the float it parses to is refused", func(r map[string]any) {
+			r["PickupLocation"] = json.RawMessage(`{"Latitude":1,"Longitude":-71.05290000000000000000000000000000000001}`)
+		}, "PickupLocation.Longitude", "is -71.0529000000000000000000000000..., more precise"},
+		{"a latitude with a tiny exponent is refused", func(r map[string]any) { r["PickupLocation"] = json.RawMessage(`{"Latitude":5E-8,"Longitude":1}`) },
+			"PickupLocation.Latitude", "is 5E-8, more precise"},
 		{"a unicorn name over 64 characters is refused", func(r map[string]any) {
 			r["Unicorn"] = map[string]string{"Name": strings.Repeat("é", 65), "Color": "Golden"}
 		},
@@ -121,6 +126,28 @@ func TestARideRecordAtTheLimitsIsAccepted(t *testing.T) {
 	}
 }
 
+func TestACoordinatesTextIsReadForItsDecimalPlaces(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"42.3525", 4}, {"42.35250000", 4}, {"-71", 0}, {"4.2e1", 0}, {"4.25E1", 1}, {"1e-200", 200},
+		{"1.5e-7", 8}, {"0e-99999999999999999999999", 0}, {"-0.0", 0}, {"1e-99999999999999999999999", math.MaxInt},
+		{"12345e-3", 3}, {"1e+2", 0},
+	}
+	for _, tt := range tests {
+		if got := decimalPlaces(tt.text); got != tt.want {
+			t.Errorf("%s has %d decimal places, want %d", tt.text, got, tt.want)
+		}
+	}
+	for _, text := range []string{"0e-99999999999999999999999", "42.35250000", "4.25E1"} {
+		b := `{"RideId":"` + rideID + `","Unicorn":{"Name":"R","Color":"Y"},"RequestTime":"2026-11-22T10:00:00.123Z","PickupLocation":{"Latitude":` + text + `,"Longitude":1}}`
+		if _, err := ParseRideRecord([]byte(b)); err != nil {
+			t.Errorf("a ride record with latitude %s: %v, want it accepted", text, err)
+		}
+	}
+}
+
 func TestValidateAppliesTheRecordRulesToARideAssembledInCode(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -165,11 +192,20 @@ func dynamoDBNumber(s string) bool {
 	return len(digits) <= 38 && (f == 0 || math.Abs(f) >= 1e-130 && math.Abs(f) < 1e126)
 }
 
-func FuzzEveryAcceptedRideRequestIsARideDynamoDBStores(f *testing.F) {
+func FuzzEveryAcceptedRideRequestOrRecordIsARideDynamoDBStores(f *testing.F) {
 	for _, seed := range []string{"42.3525", "1e-200", "-1e-200", "0.12345675", "89.99999999", "-0", "1e-7", "5e-8", "4.9e-324"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, lat string) {
+		record := `{"RideId":"` + rideID + `","Unicorn":{"Name":"R","Color":"Y"},"RequestTime":"2026-11-22T10:00:00.123Z","PickupLocation":{"Latitude":` + lat + `,"Longitude":1}}`
+		if r, err := ParseRideRecord([]byte(record)); err == nil {
+			if err := Validate(r); err != nil {
+				t.Fatalf("the record with latitude %s was accepted as %v, which Validate refuses: %v", lat, r.PickupLocation.Latitude, err)
+			}
+			if n := strconv.FormatFloat(r.PickupLocation.Latitude, 'f', -1, 64); !dynamoDBNumber(n) {
+				t.Fatalf("the record with latitude %s was accepted as %s, which DynamoDB refuses", lat, n)
+			}
+		}
 		loc, err := ParseRideRequest([]byte(`{"PickupLocation":{"Latitude":` + lat + `,"Longitude":1}}`))
 		if err != nil {
 			return

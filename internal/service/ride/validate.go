@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,7 +182,45 @@ func parseCoordinate(path string, raw json.RawMessage, present bool, limit float
 		}
 		return NormalizeCoordinate(f), nil
 	}
-	return f + 0, checkCoordinate(path, f, limit) // + 0: -0 is stored as 0
+	if err := checkRange(path, f, limit); err != nil {
+		return 0, err
+	}
+	// The decimal sent, not the float it parses to: -71.05290000000000000000000000000000000001 is
+	// the float -71.0529, but it is not what the caller asked to store.
+	if decimalPlaces(string(raw)) > CoordinateDecimals {
+		text := string(raw)
+		if len(text) > 32 {
+			text = text[:32] + "..."
+		}
+		return 0, invalid(path, "is %s, more precise than a coordinate's %d decimal places", text, CoordinateDecimals)
+	}
+	return f + 0, nil // + 0: -0 is stored as 0
+}
+
+// decimalPlaces is how many decimal places the JSON number text has, trailing zeros aside:
+// 42.3525 has 4, 4.2e1 none, 1e-200 has 200.
+func decimalPlaces(text string) int {
+	mantissa, exp, _ := strings.Cut(strings.ToLower(text), "e")
+	intPart, frac, _ := strings.Cut(strings.TrimPrefix(mantissa, "-"), ".")
+	frac = strings.TrimRight(frac, "0")
+	if strings.Trim(intPart, "0") == "" && frac == "" {
+		return 0 // zero, whatever its exponent
+	}
+	e := 0
+	if exp != "" {
+		n, err := strconv.Atoi(exp)
+		switch {
+		case err != nil && strings.HasPrefix(exp, "-"): // an exponent beyond an int
+			return math.MaxInt
+		case err != nil:
+			return 0
+		}
+		e = n
+	}
+	if e < 0 && len(frac) > math.MaxInt+e {
+		return math.MaxInt
+	}
+	return max(len(frac)-e, 0)
 }
 
 func parseUnicorn(path string, raw json.RawMessage, present bool) (Unicorn, error) {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,6 +47,10 @@ func (s *fakeStore) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...f
 		}
 		return nil, &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "PutItem", Err: err}
 	}
+	if bad := invalidNumber(in.Item); bad != "" {
+		return nil, &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "PutItem", Err: &smithy.GenericAPIError{
+			Code: "ValidationException", Message: "One or more parameter values were invalid: the number " + bad + " is outside DynamoDB's range or precision"}}
+	}
 	if aws.ToString(in.ConditionExpression) != "attribute_not_exists(RideId)" {
 		return nil, fmt.Errorf("fake store: unexpected condition %q", aws.ToString(in.ConditionExpression))
 	}
@@ -56,6 +63,28 @@ func (s *fakeStore) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...f
 	}
 	s.items[key] = in.Item
 	return &dynamodb.PutItemOutput{}, nil
+}
+
+// invalidNumber is the first number of item that DynamoDB refuses: more than 38 significant digits,
+// or a non-zero magnitude outside [1E-130, 9.9999999999999999999999999999999999999E+125].
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
+func invalidNumber(item map[string]types.AttributeValue) string {
+	for _, v := range item {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberN:
+			f, err := strconv.ParseFloat(v.Value, 64)
+			mantissa := strings.SplitN(strings.ToLower(v.Value), "e", 2)[0]
+			digits := strings.Trim(strings.NewReplacer("-", "", "+", "", ".", "").Replace(mantissa), "0")
+			if err != nil || len(digits) > 38 || f != 0 && (math.Abs(f) < 1e-130 || math.Abs(f) >= 1e126) {
+				return v.Value
+			}
+		case *types.AttributeValueMemberM:
+			if bad := invalidNumber(v.Value); bad != "" {
+				return bad
+			}
+		}
+	}
+	return ""
 }
 
 func (s *fakeStore) item(id string) map[string]types.AttributeValue {
@@ -92,6 +121,7 @@ type fakeQueue struct {
 
 type fakeMessage struct {
 	id, body, handle string
+	url              string // the queue it was sent to
 	attrs            map[string]sqstypes.MessageAttributeValue
 	hidden           bool
 	received         int
@@ -107,6 +137,9 @@ func (q *fakeQueue) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ .
 		}
 	}
 	id := q.add(aws.ToString(in.MessageBody), in.MessageAttributes)
+	q.mu.Lock()
+	q.msgs[len(q.msgs)-1].url = aws.ToString(in.QueueUrl)
+	q.mu.Unlock()
 	return &sqs.SendMessageOutput{MessageId: aws.String(id)}, nil
 }
 
