@@ -19,6 +19,6 @@ func main() {
 		slog.Error("RedriveDeadLetters cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	h := riderecord.RedriveHandler{Redriver: &riderecord.Redriver{Queue: s.SQS, QueueURL: s.QueueURL, Recorder: s.Recorder}}
+	h := riderecord.RedriveHandler{Redriver: &riderecord.Redriver{Queue: s.SQS, QueueURL: s.QueueURL, UnstorableURL: s.UnstorableURL, Recorder: s.Recorder}}
 	lambda.Start(h.Handle)
 }
