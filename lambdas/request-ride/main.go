@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
@@ -30,12 +32,23 @@ func main() {
 
 func newHandler(ctx context.Context) (*requestride.Handler, error) {
 	h := &requestride.Handler{Unicorns: requestride.Fleet{}}
+	var cfg *aws.Config
+	awsConfig := func() (aws.Config, error) {
+		if cfg == nil {
+			c, err := config.LoadDefaultConfig(ctx)
+			if err != nil {
+				return aws.Config{}, err
+			}
+			cfg = &c
+		}
+		return *cfg, nil
+	}
 	topicARN, recordURL := os.Getenv(design.EnvTopicARN), os.Getenv(design.EnvRecordURL)
 	switch {
 	case topicARN != "" && recordURL != "":
 		return nil, errors.New("both RIDES_SNS_TOPIC_ARN and RIDE_RECORD_URL are set; set exactly one (SNS from refactor step 4 on, the record URL before)")
 	case topicARN != "":
-		cfg, err := config.LoadDefaultConfig(ctx)
+		cfg, err := awsConfig()
 		if err != nil {
 			return nil, err
 		}
@@ -48,6 +61,13 @@ func newHandler(ctx context.Context) (*requestride.Handler, error) {
 	}
 	if u := os.Getenv(design.EnvUnicornURL); u != "" {
 		h.Unicorns = requestride.HTTPUnicornSource{URL: u, Client: &http.Client{Timeout: 3 * time.Second}}
+	}
+	if table := os.Getenv(design.EnvIdempotencyTableName); table != "" {
+		cfg, err := awsConfig()
+		if err != nil {
+			return nil, err
+		}
+		h.Idempotency = requestride.DynamoDBIdempotencyStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}
 	}
 	return h, nil
 }
