@@ -32,26 +32,19 @@ func main() {
 
 func newHandler(ctx context.Context) (*requestride.Handler, error) {
 	h := &requestride.Handler{Unicorns: requestride.Fleet{}}
-	var cfg *aws.Config
-	awsConfig := func() (aws.Config, error) {
-		if cfg == nil {
-			c, err := config.LoadDefaultConfig(ctx)
-			if err != nil {
-				return aws.Config{}, err
-			}
-			cfg = &c
-		}
-		return *cfg, nil
-	}
 	topicARN, recordURL := os.Getenv(design.EnvTopicARN), os.Getenv(design.EnvRecordURL)
+	idempotencyTable := os.Getenv(design.EnvIdempotencyTableName)
+	var cfg aws.Config
+	if topicARN != "" || idempotencyTable != "" {
+		var err error
+		if cfg, err = config.LoadDefaultConfig(ctx); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case topicARN != "" && recordURL != "":
 		return nil, errors.New("both RIDES_SNS_TOPIC_ARN and RIDE_RECORD_URL are set; set exactly one (SNS from refactor step 4 on, the record URL before)")
 	case topicARN != "":
-		cfg, err := awsConfig()
-		if err != nil {
-			return nil, err
-		}
 		h.Handoff = requestride.SNSPublisher{Client: sns.NewFromConfig(cfg), TopicARN: topicARN}
 	case recordURL != "":
 		// Within the function's 10 s, leaving room for the unicorn service's 3 s.
@@ -62,12 +55,8 @@ func newHandler(ctx context.Context) (*requestride.Handler, error) {
 	if u := os.Getenv(design.EnvUnicornURL); u != "" {
 		h.Unicorns = requestride.HTTPUnicornSource{URL: u, Client: &http.Client{Timeout: 3 * time.Second}}
 	}
-	if table := os.Getenv(design.EnvIdempotencyTableName); table != "" {
-		cfg, err := awsConfig()
-		if err != nil {
-			return nil, err
-		}
-		h.Idempotency = requestride.DynamoDBIdempotencyStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}
+	if idempotencyTable != "" {
+		h.Idempotency = requestride.DynamoDBIdempotencyStore{Client: dynamodb.NewFromConfig(cfg), TableName: idempotencyTable}
 	}
 	return h, nil
 }
