@@ -10,17 +10,20 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/metrics"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/requestride"
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	// Every line with the invocation's request ID, in the function's log format and level.
+	slog.SetDefault(lambdacontext.NewLogger())
 	h, err := newHandler(context.Background())
 	if err != nil {
 		// Failing the init phase shows the misconfiguration at the first invoke, not as 502s later.
@@ -31,7 +34,7 @@ func main() {
 }
 
 func newHandler(ctx context.Context) (*requestride.Handler, error) {
-	h := &requestride.Handler{Unicorns: requestride.Fleet{}}
+	h := &requestride.Handler{Unicorns: requestride.Fleet{}, Metrics: metrics.New(os.Stdout, os.Getenv(design.EnvStage))}
 	topicARN, recordURL := os.Getenv(design.EnvTopicARN), os.Getenv(design.EnvRecordURL)
 	idempotencyTable := os.Getenv(design.EnvIdempotencyTableName)
 	var cfg aws.Config

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,16 +17,6 @@ func newEmitter(buf *bytes.Buffer, stage string) *Emitter {
 	e := New(buf, stage)
 	e.Now = func() time.Time { return at }
 	return e
-}
-
-// key names a datum for comparison: its metric and dimensions.
-func key(d Datum) string {
-	var dims []string
-	for k, v := range d.Dimensions {
-		dims = append(dims, k+"="+v)
-	}
-	slices.Sort(dims)
-	return d.Namespace + "/" + d.Name + "{" + strings.Join(dims, ",") + "}"
 }
 
 func TestEachLineIsEmbeddedMetricFormatThatCloudWatchExtracts(t *testing.T) {
@@ -75,9 +64,9 @@ func TestEachLineIsEmbeddedMetricFormatThatCloudWatchExtracts(t *testing.T) {
 			}
 			got := map[string][]float64{}
 			for _, d := range data {
-				got[key(d)] = d.Values
+				got[d.String()] = d.Values
 				if !d.Time.Equal(at) {
-					t.Errorf("%s at %v, want the emitter's clock %v", key(d), d.Time, at)
+					t.Errorf("%s at %v, want the emitter's clock %v", d.String(), d.Time, at)
 				}
 				if want, ok := tt.unit[d.Name]; ok && d.Unit != want {
 					t.Errorf("%s unit %q, want %q", d.Name, d.Unit, want)
@@ -123,7 +112,7 @@ func TestEveryDeclaredMetricIsPublishedUnderTheStageInTheNamespace(t *testing.T)
 			}
 			for _, d := range data {
 				if d.Namespace != design.MetricNamespace || d.Dimensions[design.DimensionStage] != "dev" {
-					t.Errorf("datum %s, want namespace %s and Stage=dev", key(d), design.MetricNamespace)
+					t.Errorf("datum %s, want namespace %s and Stage=dev", d.String(), design.MetricNamespace)
 				}
 			}
 		})
@@ -169,5 +158,21 @@ func TestTheLineIsPlainJSONWithTheAWSMember(t *testing.T) {
 	aws, _ := root["_aws"].(map[string]any)
 	if ts, _ := aws["Timestamp"].(float64); int64(ts) != at.UnixMilli() {
 		t.Errorf("_aws.Timestamp = %v, want %d (milliseconds since the epoch)", aws["Timestamp"], at.UnixMilli())
+	}
+}
+
+func TestALogIsReadLineByLineAndOrdinaryLinesAreSkipped(t *testing.T) {
+	var buf bytes.Buffer
+	e := newEmitter(&buf, "dev")
+	buf.WriteString(`{"level":"INFO","msg":"ride recorded"}` + "\n")
+	e.Emit(Line{Values: []Value{One(design.MetricRidesStored)}})
+	buf.WriteString("REPORT RequestId: 1\tDuration: 2 ms\n")
+	e.Emit(Line{Values: []Value{One(design.MetricRidesAlreadyStored)}})
+	data, err := ParseLog(buf.Bytes())
+	if err != nil || len(data) != 2 || data[0].String() != "WildRydes/RidesStored{Stage=dev}" || data[1].String() != "WildRydes/RidesAlreadyStored{Stage=dev}" {
+		t.Errorf("ParseLog = %v, %v; want the two metrics in order", data, err)
+	}
+	if _, err := ParseLog([]byte("{}\n" + `{"_aws":{}}`)); err == nil || !strings.HasPrefix(err.Error(), "line 2:") {
+		t.Errorf("ParseLog of a broken EMF line = %v, want an error naming line 2", err)
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -16,6 +19,29 @@ type Datum struct {
 	Dimensions map[string]string
 	Values     []float64
 	Time       time.Time
+}
+
+// String names the datum's metric: Namespace/Name{Dim=value,...}, dimensions sorted.
+func (d Datum) String() string {
+	dims := make([]string, 0, len(d.Dimensions))
+	for _, k := range slices.Sorted(maps.Keys(d.Dimensions)) {
+		dims = append(dims, k+"="+d.Dimensions[k])
+	}
+	return d.Namespace + "/" + d.Name + "{" + strings.Join(dims, ",") + "}"
+}
+
+// ParseLog parses every line of a log (a function's stdout) and returns the data of its EMF lines,
+// in order; the first line that breaks the specification is an error naming it.
+func ParseLog(log []byte) ([]Datum, error) {
+	var out []Datum
+	for i, line := range bytes.Split(log, []byte("\n")) {
+		data, err := Parse(line)
+		if err != nil {
+			return out, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		out = append(out, data...)
+	}
+	return out, nil
 }
 
 // Limits of the specification.
