@@ -21,7 +21,8 @@ import (
 )
 
 // fakeIdempotencyTable is the idempotency table with DynamoDB's conditional put for the one
-// condition the store uses; TTL never deletes anything here, as it may not for days on AWS.
+// condition the store uses; TTL never deletes anything here, as it may not for days on AWS
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html).
 type fakeIdempotencyTable struct {
 	mu    sync.Mutex
 	items map[string]map[string]types.AttributeValue
