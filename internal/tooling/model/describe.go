@@ -110,7 +110,7 @@ func describeStack(cs *cfn.Stack) *Stack {
 			rt.Authorization = a
 		}
 		rt.API, _ = st.byID[refName(r.Properties["ApiId"])].(*API)
-		for _, name := range refNames(r.Properties["Target"]) {
+		for _, name := range cfn.References(r.Properties["Target"]) {
 			integ, ok := t.Resources[name]
 			if !ok || integ.Type != "AWS::ApiGatewayV2::Integration" {
 				continue
@@ -243,44 +243,8 @@ func list(v any) []any {
 	}
 }
 
-// refName is the logical name {"Ref": X} or {"Fn::GetAtt": [X, attr]} points at, else "".
+// refName is the logical name a Ref or Fn::GetAtt points at, else "".
 func refName(v any) string {
-	m := asMap(v)
-	if len(m) != 1 {
-		return ""
-	}
-	if name, ok := m["Ref"].(string); ok {
-		return name
-	}
-	switch att := m["Fn::GetAtt"].(type) {
-	case []any:
-		if len(att) == 2 {
-			name, _ := att[0].(string)
-			return name
-		}
-	case string:
-		name, _, _ := strings.Cut(att, ".")
-		return name
-	}
-	return ""
-}
-
-// refNames lists every name referred to anywhere inside v (a route's Target is a Fn::Join
-// around the Ref of its integration).
-func refNames(v any) []string {
-	if name := refName(v); name != "" {
-		return []string{name}
-	}
-	var out []string
-	switch v := v.(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(v) {
-			out = append(out, refNames(v[k])...)
-		}
-	case []any:
-		for _, x := range v {
-			out = append(out, refNames(x)...)
-		}
-	}
-	return out
+	name, _ := cfn.Ref(v)
+	return name
 }
