@@ -49,6 +49,19 @@ func (p Parameter) SSMName() (name string, ok bool) {
 	return *p.Default, true
 }
 
+// cdkBootstrapVersion is the parameter CDK's default stack synthesizer adds to every stack for its
+// CheckBootstrapVersion rule: an SSM-typed parameter reading the version that `cdk bootstrap`
+// writes (https://docs.aws.amazon.com/cdk/v2/guide/configure-synth.html).
+const cdkBootstrapVersion = "BootstrapVersion"
+
+// CDKBootstrap reports whether p is the parameter CDK adds for its bootstrap version check. Only
+// that check reads it; it exists in any bootstrapped account, and a local run has no bootstrap
+// stack, so a tool treats it apart from the parameters the stacks read of each other.
+func (p Parameter) CDKBootstrap() bool {
+	_, ssm := p.SSMName()
+	return p.Name == cdkBootstrapVersion && ssm
+}
+
 // Resource is one entry of the Resources section, with its logical ID.
 type Resource struct {
 	LogicalID           string

@@ -161,8 +161,9 @@ func describeStack(cs *cfn.Stack) *Stack {
 		st.Parameters = append(st.Parameters, prm)
 	}
 	for _, name := range sortedKeys(t.Parameters) {
-		if ssmName, ok := t.Parameters[name].SSMName(); ok {
-			st.Reads = append(st.Reads, &SSMRead{Stack: st, Parameter: name, Name: ssmName})
+		p := t.Parameters[name]
+		if ssmName, ok := p.SSMName(); ok {
+			st.Reads = append(st.Reads, &SSMRead{Stack: st, Parameter: name, Name: ssmName, CDKBootstrap: p.CDKBootstrap()})
 		}
 	}
 	for _, r := range t.ResourcesOfType("AWS::CloudWatch::Alarm") {

@@ -187,6 +187,9 @@ type SSMRead struct {
 	Stack *Stack
 	// Parameter is the template parameter; Name the SSM parameter it reads.
 	Parameter, Name string
+	// CDKBootstrap: the parameter CDK adds to check the bootstrap version (cfn.Parameter.CDKBootstrap),
+	// which any bootstrapped account has; not one the stacks read of each other.
+	CDKBootstrap bool
 }
 
 // Alarm is an AWS::CloudWatch::Alarm.

@@ -24,9 +24,6 @@ type Refusal struct {
 	Message string
 }
 
-// bootstrapPrefix names the parameters CDK's bootstrap writes: they exist in a bootstrapped account.
-const bootstrapPrefix = "/cdk-bootstrap/"
-
 // Refuses says whether CloudFormation refuses deploying next over prev (nil: the stack is new),
 // reading SSM through lookup, as CloudFormation does: first every SSM-typed parameter, then each
 // rollout guard that is created or whose properties changed (CloudFormation calls a custom
@@ -40,7 +37,7 @@ func Refuses(ctx context.Context, prev, next *cfn.Template, lookup rolloutguard.
 	}
 	var missing []string
 	for _, r := range sys.Stacks[0].Reads {
-		if strings.HasPrefix(r.Name, bootstrapPrefix) {
+		if r.CDKBootstrap { // it exists in any bootstrapped account
 			continue
 		}
 		if _, ok, err := lookup(ctx, r.Name); err != nil {
