@@ -223,6 +223,18 @@ func (t *Template) ResourcesOfType(typ string) []Resource {
 	return out
 }
 
+// Same reports whether two templates declare the same resources, parameters and outputs: a
+// deploy of one over the other changes nothing.
+func (t *Template) Same(o *Template) bool {
+	return jsonOf(t.Resources) == jsonOf(o.Resources) && jsonOf(t.Parameters) == jsonOf(o.Parameters) &&
+		jsonOf(t.Outputs) == jsonOf(o.Outputs)
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 // scalarString renders a JSON scalar the way CloudFormation turns it into a string.
 func scalarString(v any) (string, error) {
 	switch v := v.(type) {

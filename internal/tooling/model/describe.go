@@ -1,19 +1,26 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 )
 
 // describeStack reads one template into the model; references inside the stack are followed,
 // those to the other stacks are left to System.link.
-func describeStack(cs *cfn.Stack) *Stack {
+func describeStack(cs *cfn.Stack) (*Stack, error) {
 	t := cs.Template
 	st := &Stack{Name: cs.Name, Source: cs, byID: map[string]any{}}
 	base := func(r cfn.Resource) Resource {
 		return Resource{Stack: st, LogicalID: r.LogicalID, Type: r.Type, Source: r}
+	}
+	for _, id := range sortedKeys(t.Resources) {
+		r := base(t.Resources[id])
+		st.Resources = append(st.Resources, &r)
 	}
 	retained := func(r cfn.Resource) bool {
 		return r.DeletionPolicy == "Retain" || r.DeletionPolicy == "RetainExceptOnCreate"
@@ -187,7 +194,17 @@ func describeStack(cs *cfn.Stack) *Stack {
 		o := t.Outputs[id]
 		st.Outputs = append(st.Outputs, &Output{Stack: st, LogicalID: id, Description: o.Description, Value: o.Value})
 	}
-	return st
+	for _, r := range t.ResourcesOfType("AWS::KMS::Key") {
+		st.Keys = append(st.Keys, &Key{Resource: base(r), Rotation: r.Properties["EnableKeyRotation"] == true})
+	}
+	for _, r := range t.ResourcesOfType(design.GuardResourceType) {
+		conds, err := rolloutguard.Conditions(r.Properties)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.LogicalID, err)
+		}
+		st.Guards = append(st.Guards, &Guard{Resource: base(r), Conditions: conds})
+	}
+	return st, nil
 }
 
 // EntryOf is the folder under lambdas/ a function resource is built from, as constructs.GoLambda
