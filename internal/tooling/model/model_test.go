@@ -136,3 +136,37 @@ func TestAStackMayAppearOnce(t *testing.T) {
 		t.Errorf("the same stack twice: err %v, want one naming the repetition", err)
 	}
 }
+
+// Each stack's alarm topic has its own rotating KMS key, and a stack state that requires something
+// of the other stack declares it as its guard's conditions.
+func TestStacksCarryTheirKeysGuardsAndEveryResource(t *testing.T) {
+	sys := system(t, design.FinalStep, design.FinalStep)
+	for _, st := range sys.Stacks {
+		if len(st.Keys) != 1 || !st.Keys[0].Rotation {
+			t.Errorf("%s: keys %v, want the alarm topic's one rotating key", st.Name, st.Keys)
+		}
+		if len(st.Resources) != len(st.Template().Resources) {
+			t.Errorf("%s: %d resources described, the template has %d", st.Name, len(st.Resources), len(st.Template().Resources))
+		}
+	}
+	var conditions []string
+	for _, st := range sys.Stacks {
+		for _, g := range st.Guards {
+			for _, c := range g.Conditions {
+				conditions = append(conditions, c.Parameter)
+			}
+		}
+	}
+	if len(conditions) == 0 {
+		t.Error("no guard of the final state requires anything of the other stack")
+	}
+	guard := &model.Resource{LogicalID: "G", Type: design.GuardResourceType, Source: cfn.Resource{Properties: map[string]any{"A": "1"}}}
+	before := &cfn.Template{Resources: map[string]cfn.Resource{"G": {LogicalID: "G", Type: design.GuardResourceType, Properties: map[string]any{"A": "1"}}}}
+	if guard.ChangedFrom(before) {
+		t.Error("a resource with the same type and properties is not changed")
+	}
+	before.Resources["G"].Properties["A"] = "2"
+	if !guard.ChangedFrom(before) || !guard.ChangedFrom(&cfn.Template{}) {
+		t.Error("a resource whose properties changed, or that is new, is changed")
+	}
+}
