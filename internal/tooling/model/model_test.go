@@ -66,6 +66,9 @@ func TestTheFinalStateDeliversEveryRideOnceThroughSNS(t *testing.T) {
 		t.Errorf("the subscription listens to %q in %s, want the wild-rydes topic through its SSM parameter",
 			p.Subscription.TopicParameter, p.Subscription.Topic.Stack.Name)
 	}
+	if d.Topic != p.Topic || len(d.Routes) != 0 {
+		t.Errorf("RequestRide hands each ride to %v and %v, want the topic alone", d.Topic, d.Routes)
+	}
 	if routes := sys.RideRoutes(); len(routes) != 1 || routes[0].Key != "POST /ride" || routes[0].Authorization != "NONE" {
 		t.Errorf("ride routes %v, want the public POST /ride", routes)
 	}
@@ -78,12 +81,18 @@ func TestTheSynchronousStepDeliversOverHTTP(t *testing.T) {
 		d.Paths[0].Writer.LogicalID != "PutRideRecord" {
 		t.Fatalf("step 0 delivers by %v (problems %v), want HTTP POST /record to PutRideRecord", d.Paths, d.Problems)
 	}
+	if d.Topic != nil || len(d.Routes) != 1 || d.Routes[0] != d.Paths[0].Route {
+		t.Errorf("RequestRide hands each ride to %v and %v, want POST /record alone", d.Topic, d.Routes)
+	}
 }
 
 func TestPublishingBeforeAnySubscriberIsALoss(t *testing.T) {
 	d := system(t, design.StepPublish, design.StepSharedPutPath).Deliveries()[0]
 	if len(d.Paths) != 0 || len(d.Problems) != 1 || !strings.Contains(d.Problems[0], "nothing subscribes") {
 		t.Errorf("publishing with no subscriber: paths %v, problems %v; want no path and one problem saying nothing subscribes", d.Paths, d.Problems)
+	}
+	if d.Topic == nil || d.Topic.LogicalID != "RidesSnsTopic" {
+		t.Errorf("publishing with no subscriber: the rides still go to the topic, not %v", d.Topic)
 	}
 }
 
