@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -127,12 +128,7 @@ func (p Prices) validate() error {
 
 // RegionNames lists the regions the table prices, sorted.
 func (p Prices) RegionNames() []string {
-	names := make([]string, 0, len(p.Regions))
-	for r := range p.Regions {
-		names = append(names, r)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(p.Regions))
 }
 
 // region returns the prices of one region or an error that lists the known ones.
