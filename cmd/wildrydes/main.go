@@ -23,7 +23,7 @@ func commands() []command {
 		{name: "fault", summary: "make the local system's ride table unavailable for a while (--for 30s)", new: newFaultOptions},
 		{name: "dlq", summary: "list or re-drive the dead-letter queue (local system, or AWS with --queue-url --table)", subcommands: dlqCommands(),
 			synopsis: "list|redrive [--queue-url URL --table NAME] [--json]"},
-		{name: "cost", summary: "monthly cost of what is about to be deployed (--step N, --compare: the refactor's saving)", main: costMain},
+		{name: "cost", summary: "monthly cost of what is about to be deployed (--step N, --compare: the refactor's saving)", new: newCostOptions, helpOK: true},
 		{name: "load", summary: "replay the Artillery load test against the API and check no ride is lost", main: load.Main},
 		{name: "bench", summary: "the same load against step 0 and the final step on fresh local systems; compares latency", main: benchMain},
 		{name: "steps", summary: "print the offline cdk diff of each refactor step (--fail for CI; --matrix: what CloudFormation refuses)", main: stepdiff.Main},

@@ -76,10 +76,10 @@ type estimator struct {
 // Estimate prices the stacks of the given cloud assemblies (one deployment: both Wild Rydes
 // stacks) for a month of the profile's traffic.
 func Estimate(assemblies []*cfn.Assembly, profile Profile, prices Prices) (Report, error) {
-	if err := profile.validate(); err != nil {
+	if err := profile.Validate(); err != nil {
 		return Report{}, err
 	}
-	rates, err := prices.region(profile.Region)
+	rates, err := prices.Region(profile.Region)
 	if err != nil {
 		return Report{}, err
 	}

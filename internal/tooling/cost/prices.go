@@ -131,8 +131,8 @@ func (p Prices) RegionNames() []string {
 	return slices.Sorted(maps.Keys(p.Regions))
 }
 
-// region returns the prices of one region or an error that lists the known ones.
-func (p Prices) region(name string) (map[PriceKey]Price, error) {
+// Region returns the prices of one region or an error that lists the known ones.
+func (p Prices) Region(name string) (map[PriceKey]Price, error) {
 	table, ok := p.Regions[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q: the price table has %s", ErrUnknownRegion, name, strings.Join(p.RegionNames(), ", "))
