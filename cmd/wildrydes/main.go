@@ -11,7 +11,6 @@ import (
 	"os"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/load"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rolloutcli"
 )
 
 func commands() []command {
@@ -26,8 +25,8 @@ func commands() []command {
 		{name: "load", summary: "replay the Artillery load test against the API and check no ride is lost", main: load.Main},
 		{name: "bench", summary: "the same load against step 0 and the final step on fresh local systems; compares latency", main: benchMain},
 		{name: "steps", summary: "print the offline cdk diff of each refactor step (--fail for CI; --matrix: what CloudFormation refuses)", new: newStepsOptions},
-		{name: "rollout", summary: "move both stacks to a step on AWS, one safe deploy at a time (--to N, --dry-run, --yes, --local)", main: rolloutcli.Main},
-		{name: "local-deploy", summary: "deploy one stack at one step onto the running local system (refused as CloudFormation would)", main: rolloutcli.LocalDeployMain},
+		{name: "rollout", summary: "move both stacks to a step on AWS, one safe deploy at a time (--to N, --dry-run, --yes, --local)", new: newRolloutOptions},
+		{name: "local-deploy", summary: "deploy one stack at one step onto the running local system (refused as CloudFormation would)", new: newLocalDeployOptions},
 	}
 }
 
