@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/load"
 )
 
 func commands() []command {
@@ -22,7 +20,7 @@ func commands() []command {
 		{name: "dlq", summary: "list or re-drive the dead-letter queue (local system, or AWS with --queue-url --table)", subcommands: dlqCommands(),
 			synopsis: "list|redrive [--queue-url URL --table NAME] [--json]"},
 		{name: "cost", summary: "monthly cost of what is about to be deployed (--step N, --compare: the refactor's saving)", new: newCostOptions, helpOK: true},
-		{name: "load", summary: "replay the Artillery load test against the API and check no ride is lost", main: load.Main},
+		{name: "load", summary: "replay the Artillery load test against the API and check no ride is lost", new: newLoadOptions, helpOK: true},
 		{name: "bench", summary: "the same load against step 0 and the final step on fresh local systems; compares latency", main: benchMain},
 		{name: "steps", summary: "print the offline cdk diff of each refactor step (--fail for CI; --matrix: what CloudFormation refuses)", new: newStepsOptions},
 		{name: "rollout", summary: "move both stacks to a step on AWS, one safe deploy at a time (--to N, --dry-run, --yes, --local)", new: newRolloutOptions},
