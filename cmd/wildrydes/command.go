@@ -28,8 +28,6 @@ type command struct {
 	synopsis    string
 	// helpOK: -h is a success (cost, load and bench); the other commands exit 2, as they always have.
 	helpOK bool
-	// main runs a command that still parses its own flags.
-	main func(args []string, stdout, stderr io.Writer) int
 }
 
 // options is a command's options struct.
@@ -70,9 +68,6 @@ func (c command) parse(args []string, s streams) (o options, status int, ok bool
 
 // execute parses args, then runs the command.
 func (c command) execute(ctx context.Context, args []string, s streams) int {
-	if c.main != nil {
-		return c.main(args, s.Out, s.Err)
-	}
 	o, status, ok := c.parse(args, s)
 	if !ok {
 		return status

@@ -21,7 +21,7 @@ func commands() []command {
 			synopsis: "list|redrive [--queue-url URL --table NAME] [--json]"},
 		{name: "cost", summary: "monthly cost of what is about to be deployed (--step N, --compare: the refactor's saving)", new: newCostOptions, helpOK: true},
 		{name: "load", summary: "replay the Artillery load test against the API and check no ride is lost", new: newLoadOptions, helpOK: true},
-		{name: "bench", summary: "the same load against step 0 and the final step on fresh local systems; compares latency", main: benchMain},
+		{name: "bench", summary: "the same load against step 0 and the final step on fresh local systems; compares latency", new: newBenchOptions, helpOK: true},
 		{name: "steps", summary: "print the offline cdk diff of each refactor step (--fail for CI; --matrix: what CloudFormation refuses)", new: newStepsOptions},
 		{name: "rollout", summary: "move both stacks to a step on AWS, one safe deploy at a time (--to N, --dry-run, --yes, --local)", new: newRolloutOptions},
 		{name: "local-deploy", summary: "deploy one stack at one step onto the running local system (refused as CloudFormation would)", new: newLocalDeployOptions},
