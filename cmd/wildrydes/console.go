@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,9 +18,9 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
-// rollout is where `local --step N` stands in the refactor, so the console can show each
+// localRollout is where `local --step N` stands in the refactor, so the console can show each
 // stack's step and deploy the next one as the --step loop does.
-type rollout struct {
+type localRollout struct {
 	mu    sync.Mutex
 	steps *synth.Steps
 	step  design.Step
@@ -28,7 +29,7 @@ type rollout struct {
 }
 
 // stackSteps is each stack's step: the last step at or before the current one that changed it.
-func (r *rollout) stackSteps() map[string]int {
+func (r *localRollout) stackSteps() map[string]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[string]int{}
@@ -38,7 +39,7 @@ func (r *rollout) stackSteps() map[string]int {
 	return out
 }
 
-func (r *rollout) deployNext(ctx context.Context) (*cfn.Assembly, error) {
+func (r *localRollout) deployNext(ctx context.Context) (*cfn.Assembly, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	next := r.step + 1
@@ -55,7 +56,7 @@ func (r *rollout) deployNext(ctx context.Context) (*cfn.Assembly, error) {
 
 // serveConsole serves the console of sys on its loopback port and records its URL in the state
 // file; r is nil when the steps are not known (--dir).
-func serveConsole(sys *local.System, asm *cfn.Assembly, r *rollout, log io.Writer) (string, func(), error) {
+func serveConsole(sys *local.System, asm *cfn.Assembly, r *localRollout, log io.Writer) (string, func(), error) {
 	cfg := console.Config{System: sys, Assembly: asm, Log: log}
 	if r != nil {
 		cfg.Steps = r.stackSteps
@@ -74,27 +75,40 @@ func serveConsole(sys *local.System, asm *cfn.Assembly, r *rollout, log io.Write
 	return url, stop, nil
 }
 
-// consoleMain is `wildrydes console --api-url URL`: the rider's page against a deployed API.
-func consoleMain(args []string, stdout, stderr io.Writer) int {
+// consoleOptions are what `wildrydes console --api-url URL` reads: the rider's page against a
+// deployed API.
+type consoleOptions struct {
+	streams
+	// APIURL is the deployed wild-rydes API, with or without /ride.
+	APIURL string
+	// Port is the console's loopback port; 0 takes any free one.
+	Port int
+}
+
+func newConsoleOptions(s streams) (options, *flag.FlagSet) {
+	o := &consoleOptions{streams: s}
 	fs := flag.NewFlagSet("console", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	apiURL := fs.String("api-url", "", "the deployed wild-rydes API (the stack's RideUrl output without /ride, or with it)")
-	port := fs.Int("port", 4000, "loopback port of the console (0: any free port)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.StringVar(&o.APIURL, "api-url", "", "the deployed wild-rydes API (the stack's RideUrl output without /ride, or with it)")
+	fs.IntVar(&o.Port, "port", 4000, "loopback port of the console (0: any free port)")
+	return o, fs
+}
+
+func (o *consoleOptions) complete([]string) error {
+	if o.APIURL == "" {
+		return errors.New("--api-url is required (for the local system, `wildrydes local` serves the whole console)")
 	}
-	if *apiURL == "" {
-		fmt.Fprintln(stderr, "console: --api-url is required (for the local system, `wildrydes local` serves the whole console)")
-		return 2
-	}
-	url, stop, err := console.New(console.Config{APIURL: trimRide(*apiURL)}).Listen(fmt.Sprintf("127.0.0.1:%d", *port))
+	return nil
+}
+
+func (o *consoleOptions) run(ctx context.Context) int {
+	url, stop, err := console.New(console.Config{APIURL: trimRide(o.APIURL)}).Listen(fmt.Sprintf("127.0.0.1:%d", o.Port))
 	if err != nil {
-		fmt.Fprintln(stderr, "console:", err)
+		fmt.Fprintln(o.Err, "console:", err)
 		return 1
 	}
 	defer stop()
-	fmt.Fprintf(stdout, "The rider's page: %s (against %s; the system view needs the local system). Ctrl-C stops it.\n", url, *apiURL)
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	fmt.Fprintf(o.Out, "The rider's page: %s (against %s; the system view needs the local system). Ctrl-C stops it.\n", url, o.APIURL)
+	ctx, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	<-ctx.Done()
 	return 0

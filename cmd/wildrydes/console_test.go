@@ -38,7 +38,7 @@ func TestTheConsoleDeploysTheNextStepAndThePathMovesFromHTTPToSNS(t *testing.T) 
 	if err := sys.DeploySteps(ctx, steps, path, nil); err != nil {
 		t.Fatal(err)
 	}
-	ro := &rollout{steps: steps, step: design.StepSubscriber, sys: sys, log: io.Discard}
+	ro := &localRollout{steps: steps, step: design.StepSubscriber, sys: sys, log: io.Discard}
 	current, err := steps.Assembly(design.StepSubscriber)
 	if err != nil {
 		t.Fatal(err)

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,73 +22,96 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
-// localMain is `wildrydes local`: synthesize, start the whole system here, serve until Ctrl-C.
-func localMain(args []string, stdout, stderr io.Writer) int {
+// localOptions are what `wildrydes local` reads: synthesize, start the whole system here, serve
+// until Ctrl-C.
+type localOptions struct {
+	streams
+	Stage string
+	// Step is the refactor step to run, reached through steps 0..Step; -1: the final state.
+	Step int
+	// Dir, if set, is a cloud assembly to run instead of synthesizing.
+	Dir string
+	// Endpoint is an AWS-compatible endpoint to use instead of starting moto_server.
+	Endpoint string
+	// RetryDelays are the delays between Lambda's asynchronous attempts, from --retry-delays.
+	RetryDelays []time.Duration
+	retryDelays string
+	Concurrency int
+	Quiet       bool
+	// Ports by local.PortInUseError.Listener; each is the flag --<listener>-port.
+	Ports map[string]*int
+}
+
+func newLocalOptions(s streams) (options, *flag.FlagSet) {
+	o := &localOptions{streams: s}
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	stage := fs.String("stage", design.DefaultStage, "stage to synthesize")
-	step := fs.Int("step", -1, "refactor step to run, reached by deploying steps 0..N in the documented order (default: the final state)")
-	dir := fs.String("dir", "", "run this cloud assembly instead of synthesizing (e.g. cdk.out)")
-	endpoint := fs.String("endpoint", os.Getenv("AWS_ENDPOINT_URL"), "AWS-compatible endpoint to use instead of starting moto_server (AWS_ENDPOINT_URL)")
-	delays := fs.String("retry-delays", "1s,2s", "delays between Lambda's asynchronous attempts (AWS: about 1m,2m)")
-	concurrency := fs.Int("concurrency", 8, "warm processes per function at most")
-	quiet := fs.Bool("quiet", false, "do not print the functions' logs")
-	ports := map[string]*int{ // by local.PortInUseError.Listener; each is the flag --<listener>-port
+	fs.StringVar(&o.Stage, "stage", design.DefaultStage, "stage to synthesize")
+	fs.IntVar(&o.Step, "step", -1, "refactor step to run, reached by deploying steps 0..N in the documented order (default: the final state)")
+	fs.StringVar(&o.Dir, "dir", "", "run this cloud assembly instead of synthesizing (e.g. cdk.out)")
+	fs.StringVar(&o.Endpoint, "endpoint", os.Getenv("AWS_ENDPOINT_URL"), "AWS-compatible endpoint to use instead of starting moto_server (AWS_ENDPOINT_URL)")
+	fs.StringVar(&o.retryDelays, "retry-delays", "1s,2s", "delays between Lambda's asynchronous attempts (AWS: about 1m,2m)")
+	fs.IntVar(&o.Concurrency, "concurrency", 8, "warm processes per function at most")
+	fs.BoolVar(&o.Quiet, "quiet", false, "do not print the functions' logs")
+	o.Ports = map[string]*int{
 		"api":      fs.Int("api-port", 4010, "port of the wild-rydes API (POST /ride)"),
 		"record":   fs.Int("record-port", 4011, "port of the ride-record API (POST /record)"),
 		"emulator": fs.Int("emulator-port", 4012, "port of the moto_server this command starts (not used with --endpoint)"),
 		"console":  fs.Int("console-port", 4000, "loopback port of the web console (0: any free port)"),
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: wildrydes local [flags]\n\nRuns both stacks on this machine from the synthesized templates until Ctrl-C.\n\n")
+		fmt.Fprintf(s.Err, "usage: wildrydes local [flags]\n\nRuns both stacks on this machine from the synthesized templates until Ctrl-C.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	return o, fs
+}
+
+func (o *localOptions) complete([]string) error {
+	var err error
+	if o.RetryDelays, err = parseDurations(o.retryDelays); err != nil {
+		return fmt.Errorf("--retry-delays: %w", err)
 	}
-	retryDelays, err := parseDurations(*delays)
-	if err != nil {
-		fmt.Fprintln(stderr, "local: --retry-delays:", err)
-		return 2
+	if o.Step >= 0 {
+		return design.Step(o.Step).Validate()
 	}
+	return nil
+}
+
+func (o *localOptions) run(ctx context.Context) int {
+	stderr := o.Err
 	root, err := synth.Root()
 	if err != nil {
 		fmt.Fprintln(stderr, "local:", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	// The stacks of the final state, or of each step up to --step: a step's two stacks may each
 	// need an SSM parameter only the other writes (step 3), so a step is reached as users reach
 	// it, through the documented order (a state from step 3 on cannot be created from nothing:
 	// the install goes through step 2).
-	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: *stage, Log: stderr})
+	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: o.Stage, Log: stderr})
 	if err != nil {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
 	}
 	path := []design.Step{design.FinalStep}
 	switch {
-	case *dir != "":
-		asm, err := cfn.LoadAssembly(*dir)
+	case o.Dir != "":
+		asm, err := cfn.LoadAssembly(o.Dir)
 		if err != nil {
 			fmt.Fprintln(stderr, "local:", err)
 			return 1
 		}
 		steps.Use(design.FinalStep, asm)
-	case *step >= 0:
-		if err := design.Step(*step).Validate(); err != nil {
-			fmt.Fprintln(stderr, "local:", err)
-			return 2
-		}
+	case o.Step >= 0:
 		path = path[:0]
-		for s := design.StepSynchronous; s <= design.Step(*step); s++ {
+		for s := design.StepSynchronous; s <= design.Step(o.Step); s++ {
 			path = append(path, s)
 		}
 	default:
 		out := filepath.Join(root, "cdk.out")
-		err := synth.Run(ctx, synth.Options{Root: root, Stage: *stage, OutDir: out, Log: stderr})
+		err := synth.Run(ctx, synth.Options{Root: root, Stage: o.Stage, OutDir: out, Log: stderr})
 		var asm *cfn.Assembly
 		if err == nil {
 			asm, err = cfn.LoadAssembly(out)
@@ -100,12 +125,12 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 
 	start := time.Now()
 	logs := stderr
-	if *quiet {
+	if o.Quiet {
 		logs = io.Discard
 	}
-	sys, err := local.Start(ctx, local.Options{Root: root, Endpoint: *endpoint, RetryDelays: retryDelays,
-		Concurrency: *concurrency, StateFile: localstate.Path(root), Log: logs,
-		APIPort: *ports["api"], RecordPort: *ports["record"], EmulatorPort: *ports["emulator"], ConsolePort: *ports["console"]})
+	sys, err := local.Start(ctx, local.Options{Root: root, Endpoint: o.Endpoint, RetryDelays: o.RetryDelays,
+		Concurrency: o.Concurrency, StateFile: localstate.Path(root), Log: logs,
+		APIPort: *o.Ports["api"], RecordPort: *o.Ports["record"], EmulatorPort: *o.Ports["emulator"], ConsolePort: *o.Ports["console"]})
 	var inUse *local.PortInUseError
 	if errors.As(err, &inUse) {
 		fmt.Fprintf(stderr, "local: port %d is in use: choose another with --%s-port\n", inUse.Port, inUse.Listener)
@@ -120,11 +145,11 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
 	}
-	var ro *rollout
-	if *dir == "" {
-		ro = &rollout{steps: steps, step: design.FinalStep, sys: sys, log: stderr}
-		if *step >= 0 {
-			ro.step = design.Step(*step)
+	var ro *localRollout
+	if o.Dir == "" {
+		ro = &localRollout{steps: steps, step: design.FinalStep, sys: sys, log: stderr}
+		if o.Step >= 0 {
+			ro.step = design.Step(o.Step)
 		}
 	}
 	current, err := steps.Assembly(path[len(path)-1])
@@ -138,28 +163,33 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer stopConsole()
-	st := sys.State()
-	fmt.Fprintf(stdout, "\nWild Rydes is running locally (started in %.1fs).\n\n", time.Since(start).Seconds())
-	fmt.Fprintf(stdout, "  console       %s\n", consoleURL)
-	fmt.Fprintf(stdout, "  POST /ride    %s/ride\n", st.ApiUrl)
-	if st.RecordApiUrl != "" {
-		fmt.Fprintf(stdout, "  POST /record  %s/record\n", st.RecordApiUrl)
-	}
-	fmt.Fprintf(stdout, "  emulator      %s (AWS_ENDPOINT_URL for the aws CLI and SDKs)\n", st.Endpoint)
-	for id, t := range st.Tables {
-		fmt.Fprintf(stdout, "  table         %s = %s\n", id, t)
-	}
-	for id, q := range st.Queues {
-		fmt.Fprintf(stdout, "  queue         %s = %s\n", id, q)
-	}
-	fmt.Fprintf(stdout, "\nTry it:\n  curl -s -X POST %s/ride -H 'Content-Type: application/json' -d '{\"PickupLocation\":{\"Latitude\":42.3525,\"Longitude\":-71.0529}}'\n", st.ApiUrl)
-	fmt.Fprintf(stdout, "\nThen: go run ./cmd/wildrydes load | fault --for 30s | dlq list | dlq redrive.  Ctrl-C stops everything.\n\n")
+	o.printRunning(sys.State(), consoleURL, time.Since(start))
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "\nstopping ...")
 	sys.Close()
 	// A clean stop is a success: `make run` must not report Ctrl-C as an error.
 	fmt.Fprintln(stderr, "Wild Rydes stopped.")
 	return 0
+}
+
+// printRunning says where everything the local system started is, and what to try.
+func (o *localOptions) printRunning(st localstate.State, consoleURL string, took time.Duration) {
+	w := o.Out
+	fmt.Fprintf(w, "\nWild Rydes is running locally (started in %.1fs).\n\n", took.Seconds())
+	fmt.Fprintf(w, "  console       %s\n", consoleURL)
+	fmt.Fprintf(w, "  POST /ride    %s/ride\n", st.ApiUrl)
+	if st.RecordApiUrl != "" {
+		fmt.Fprintf(w, "  POST /record  %s/record\n", st.RecordApiUrl)
+	}
+	fmt.Fprintf(w, "  emulator      %s (AWS_ENDPOINT_URL for the aws CLI and SDKs)\n", st.Endpoint)
+	for _, id := range slices.Sorted(maps.Keys(st.Tables)) {
+		fmt.Fprintf(w, "  table         %s = %s\n", id, st.Tables[id])
+	}
+	for _, id := range slices.Sorted(maps.Keys(st.Queues)) {
+		fmt.Fprintf(w, "  queue         %s = %s\n", id, st.Queues[id])
+	}
+	fmt.Fprintf(w, "\nTry it:\n  curl -s -X POST %s/ride -H 'Content-Type: application/json' -d '{\"PickupLocation\":{\"Latitude\":42.3525,\"Longitude\":-71.0529}}'\n", st.ApiUrl)
+	fmt.Fprintf(w, "\nThen: go run ./cmd/wildrydes load | fault --for 30s | dlq list | dlq redrive.  Ctrl-C stops everything.\n\n")
 }
 
 func parseDurations(s string) ([]time.Duration, error) {

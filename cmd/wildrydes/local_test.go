@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ func TestLocalNamesTheFlagOfAPortInUse(t *testing.T) {
 
 			// WHEN the local system starts on it
 			var stdout, stderr bytes.Buffer
-			code := localMain(args, &stdout, &stderr)
+			code := execute(context.Background(), append([]string{"local"}, args...), streams{Out: &stdout, Err: &stderr})
 
 			// THEN it stops with one line that names the port and the flag
 			want := "local: port " + port + " is in use: choose another with " + flag

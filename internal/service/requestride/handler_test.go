@@ -198,7 +198,7 @@ func TestAGoodRideRequestIsAnsweredWith201AndTheRideThatWasPublished(t *testing.
 			if _, err := time.Parse(time.RFC3339, r.RequestTime); err != nil || r.RequestTime != "2026-11-22T10:00:00.123Z" {
 				t.Errorf("RequestTime = %q, want the clock's time in RFC 3339 UTC with milliseconds", r.RequestTime)
 			}
-			if !slices.Contains(ride.Fleet(), r.Unicorn) || r.Unicorn.Name != "Rocinante" {
+			if r.Unicorn != (ride.Unicorn{Name: "Rocinante", Color: "Yellow"}) {
 				t.Errorf("Unicorn = %+v, want Rocinante from the fleet", r.Unicorn)
 			}
 			want := `{"RideId":"` + r.RideID + `","Unicorn":{"Name":"Rocinante","Color":"Yellow"},` +

@@ -20,12 +20,12 @@ func TestNewRideFormatsTheRequestTimeInUTCWithMilliseconds(t *testing.T) {
 }
 
 func TestPickReturnsTheFleetMemberTheChooserNames(t *testing.T) {
-	for i, want := range Fleet() {
+	for i, want := range fleet {
 		if got := Pick(func(int) int { return i }); got != want {
 			t.Errorf("Pick(%d) = %+v, want %+v", i, got, want)
 		}
 	}
-	if got := Pick(func(int) int { return 7 }); got != Fleet()[0] {
+	if got := Pick(func(int) int { return 7 }); got != fleet[0] {
 		t.Errorf("an out-of-range choice gave %+v, want the first unicorn", got)
 	}
 	random := Pick(nil)
@@ -34,16 +34,14 @@ func TestPickReturnsTheFleetMemberTheChooserNames(t *testing.T) {
 	}
 }
 
-func TestFleetIsACopy(t *testing.T) {
-	f := Fleet()
-	f[0].Name = "Changed"
-	if Fleet()[0].Name != "Bucephalus" {
-		t.Error("changing the result of Fleet changed the fleet")
+func TestTheFleetIsTheOriginalFleetServicesUnicorns(t *testing.T) {
+	if want := [...]Unicorn{{"Bucephalus", "Golden"}, {"Shadowfax", "White"}, {"Rocinante", "Yellow"}}; fleet != want {
+		t.Errorf("the fleet is %v, want the original fleet service's %v", fleet, want)
 	}
 }
 
 func isFleet(u Unicorn) bool {
-	for _, f := range Fleet() {
+	for _, f := range fleet {
 		if f == u {
 			return true
 		}

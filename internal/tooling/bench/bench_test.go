@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -90,7 +89,7 @@ func TestTimes(t *testing.T) {
 func TestTextReport(t *testing.T) {
 	t.Run("the report shows each step's codes, latencies and rides side by side, then the ratios", func(t *testing.T) {
 		var out bytes.Buffer
-		writeText(&out, benchOpts, []StepResult{synchronous(), final()})
+		WriteText(&out, benchOpts, []StepResult{synchronous(), final()})
 		report := squeeze(out.String())
 		for _, want := range []string{
 			"POST /ride, 1800 rides at 100/s (18s), each step on a fresh local system\n",
@@ -123,7 +122,7 @@ func TestTextReport(t *testing.T) {
 		slow := final()
 		slow.Load.Latency.Median, slow.Load.Latency.P99 = 5400*time.Millisecond, 10400*time.Millisecond
 		var out bytes.Buffer
-		writeText(&out, benchOpts, []StepResult{synchronous(), slow})
+		WriteText(&out, benchOpts, []StepResult{synchronous(), slow})
 		if want := "step 0 over step 6: p50 0.00148×, p99 0.0144×\n(step 6 is the slower: p50 675×, p99 69.3×)\n"; !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, out.String())
 		}
@@ -136,7 +135,7 @@ func TestTextReport(t *testing.T) {
 		lost.Load.Failures = []string{"1 of 1800 accepted rides are not in the table: 6f1c2b8e-6c1e-4c55-9a43-0d6a3b1f2e10"}
 		broken := StepResult{Step: design.StepSynchronous, Err: errors.New("starting the local system: moto_server is not on PATH")}
 		var out bytes.Buffer
-		writeText(&out, benchOpts, []StepResult{broken, lost})
+		WriteText(&out, benchOpts, []StepResult{broken, lost})
 		report := squeeze(out.String())
 		for _, want := range []string{
 			"rides persisted - 1799",
@@ -156,7 +155,7 @@ func TestTextReport(t *testing.T) {
 
 func TestJSONReport(t *testing.T) {
 	var out bytes.Buffer
-	if err := writeJSON(&out, benchOpts, []StepResult{synchronous(), final()}); err != nil {
+	if err := WriteJSON(&out, benchOpts, []StepResult{synchronous(), final()}); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -187,61 +186,6 @@ func TestJSONReport(t *testing.T) {
 	if strings.Contains(out.String(), `"Rides"`) {
 		t.Error("the JSON report carries every ride; it should carry only the figures")
 	}
-}
-
-func TestFlags(t *testing.T) {
-	tests := []struct {
-		name, mentions string
-		args           []string
-	}{
-		{"a step outside the refactor", "step 7 does not exist", []string{"--steps", "0,7"}},
-		{"a step that is not a number", `"final" is not a step number`, []string{"--steps", "final"}},
-		{"a rate of zero", "--rate must be a positive", []string{"--rate", "0"}},
-		{"a negative duration", "--duration must be positive", []string{"--duration", "-1s"}},
-		{"a load that sends no ride", "sends no ride", []string{"--rate", "1", "--duration", "100ms"}},
-		{"a load over the bench's bound", "more than the 18000", []string{"--rate", "1000", "--duration", "1m"}},
-		{"a settle of zero", "--settle must be positive", []string{"--settle", "0s"}},
-		{"negative concurrency", "--concurrency must not be negative", []string{"--concurrency", "-1"}},
-		{"an unknown flag", "flag provided but not defined: -url", []string{"--url", "http://127.0.0.1:3000"}},
-		{"a stray argument", `unexpected argument "5"`, []string{"5"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name+" exits 2 before anything starts", func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			if code := run(context.Background(), tc.args, &stdout, &stderr); code != exitUsage {
-				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitUsage, stderr.String())
-			}
-			if !strings.Contains(stderr.String(), tc.mentions) {
-				t.Errorf("stderr does not say %q:\n%s", tc.mentions, stderr.String())
-			}
-			if stdout.Len() > 0 {
-				t.Errorf("stdout = %q, want nothing", stdout.String())
-			}
-		})
-	}
-
-	t.Run("-h prints the flags and exits 0", func(t *testing.T) {
-		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), []string{"-h"}, &stdout, &stderr); code != exitOK {
-			t.Fatalf("exit %d, want 0", code)
-		}
-		if !strings.Contains(stderr.String(), "-steps") {
-			t.Errorf("usage lacks --steps:\n%s", stderr.String())
-		}
-	})
-
-	t.Run("the defaults are the original high-load run's 1,800 rides against step 0 and the final step", func(t *testing.T) {
-		f, err := parseFlags(nil, &bytes.Buffer{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := rides(f.opts.Rate, f.opts.Duration); n != 1800 || f.opts.Rate != 100 {
-			t.Errorf("default load = %d rides at %g/s, want 1800 at 100/s", n, f.opts.Rate)
-		}
-		if len(f.opts.Steps) != 2 || f.opts.Steps[0] != design.StepSynchronous || f.opts.Steps[1] != design.FinalStep {
-			t.Errorf("default steps = %v, want [0 %d]", f.opts.Steps, design.FinalStep)
-		}
-	})
 }
 
 // squeeze collapses the table's column padding, so that the tests do not depend on column widths.

@@ -39,8 +39,8 @@ func ratios(results []StepResult) *Ratios {
 	}
 }
 
-// writeText prints the steps side by side, the ratios, and why the run failed if it did.
-func writeText(w io.Writer, o Options, results []StepResult) {
+// WriteText prints the steps side by side, the ratios, and why the run failed if it did.
+func WriteText(w io.Writer, o Options, results []StepResult) {
 	where := "each step on a fresh local system"
 	if len(results) > 0 && results[0].Label != "" {
 		where = "each run on the same local system"
@@ -163,9 +163,10 @@ type jsonStep struct {
 	Error          string `json:",omitempty"`
 }
 
-func writeJSON(w io.Writer, o Options, results []StepResult) error {
+// WriteJSON writes the steps' figures, the ratios and whether every step passed.
+func WriteJSON(w io.Writer, o Options, results []StepResult) error {
 	rep := jsonReport{Rate: o.Rate, DurationSeconds: o.Duration.Seconds(), SettleSeconds: o.Settle.Seconds(),
-		Steps: []jsonStep{}, Ratios: ratios(results), OK: allOK(results)}
+		Steps: []jsonStep{}, Ratios: ratios(results), OK: AllOK(results)}
 	for _, r := range results {
 		s := jsonStep{
 			Step: int(r.Step), Design: stepDesign(r.Step), StartupSeconds: r.Startup.Seconds(),
@@ -191,7 +192,8 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-func allOK(results []StepResult) bool {
+// AllOK reports whether there were results and every step ran and lost no ride.
+func AllOK(results []StepResult) bool {
 	for _, r := range results {
 		if !r.OK() {
 			return false

@@ -3,8 +3,6 @@ package bench
 import (
 	"archive/zip"
 	"compress/flate"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,14 +11,12 @@ import (
 	"sort"
 	"text/tabwriter"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
-// maxZipped is the project's budget for a function's deployment package.
-const maxZipped = 4 << 20
+// MaxZipped is the project's budget for a function's deployment package.
+const MaxZipped = 4 << 20
 
 // AssetSize is one function's code asset as the CDK uploads it.
 type AssetSize struct {
@@ -106,51 +102,13 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// sizesMain is `wildrydes bench --sizes`: the final step's assets, zipped.
-func sizesMain(ctx context.Context, root string, asJSON bool, stdout, stderr io.Writer) int {
-	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: Stage, Log: stderr})
-	var asm *cfn.Assembly
-	if err == nil {
-		asm, err = steps.Assembly(design.FinalStep)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "wildrydes bench: %v\n", err)
-		return exitFailed
-	}
-	sizes, err := AssetSizes(asm)
-	if err != nil {
-		fmt.Fprintf(stderr, "wildrydes bench: %v\n", err)
-		return exitFailed
-	}
-	over := 0
-	for _, s := range sizes {
-		if s.Zipped > maxZipped {
-			over++
-		}
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sizes); err != nil {
-			fmt.Fprintf(stderr, "wildrydes bench: writing the sizes: %v\n", err)
-			return exitFailed
-		}
-	} else {
-		writeSizes(stdout, sizes)
-	}
-	if over > 0 {
-		fmt.Fprintf(stderr, "wildrydes bench: %d function packages are over %d bytes zipped\n", over, maxZipped)
-		return exitFailed
-	}
-	return exitOK
-}
-
-func writeSizes(w io.Writer, sizes []AssetSize) {
+// WriteSizes prints each function's asset, zipped, and the budget.
+func WriteSizes(w io.Writer, sizes []AssetSize) {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 	fmt.Fprintln(tw, "function\tentry\tbootstrap (bytes)\tzipped (bytes)\tzipped (MB)")
 	for _, s := range sizes {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.2f\n", s.Function, s.Entry, s.Bytes, s.Zipped, float64(s.Zipped)/(1<<20))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "budget: %d bytes (4 MB) zipped per function\n", maxZipped)
+	fmt.Fprintf(w, "budget: %d bytes (4 MB) zipped per function\n", MaxZipped)
 }

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 )
 
 // Assembly is the cloud assembly that `cdk synth` writes (cdk.out), reduced to its stacks.
@@ -74,11 +73,7 @@ func (a *Assembly) load(dir string) error {
 		return fmt.Errorf("decode %s: %w", filepath.Join(dir, "manifest.json"), err)
 	}
 
-	ids := make([]string, 0, len(m.Artifacts))
-	for id := range m.Artifacts {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := sortedKeys(m.Artifacts)
 
 	stackNames := map[string]string{} // artifact ID -> stack name, to translate dependencies
 	var stacks []*Stack

@@ -3,7 +3,6 @@ package cfn
 import (
 	"cmp"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -107,11 +106,7 @@ func (r *Resolver) getAtt(name, attr string) (any, error) {
 		if v, ok := attrs[attr]; ok {
 			return v, nil
 		}
-		known := make([]string, 0, len(attrs))
-		for k := range attrs {
-			known = append(known, k)
-		}
-		sort.Strings(known)
+		known := sortedKeys(attrs)
 		return nil, fmt.Errorf("Fn::GetAtt %s.%s: resource %q has no attribute %q (it has %s)",
 			name, attr, name, attr, strings.Join(known, ", "))
 	}

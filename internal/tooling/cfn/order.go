@@ -24,7 +24,7 @@ func (t *Template) Order() ([]string, error) {
 		// References to parameters, pseudo-parameters or unknown names add no edge; Resolve
 		// reports the unknown ones with the path where they occur.
 		seen := map[string]bool{}
-		for _, name := range append(references(r.Properties), r.DependsOn...) {
+		for _, name := range append(References(r.Properties), r.DependsOn...) {
 			if _, ok := t.Resources[name]; ok && !seen[name] {
 				seen[name] = true
 				deps[id] = append(deps[id], name)
@@ -89,76 +89,4 @@ func findCycle(deps map[string][]string, waiting map[string]int) []string {
 		}
 		id = next
 	}
-}
-
-// references lists the names that Ref, Fn::GetAtt and Fn::Sub refer to inside v, in the order
-// they occur; the caller decides which of them are resources.
-func references(v any) []string {
-	var out []string
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		case map[string]any:
-			if len(v) == 1 {
-				if arg, ok := v["Ref"]; ok {
-					if name, ok := arg.(string); ok {
-						out = append(out, name)
-						return
-					}
-				}
-				if arg, ok := v["Fn::GetAtt"]; ok {
-					switch arg := arg.(type) {
-					case string:
-						name, _, _ := strings.Cut(arg, ".")
-						out = append(out, name)
-						return
-					case []any:
-						if len(arg) > 0 {
-							if name, ok := arg[0].(string); ok {
-								out = append(out, name)
-							}
-						}
-						walk(arg)
-						return
-					}
-				}
-				if arg, ok := v["Fn::Sub"]; ok {
-					body, vars := arg, map[string]any(nil)
-					if list, ok := arg.([]any); ok && len(list) == 2 {
-						body, _ = list[0].(string)
-						vars, _ = list[1].(map[string]any)
-						walk(list[1])
-					}
-					if s, ok := body.(string); ok {
-						parts, _ := parseSub(s)
-						for _, p := range parts {
-							if !p.isVar {
-								continue
-							}
-							if _, local := vars[p.text]; local {
-								continue
-							}
-							name, _, _ := strings.Cut(p.text, ".")
-							out = append(out, name)
-						}
-						return
-					}
-				}
-			}
-			keys := make([]string, 0, len(v))
-			for k := range v {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				walk(v[k])
-			}
-		}
-	}
-	walk(v)
-	return out
 }

@@ -107,15 +107,3 @@ func TestOrderCatchesAResourceThatNeedsItself(t *testing.T) {
 		t.Errorf("Order error = %v, want the cycle Queue -> Queue", err)
 	}
 }
-
-func TestReferencesIgnoreSubVariablesAndEscapes(t *testing.T) {
-	v := map[string]any{"Fn::Sub": []any{
-		"${Local} ${!Escaped} ${Topic.TopicName} ${AWS::Region}",
-		map[string]any{"Local": map[string]any{"Ref": "Queue"}},
-	}}
-	got := references(v)
-	want := []string{"Queue", "Topic", "AWS::Region"}
-	if !slices.Equal(got, want) {
-		t.Errorf("references = %v, want %v", got, want)
-	}
-}

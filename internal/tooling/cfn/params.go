@@ -6,10 +6,6 @@ import (
 	"fmt"
 )
 
-// bootstrapVersion is the parameter CDK adds for its CheckBootstrapVersion rule. Only the rule
-// reads it, and a local run has no bootstrap stack, so a failed lookup is not fatal.
-const bootstrapVersion = "BootstrapVersion"
-
 // ResolveParameters gives every template parameter its value for a local run, in this order:
 // overrides[name]; for an SSM-typed parameter (AWS::SSM::Parameter::Value<...>) the SSM
 // parameter named by its Default, via lookupSSM; otherwise its Default. Values of list parameters
@@ -42,7 +38,8 @@ func ResolveParameters(t *Template, lookupSSM func(name string) (string, error),
 		switch {
 		case err == nil:
 			values[name] = v
-		case name == bootstrapVersion:
+		case p.CDKBootstrap():
+			// Only CDK's version check reads it, and a local run has no bootstrap stack.
 			values[name] = "99"
 		default:
 			errs = append(errs, fmt.Errorf("parameter %q reads SSM parameter %q: %w", name, ssmName, err))

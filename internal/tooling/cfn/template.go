@@ -49,6 +49,19 @@ func (p Parameter) SSMName() (name string, ok bool) {
 	return *p.Default, true
 }
 
+// cdkBootstrapVersion is the parameter CDK's default stack synthesizer adds to every stack for its
+// CheckBootstrapVersion rule: an SSM-typed parameter reading the version that `cdk bootstrap`
+// writes (https://docs.aws.amazon.com/cdk/v2/guide/configure-synth.html).
+const cdkBootstrapVersion = "BootstrapVersion"
+
+// CDKBootstrap reports whether p is the parameter CDK adds for its bootstrap version check. Only
+// that check reads it; it exists in any bootstrapped account, and a local run has no bootstrap
+// stack, so a tool treats it apart from the parameters the stacks read of each other.
+func (p Parameter) CDKBootstrap() bool {
+	_, ssm := p.SSMName()
+	return p.Name == cdkBootstrapVersion && ssm
+}
+
 // Resource is one entry of the Resources section, with its logical ID.
 type Resource struct {
 	LogicalID           string
@@ -208,6 +221,18 @@ func (t *Template) ResourcesOfType(typ string) []Resource {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LogicalID < out[j].LogicalID })
 	return out
+}
+
+// Same reports whether two templates declare the same resources, parameters and outputs: a
+// deploy of one over the other changes nothing.
+func (t *Template) Same(o *Template) bool {
+	return jsonOf(t.Resources) == jsonOf(o.Resources) && jsonOf(t.Parameters) == jsonOf(o.Parameters) &&
+		jsonOf(t.Outputs) == jsonOf(o.Outputs)
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // scalarString renders a JSON scalar the way CloudFormation turns it into a string.

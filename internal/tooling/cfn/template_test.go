@@ -138,6 +138,29 @@ func TestSSMNameIsTheDefaultOfAnSSMTypedParameter(t *testing.T) {
 	}
 }
 
+// CDK's bootstrap version parameter is told from the parameters the stacks read of each other.
+func TestCDKBootstrapIsTheParameterCDKAddsForItsVersionCheck(t *testing.T) {
+	params := loadTemplate(t, "cdk.out/wild-rydes-ride-record-dev.template.json").Parameters
+	var bootstrap, others []string
+	for _, name := range sortedKeys(params) {
+		if _, ssm := params[name].SSMName(); !ssm {
+			continue
+		}
+		if params[name].CDKBootstrap() {
+			bootstrap = append(bootstrap, name)
+		} else {
+			others = append(others, name)
+		}
+	}
+	if len(bootstrap) != 1 || bootstrap[0] != "BootstrapVersion" || len(others) == 0 {
+		t.Errorf("CDK's bootstrap parameters %v, the others %v; want BootstrapVersion alone, and the topic's", bootstrap, others)
+	}
+	plain := Parameter{Name: "BootstrapVersion", Type: "String", Default: new(string)}
+	if plain.CDKBootstrap() {
+		t.Error("a plain String parameter named BootstrapVersion is not CDK's: CDK's reads SSM")
+	}
+}
+
 func TestResourcesOfTypeIsSortedByLogicalID(t *testing.T) {
 	tmpl := loadTemplate(t, "cdk.out/wild-rydes-dev.template.json")
 	var ids []string

@@ -141,9 +141,9 @@ func (e *estimator) bill() {
 				e.warn(fmt.Sprintf("%s is a high-resolution alarm (period %s s), priced here as a standard one.", a.LogicalID, number(period)))
 			}
 		}
-		for _, k := range s.Template().ResourcesOfType("AWS::KMS::Key") {
+		for _, k := range s.Keys {
 			e.add(s, k.LogicalID, "customer managed key", KMSKeys, 1)
-			if k.Properties["EnableKeyRotation"] == true {
+			if k.Rotation {
 				e.note(fmt.Sprintf("%s rotates yearly; each of its first two rotations adds one key-month a month, priced here as in its first year.", k.LogicalID))
 			}
 		}
@@ -266,7 +266,7 @@ var pricedTypes = map[string]bool{
 func (e *estimator) unpricedTypes() []string {
 	count := map[string]int{}
 	for _, s := range e.sys.Stacks {
-		for _, r := range s.Template().Resources {
+		for _, r := range s.Resources {
 			if !pricedTypes[r.Type] {
 				count[r.Type]++
 			}

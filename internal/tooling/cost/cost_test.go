@@ -677,3 +677,28 @@ func TestThePriceTableIsComplete(t *testing.T) {
 
 // rideRoute is the route the templates book rides by, as a rider sees it.
 const rideRoute = "POST /ride"
+
+// Where the model finds rides lost, the estimate prices them as far as they go and says so.
+func TestRidesPublishedToATopicNothingSubscribesToAreWarnedAbout(t *testing.T) {
+	final := loadAssembly(t, "final")
+	for _, s := range final.Stacks {
+		for _, r := range s.Template.ResourcesOfType("AWS::SNS::Subscription") {
+			delete(s.Template.Resources, r.LogicalID)
+		}
+	}
+	r, err := Estimate([]*cfn.Assembly{final}, DefaultProfile(), defaultPrices(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rides := float64(DefaultProfile().RidesPerMonth)
+	checkLines(t, r, []wantLine{{"RidesSnsTopic", "publishes", SNSPublish, rides}})
+	checkFunctions(t, r, map[string]FunctionUse{
+		"RequestRide": {Trigger: rideRoute, Invocations: rides, DurationMS: HandoffDurationMS},
+	})
+	if _, ok := findLine(r, "RideRecordTable", "on-demand writes"); ok {
+		t.Errorf("no ride reaches the table, but its writes are billed: %+v", r.Lines)
+	}
+	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "nothing subscribes") || !strings.Contains(w, "not priced beyond it") {
+		t.Errorf("warnings do not say the rides are lost at the topic:\n%s", w)
+	}
+}

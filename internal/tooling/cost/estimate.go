@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
@@ -77,10 +76,10 @@ type estimator struct {
 // Estimate prices the stacks of the given cloud assemblies (one deployment: both Wild Rydes
 // stacks) for a month of the profile's traffic.
 func Estimate(assemblies []*cfn.Assembly, profile Profile, prices Prices) (Report, error) {
-	if err := profile.validate(); err != nil {
+	if err := profile.Validate(); err != nil {
 		return Report{}, err
 	}
-	rates, err := prices.region(profile.Region)
+	rates, err := prices.Region(profile.Region)
 	if err != nil {
 		return Report{}, err
 	}
@@ -89,7 +88,7 @@ func Estimate(assemblies []*cfn.Assembly, profile Profile, prices Prices) (Repor
 	}
 	sys, err := model.FromAssemblies(assemblies...)
 	if err != nil {
-		return Report{}, fmt.Errorf("%w", err)
+		return Report{}, err
 	}
 	var dirs []string
 	for _, a := range assemblies {
@@ -108,9 +107,7 @@ func Estimate(assemblies []*cfn.Assembly, profile Profile, prices Prices) (Repor
 	if err := e.index(); err != nil {
 		return Report{}, err
 	}
-	if err := e.propagate(); err != nil {
-		return Report{}, err
-	}
+	e.propagate()
 	e.bill()
 	if profile.FreeTier {
 		e.report.Lines = append(e.report.Lines, freeTierCredits(e.report.Lines, prices.FreeTier, rates)...)
@@ -161,85 +158,69 @@ func (e *estimator) index() error {
 	return nil
 }
 
-// propagate sends the month's rides in through the ride routes and follows them: a function
-// that publishes rides sends each to the topic (which invokes each subscriber), one with a record
-// URL POSTs each to that route (and waits), one with a table writes each.
-func (e *estimator) propagate() error {
-	type arrival struct {
-		fn      *function
-		n       float64
-		trigger string
-	}
-	var queue []arrival
+// propagate sends the month's rides in through the ride routes and on to where the model says
+// each ride function hands them off (System.Deliveries, the one walk of the ride path): its topic,
+// which delivers each ride to every subscription and invokes the subscribed functions, or the
+// routes of its record URL, whose functions it waits for; each path that stores the ride writes
+// it to its table. Where the model finds rides lost on the way, the estimate warns.
+func (e *estimator) propagate() {
 	rides := float64(e.profile.RidesPerMonth)
-	for _, r := range e.routes {
-		if r.Function != nil && r.Function.HandsOffRides() {
-			r.requests += rides
-			queue = append(queue, arrival{e.byModel[r.Function], rides, r.Key})
-		}
+	for _, r := range e.sys.RideRoutes() {
+		e.routeOf(r).requests += rides
+		e.arrive(e.byModel[r.Function], rides, r.Key)
 	}
-	if len(queue) == 0 {
+	if len(e.reached) == 0 {
 		e.warn("No route leads to a function that books rides: no ride enters these stacks.")
 	}
-	for steps := 0; len(queue) > 0; steps++ {
-		if steps > 10_000 {
-			return errors.New("the functions send rides to each other in a loop; the model cannot price that")
+	for _, d := range e.sys.Deliveries() {
+		from := e.byModel[d.From]
+		if !from.reached {
+			continue // no route books rides with it
 		}
-		a := queue[0]
-		queue = queue[1:]
-		f := a.fn
-		if !f.reached {
-			f.reached = true
-			e.reached = append(e.reached, f)
-		}
-		f.invocations += a.n
-		if !slices.Contains(f.triggers, a.trigger) {
-			f.triggers = append(f.triggers, a.trigger)
-		}
-		if _, ok := f.Environment[design.EnvTopicARN]; ok {
-			t := e.topicOf(e.sys.PublishesTo(f.Function, design.EnvTopicARN))
-			if t == nil {
-				e.warn(fmt.Sprintf("%s publishes to a topic that is not in these stacks: its publishes are not priced.", f.LogicalID))
-			} else {
-				t.publishes += a.n
-				for _, sub := range t.subs {
-					sub.deliveries += a.n
-					if sub.fn != nil {
-						queue = append(queue, arrival{sub.fn, a.n, "topic " + t.LogicalID})
-					}
+		n := from.invocations
+		if t := e.topicOf(d.Topic); t != nil {
+			t.publishes += n
+			for _, sub := range t.subs {
+				sub.deliveries += n
+				if sub.fn != nil {
+					e.arrive(sub.fn, n, "topic "+t.LogicalID)
 				}
 			}
 		}
-		if _, ok := f.Environment[design.EnvRecordURL]; ok {
-			routes := e.sys.RoutesAt(f.Function, design.EnvRecordURL)
-			if len(routes) == 0 {
-				e.warn(fmt.Sprintf("%s POSTs to a %s that leads to no route in these stacks: those requests are not priced.", f.LogicalID, design.EnvRecordURL))
-			}
-			for _, mr := range routes {
-				r := e.routeOf(mr)
-				r.requests += a.n
-				if r.Function != nil {
-					callee := e.byModel[r.Function]
-					if !slices.Contains(f.callees, callee) {
-						f.callees = append(f.callees, callee)
-					}
-					queue = append(queue, arrival{callee, a.n, r.Key})
+		for _, mr := range d.Routes {
+			r := e.routeOf(mr)
+			r.requests += n
+			if r.Function != nil {
+				callee := e.byModel[r.Function]
+				if !slices.Contains(from.callees, callee) {
+					from.callees = append(from.callees, callee)
 				}
+				e.arrive(callee, n, r.Key)
 			}
 		}
-		if _, ok := f.Environment[design.EnvTableName]; ok {
-			t := e.tableOf(e.sys.Table(f.Function, design.EnvTableName))
-			if t == nil {
-				e.warn(fmt.Sprintf("%s writes to a table that is not in these stacks: its writes are not priced.", f.LogicalID))
-			} else {
-				t.writes += a.n
-				if !slices.Contains(t.writers, f) {
-					t.writers = append(t.writers, f)
-				}
+		for _, p := range d.Paths {
+			t, writer := e.tableOf(p.Table), e.byModel[p.Writer]
+			t.writes += n
+			if !slices.Contains(t.writers, writer) {
+				t.writers = append(t.writers, writer)
 			}
+		}
+		for _, problem := range d.Problems {
+			e.warn(fmt.Sprintf("%s: the rides lost there are not priced beyond it.", problem))
 		}
 	}
-	return nil
+}
+
+// arrive invokes f n times a month from trigger.
+func (e *estimator) arrive(f *function, n float64, trigger string) {
+	if !f.reached {
+		f.reached = true
+		e.reached = append(e.reached, f)
+	}
+	f.invocations += n
+	if !slices.Contains(f.triggers, trigger) {
+		f.triggers = append(f.triggers, trigger)
+	}
 }
 
 func (e *estimator) topicOf(m *model.Topic) *topic {

@@ -23,7 +23,7 @@ const (
 
 // examplesRegion is where the examples are priced; without the free tier, so the figures are the
 // list prices the questions ask about.
-const examplesRegion = "us-east-1"
+const examplesRegion = priceRegion
 
 // Examples answers the seed's Q&A on cost with the embedded price table.
 func Examples() ([]Example, error) {
@@ -31,7 +31,7 @@ func Examples() ([]Example, error) {
 	if err != nil {
 		return nil, err
 	}
-	rates, err := prices.region(examplesRegion)
+	rates, err := prices.Region(examplesRegion)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -127,16 +128,11 @@ func (p Prices) validate() error {
 
 // RegionNames lists the regions the table prices, sorted.
 func (p Prices) RegionNames() []string {
-	names := make([]string, 0, len(p.Regions))
-	for r := range p.Regions {
-		names = append(names, r)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(p.Regions))
 }
 
-// region returns the prices of one region or an error that lists the known ones.
-func (p Prices) region(name string) (map[PriceKey]Price, error) {
+// Region returns the prices of one region or an error that lists the known ones.
+func (p Prices) Region(name string) (map[PriceKey]Price, error) {
 	table, ok := p.Regions[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q: the price table has %s", ErrUnknownRegion, name, strings.Join(p.RegionNames(), ", "))

@@ -30,6 +30,10 @@ type Profile struct {
 	FreeTier bool `json:"free_tier"`
 }
 
+// priceRegion is the region an estimate prices by default, and the one the seed's cost questions
+// are asked about (us-east-1 list prices): a region of the price table, not where anything runs.
+const priceRegion = "us-east-1"
+
 // DefaultProfile is a million rides a month in us-east-1 without the free tier.
 func DefaultProfile() Profile {
 	return Profile{
@@ -37,7 +41,7 @@ func DefaultProfile() Profile {
 		PeakRidesPerSecond:    10,
 		PayloadBytes:          300,
 		LogBytesPerInvocation: 1000,
-		Region:                "us-east-1",
+		Region:                priceRegion,
 	}
 }
 
@@ -104,7 +108,8 @@ func ParseDuration(s string) (name string, ms float64, err error) {
 	return name, ms, nil
 }
 
-func (p Profile) validate() error {
+// Validate says what makes the profile one no month can have, if anything.
+func (p Profile) Validate() error {
 	switch {
 	case p.RidesPerMonth < 0:
 		return fmt.Errorf("rides per month %d: must not be negative", p.RidesPerMonth)

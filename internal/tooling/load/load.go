@@ -161,7 +161,7 @@ func (r Result) OK() bool { return len(r.Failures) == 0 }
 // that could not be carried out or checked; a lost ride or a crossed threshold is in
 // Result.Failures. When ctx ends, Run stops sending and returns what it measured with ctx's error.
 func Run(ctx context.Context, o Options) (Result, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return Result{}, err
 	}
 	res := replay(ctx, o)
@@ -188,7 +188,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return res, nil
 }
 
-func (o Options) validate() error {
+// Validate says what makes the options no load to run, if anything.
+func (o Options) Validate() error {
 	switch {
 	case o.URL == "":
 		return errors.New("no URL to send rides to")

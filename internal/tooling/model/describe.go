@@ -1,19 +1,26 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 )
 
 // describeStack reads one template into the model; references inside the stack are followed,
 // those to the other stacks are left to System.link.
-func describeStack(cs *cfn.Stack) *Stack {
+func describeStack(cs *cfn.Stack) (*Stack, error) {
 	t := cs.Template
 	st := &Stack{Name: cs.Name, Source: cs, byID: map[string]any{}}
 	base := func(r cfn.Resource) Resource {
 		return Resource{Stack: st, LogicalID: r.LogicalID, Type: r.Type, Source: r}
+	}
+	for _, id := range sortedKeys(t.Resources) {
+		r := base(t.Resources[id])
+		st.Resources = append(st.Resources, &r)
 	}
 	retained := func(r cfn.Resource) bool {
 		return r.DeletionPolicy == "Retain" || r.DeletionPolicy == "RetainExceptOnCreate"
@@ -110,7 +117,7 @@ func describeStack(cs *cfn.Stack) *Stack {
 			rt.Authorization = a
 		}
 		rt.API, _ = st.byID[refName(r.Properties["ApiId"])].(*API)
-		for _, name := range refNames(r.Properties["Target"]) {
+		for _, name := range cfn.References(r.Properties["Target"]) {
 			integ, ok := t.Resources[name]
 			if !ok || integ.Type != "AWS::ApiGatewayV2::Integration" {
 				continue
@@ -161,8 +168,9 @@ func describeStack(cs *cfn.Stack) *Stack {
 		st.Parameters = append(st.Parameters, prm)
 	}
 	for _, name := range sortedKeys(t.Parameters) {
-		if ssmName, ok := t.Parameters[name].SSMName(); ok {
-			st.Reads = append(st.Reads, &SSMRead{Stack: st, Parameter: name, Name: ssmName})
+		p := t.Parameters[name]
+		if ssmName, ok := p.SSMName(); ok {
+			st.Reads = append(st.Reads, &SSMRead{Stack: st, Parameter: name, Name: ssmName, CDKBootstrap: p.CDKBootstrap()})
 		}
 	}
 	for _, r := range t.ResourcesOfType("AWS::CloudWatch::Alarm") {
@@ -186,7 +194,17 @@ func describeStack(cs *cfn.Stack) *Stack {
 		o := t.Outputs[id]
 		st.Outputs = append(st.Outputs, &Output{Stack: st, LogicalID: id, Description: o.Description, Value: o.Value})
 	}
-	return st
+	for _, r := range t.ResourcesOfType("AWS::KMS::Key") {
+		st.Keys = append(st.Keys, &Key{Resource: base(r), Rotation: r.Properties["EnableKeyRotation"] == true})
+	}
+	for _, r := range t.ResourcesOfType(design.GuardResourceType) {
+		conds, err := rolloutguard.Conditions(r.Properties)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.LogicalID, err)
+		}
+		st.Guards = append(st.Guards, &Guard{Resource: base(r), Conditions: conds})
+	}
+	return st, nil
 }
 
 // EntryOf is the folder under lambdas/ a function resource is built from, as constructs.GoLambda
@@ -243,44 +261,8 @@ func list(v any) []any {
 	}
 }
 
-// refName is the logical name {"Ref": X} or {"Fn::GetAtt": [X, attr]} points at, else "".
+// refName is the logical name a Ref or Fn::GetAtt points at, else "".
 func refName(v any) string {
-	m := asMap(v)
-	if len(m) != 1 {
-		return ""
-	}
-	if name, ok := m["Ref"].(string); ok {
-		return name
-	}
-	switch att := m["Fn::GetAtt"].(type) {
-	case []any:
-		if len(att) == 2 {
-			name, _ := att[0].(string)
-			return name
-		}
-	case string:
-		name, _, _ := strings.Cut(att, ".")
-		return name
-	}
-	return ""
-}
-
-// refNames lists every name referred to anywhere inside v (a route's Target is a Fn::Join
-// around the Ref of its integration).
-func refNames(v any) []string {
-	if name := refName(v); name != "" {
-		return []string{name}
-	}
-	var out []string
-	switch v := v.(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(v) {
-			out = append(out, refNames(v[k])...)
-		}
-	case []any:
-		for _, x := range v {
-			out = append(out, refNames(x)...)
-		}
-	}
-	return out
+	name, _ := cfn.Ref(v)
+	return name
 }

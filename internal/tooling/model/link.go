@@ -3,7 +3,10 @@ package model
 import (
 	"net/url"
 	"path"
+	"slices"
 	"strings"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 )
 
 // link follows the references that cross stacks: a subscription's topic read from SSM.
@@ -188,19 +191,7 @@ func matchesAny(patterns []string, action string) bool {
 
 // refersTo reports whether a template value refers to the logical ID anywhere inside it.
 func refersTo(v any, logicalID string) bool {
-	for _, name := range refNames(v) {
-		if name == logicalID {
-			return true
-		}
-	}
-	if sub, ok := asMap(v)["Fn::Sub"]; ok {
-		body, _ := sub.(string)
-		if l := list(sub); len(l) == 2 {
-			body, _ = l[0].(string)
-		}
-		return strings.Contains(body, "${"+logicalID+"}") || strings.Contains(body, "${"+logicalID+".")
-	}
-	return false
+	return slices.Contains(cfn.References(v), logicalID)
 }
 
 // InvokePermissions lists the permissions that let principal invoke the function.

@@ -7,9 +7,13 @@ package model
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"sort"
 	"time"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 )
 
@@ -39,6 +43,15 @@ type Resource struct {
 // ID is "stack/logical ID", unique within a system.
 func (r *Resource) ID() string { return r.Stack.Name + "/" + r.LogicalID }
 
+// ChangedFrom reports whether r is new or different from the resource of the same logical ID in
+// prev, the stack's template before: another type or other properties, which is when
+// CloudFormation updates a resource, and calls a custom resource's function with an Update
+// request (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-update.html).
+func (r *Resource) ChangedFrom(prev *cfn.Template) bool {
+	p, ok := prev.Resources[r.LogicalID]
+	return !ok || p.Type != r.Type || !reflect.DeepEqual(p.Properties, r.Source.Properties)
+}
+
 // Stack is one CloudFormation stack of the system.
 type Stack struct {
 	Name string
@@ -60,6 +73,13 @@ type Stack struct {
 	Outputs []*Output
 	// Permissions are the AWS::Lambda::Permission resources (who may invoke a function).
 	Permissions []*Permission
+	// Keys are the customer managed KMS keys.
+	Keys []*Key
+	// Guards are the rollout guards (design.GuardResourceType).
+	Guards []*Guard
+	// Resources is every resource of the stack, by logical ID, whatever its type: the model
+	// describes some of them above, the others only by their type.
+	Resources []*Resource
 
 	byID map[string]any // logical ID -> the model's value for it
 }
@@ -187,6 +207,9 @@ type SSMRead struct {
 	Stack *Stack
 	// Parameter is the template parameter; Name the SSM parameter it reads.
 	Parameter, Name string
+	// CDKBootstrap: the parameter CDK adds to check the bootstrap version (cfn.Parameter.CDKBootstrap),
+	// which any bootstrapped account has; not one the stacks read of each other.
+	CDKBootstrap bool
 }
 
 // Alarm is an AWS::CloudWatch::Alarm.
@@ -205,6 +228,22 @@ type Output struct {
 	LogicalID   string
 	Description string
 	Value       any
+}
+
+// Key is an AWS::KMS::Key, a customer managed key.
+type Key struct {
+	Resource
+	// Rotation is EnableKeyRotation: KMS rotates the key material every year
+	// (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html).
+	Rotation bool
+}
+
+// Guard is a rollout guard: the conditions a stack state declares on the other stack's SSM
+// parameters, checked by CloudFormation (through the guard's function) before the rest of the
+// stack changes.
+type Guard struct {
+	Resource
+	Conditions []rolloutguard.Condition
 }
 
 // Permission is an AWS::Lambda::Permission.
@@ -226,7 +265,11 @@ func New(stacks ...*cfn.Stack) (*System, error) {
 			return nil, fmt.Errorf("stack %s appears twice: describe one deployment at a time", cs.Name)
 		}
 		seen[cs.Name] = true
-		sys.Stacks = append(sys.Stacks, describeStack(cs))
+		st, err := describeStack(cs)
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", cs.Name, err)
+		}
+		sys.Stacks = append(sys.Stacks, st)
 	}
 	sort.Slice(sys.Stacks, func(i, j int) bool { return sys.Stacks[i].Name < sys.Stacks[j].Name })
 	sys.link()
@@ -299,11 +342,4 @@ func (s *System) Function(logicalID string) *Function {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

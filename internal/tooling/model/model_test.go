@@ -66,6 +66,9 @@ func TestTheFinalStateDeliversEveryRideOnceThroughSNS(t *testing.T) {
 		t.Errorf("the subscription listens to %q in %s, want the wild-rydes topic through its SSM parameter",
 			p.Subscription.TopicParameter, p.Subscription.Topic.Stack.Name)
 	}
+	if d.Topic != p.Topic || len(d.Routes) != 0 {
+		t.Errorf("RequestRide hands each ride to %v and %v, want the topic alone", d.Topic, d.Routes)
+	}
 	if routes := sys.RideRoutes(); len(routes) != 1 || routes[0].Key != "POST /ride" || routes[0].Authorization != "NONE" {
 		t.Errorf("ride routes %v, want the public POST /ride", routes)
 	}
@@ -78,12 +81,18 @@ func TestTheSynchronousStepDeliversOverHTTP(t *testing.T) {
 		d.Paths[0].Writer.LogicalID != "PutRideRecord" {
 		t.Fatalf("step 0 delivers by %v (problems %v), want HTTP POST /record to PutRideRecord", d.Paths, d.Problems)
 	}
+	if d.Topic != nil || len(d.Routes) != 1 || d.Routes[0] != d.Paths[0].Route {
+		t.Errorf("RequestRide hands each ride to %v and %v, want POST /record alone", d.Topic, d.Routes)
+	}
 }
 
 func TestPublishingBeforeAnySubscriberIsALoss(t *testing.T) {
 	d := system(t, design.StepPublish, design.StepSharedPutPath).Deliveries()[0]
 	if len(d.Paths) != 0 || len(d.Problems) != 1 || !strings.Contains(d.Problems[0], "nothing subscribes") {
 		t.Errorf("publishing with no subscriber: paths %v, problems %v; want no path and one problem saying nothing subscribes", d.Paths, d.Problems)
+	}
+	if d.Topic == nil || d.Topic.LogicalID != "RidesSnsTopic" {
+		t.Errorf("publishing with no subscriber: the rides still go to the topic, not %v", d.Topic)
 	}
 }
 
@@ -134,5 +143,39 @@ func TestAStackMayAppearOnce(t *testing.T) {
 	st := stack(t, design.WildRydes, design.FinalStep)
 	if _, err := model.New(st, st); err == nil || !strings.Contains(err.Error(), "appears twice") {
 		t.Errorf("the same stack twice: err %v, want one naming the repetition", err)
+	}
+}
+
+// Each stack's alarm topic has its own rotating KMS key, and a stack state that requires something
+// of the other stack declares it as its guard's conditions.
+func TestStacksCarryTheirKeysGuardsAndEveryResource(t *testing.T) {
+	sys := system(t, design.FinalStep, design.FinalStep)
+	for _, st := range sys.Stacks {
+		if len(st.Keys) != 1 || !st.Keys[0].Rotation {
+			t.Errorf("%s: keys %v, want the alarm topic's one rotating key", st.Name, st.Keys)
+		}
+		if len(st.Resources) != len(st.Template().Resources) {
+			t.Errorf("%s: %d resources described, the template has %d", st.Name, len(st.Resources), len(st.Template().Resources))
+		}
+	}
+	var conditions []string
+	for _, st := range sys.Stacks {
+		for _, g := range st.Guards {
+			for _, c := range g.Conditions {
+				conditions = append(conditions, c.Parameter)
+			}
+		}
+	}
+	if len(conditions) == 0 {
+		t.Error("no guard of the final state requires anything of the other stack")
+	}
+	guard := &model.Resource{LogicalID: "G", Type: design.GuardResourceType, Source: cfn.Resource{Properties: map[string]any{"A": "1"}}}
+	before := &cfn.Template{Resources: map[string]cfn.Resource{"G": {LogicalID: "G", Type: design.GuardResourceType, Properties: map[string]any{"A": "1"}}}}
+	if guard.ChangedFrom(before) {
+		t.Error("a resource with the same type and properties is not changed")
+	}
+	before.Resources["G"].Properties["A"] = "2"
+	if !guard.ChangedFrom(before) || !guard.ChangedFrom(&cfn.Template{}) {
+		t.Error("a resource whose properties changed, or that is new, is changed")
 	}
 }

@@ -34,6 +34,10 @@ func (p Path) String() string {
 // Delivery is what happens to the rides one function hands off.
 type Delivery struct {
 	From *Function
+	// Topic is the topic it publishes each ride to, and Routes the routes it POSTs each ride to
+	// (its record URL's): where every ride goes first, whether or not it is stored from there.
+	Topic  *Topic
+	Routes []*Route
 	// Paths each lead to a function that stores the ride; exactly one is what a safe system has.
 	Paths []Path
 	// Problems say where a ride is lost on the way.
@@ -83,6 +87,7 @@ func (s *System) delivery(f *Function) Delivery {
 	d := Delivery{From: f}
 	if v, ok := f.Environment[design.EnvRecordURL]; ok {
 		routes := s.RoutesAt(f, design.EnvRecordURL)
+		d.Routes = routes
 		name := s.ssmNameOf(f.Stack, v)
 		switch {
 		case name == "":
@@ -109,6 +114,7 @@ func (s *System) delivery(f *Function) Delivery {
 	}
 	if _, ok := f.Environment[design.EnvTopicARN]; ok {
 		tp := s.PublishesTo(f, design.EnvTopicARN)
+		d.Topic = tp
 		switch {
 		case tp == nil:
 			d.Problems = append(d.Problems, fmt.Sprintf("%s publishes to a topic that is not in these stacks", f.LogicalID))

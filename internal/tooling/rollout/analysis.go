@@ -205,7 +205,7 @@ func (a *Analysis) Evaluate(ctx context.Context, d Deploy) (Verdict, error) {
 		}
 	}
 	result := d.To()
-	if mine != nil && sameTemplate(mine.Template, next.Template) {
+	if mine != nil && mine.Template.Same(next.Template) {
 		v.NoChange, result = true, d.From
 	} else if refusal, err := refuses(ctx, current, mine, next); err != nil {
 		return v, err
@@ -254,14 +254,4 @@ func literal(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return "<resolved at deploy time: " + string(b) + ">"
-}
-
-func sameTemplate(a, b *cfn.Template) bool {
-	return jsonOf(a.Resources) == jsonOf(b.Resources) && jsonOf(a.Parameters) == jsonOf(b.Parameters) &&
-		jsonOf(a.Outputs) == jsonOf(b.Outputs)
-}
-
-func jsonOf(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

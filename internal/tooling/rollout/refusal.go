@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
@@ -24,9 +23,6 @@ type Refusal struct {
 	Message string
 }
 
-// bootstrapPrefix names the parameters CDK's bootstrap writes: they exist in a bootstrapped account.
-const bootstrapPrefix = "/cdk-bootstrap/"
-
 // Refuses says whether CloudFormation refuses deploying next over prev (nil: the stack is new),
 // reading SSM through lookup, as CloudFormation does: first every SSM-typed parameter, then each
 // rollout guard that is created or whose properties changed (CloudFormation calls a custom
@@ -40,7 +36,7 @@ func Refuses(ctx context.Context, prev, next *cfn.Template, lookup rolloutguard.
 	}
 	var missing []string
 	for _, r := range sys.Stacks[0].Reads {
-		if strings.HasPrefix(r.Name, bootstrapPrefix) {
+		if r.CDKBootstrap { // it exists in any bootstrapped account
 			continue
 		}
 		if _, ok, err := lookup(ctx, r.Name); err != nil {
@@ -53,15 +49,11 @@ func Refuses(ctx context.Context, prev, next *cfn.Template, lookup rolloutguard.
 		return &Refusal{By: "parameter", Parameter: missing[0],
 			Message: fmt.Sprintf("Unable to fetch parameters [%s] from parameter store for this account.", strings.Join(missing, ","))}, nil
 	}
-	for _, g := range next.ResourcesOfType(design.GuardResourceType) {
-		if prev != nil && !guardChanged(prev, g) {
+	for _, g := range sys.Stacks[0].Guards {
+		if prev != nil && !g.ChangedFrom(prev) {
 			continue
 		}
-		conds, err := rolloutguard.Conditions(g.Properties)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", g.LogicalID, err)
-		}
-		err = rolloutguard.Check(ctx, conds, lookup)
+		err = rolloutguard.Check(ctx, g.Conditions, lookup)
 		var failure *rolloutguard.Failure
 		if errors.As(err, &failure) {
 			return &Refusal{By: "guard", Parameter: failure.Condition.Parameter, Resource: g.LogicalID, Message: err.Error()}, nil
@@ -70,9 +62,4 @@ func Refuses(ctx context.Context, prev, next *cfn.Template, lookup rolloutguard.
 		}
 	}
 	return nil, nil
-}
-
-func guardChanged(old *cfn.Template, g cfn.Resource) bool {
-	prev, ok := old.Resources[g.LogicalID]
-	return !ok || prev.Type != g.Type || jsonOf(prev.Properties) != jsonOf(g.Properties)
 }

@@ -1,23 +1,19 @@
 package rolloutcli
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/xml"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
@@ -28,17 +24,20 @@ type Stacks interface {
 	State(ctx context.Context, name string) (rollout.State, error)
 }
 
-// CloudFormation reads a stack's Step output with DescribeStacks (the query API, signed with the
-// user's credentials), so the tool needs no SDK beyond the one the functions use.
-type CloudFormation struct {
-	Endpoint    string
-	Region      string
-	Credentials aws.CredentialsProvider
-	HTTP        *http.Client
+// describer is the part of the SDK's CloudFormation client the rollout uses.
+type describer interface {
+	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
 }
 
-// NewCloudFormation uses the default AWS configuration; endpoint overrides
-// AWS_ENDPOINT_URL_CLOUDFORMATION, AWS_ENDPOINT_URL and the region's endpoint.
+var _ describer = (*cloudformation.Client)(nil)
+
+// CloudFormation reads a stack's Step output with DescribeStacks, through the SDK's client.
+type CloudFormation struct{ client describer }
+
+// NewCloudFormation uses the default AWS configuration, so AWS_ENDPOINT_URL_CLOUDFORMATION and
+// AWS_ENDPOINT_URL point it at another endpoint
+// (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html); endpoint, if set,
+// overrides them.
 func NewCloudFormation(ctx context.Context, endpoint string) (*CloudFormation, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -47,88 +46,45 @@ func NewCloudFormation(ctx context.Context, endpoint string) (*CloudFormation, e
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: set AWS_REGION or a profile's region")
 	}
-	for _, e := range []string{endpoint, os.Getenv("AWS_ENDPOINT_URL_CLOUDFORMATION"), os.Getenv("AWS_ENDPOINT_URL")} {
-		if e != "" {
-			endpoint = e
-			break
+	client := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) {
+		o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(30 * time.Second)
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
 		}
-	}
-	if endpoint == "" {
-		endpoint = fmt.Sprintf("https://cloudformation.%s.amazonaws.com", cfg.Region)
-	}
-	return &CloudFormation{Endpoint: endpoint, Region: cfg.Region, Credentials: cfg.Credentials, HTTP: &http.Client{Timeout: 30 * time.Second}}, nil
-}
-
-type describeResponse struct {
-	Stacks []struct {
-		StackName   string `xml:"StackName"`
-		StackStatus string `xml:"StackStatus"`
-		Outputs     []struct {
-			OutputKey   string `xml:"OutputKey"`
-			OutputValue string `xml:"OutputValue"`
-		} `xml:"Outputs>member"`
-	} `xml:"DescribeStacksResult>Stacks>member"`
-}
-
-type errorResponse struct {
-	Code    string `xml:"Error>Code"`
-	Message string `xml:"Error>Message"`
+	})
+	return &CloudFormation{client: client}, nil
 }
 
 // State is Absent when CloudFormation has no such stack, else the stack's Step output.
 func (c *CloudFormation) State(ctx context.Context, name string) (rollout.State, error) {
-	body := url.Values{"Action": {"DescribeStacks"}, "Version": {"2010-05-15"}, "StackName": {name}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, strings.NewReader(body))
+	out, err := c.client.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+	// DescribeStacks of a stack that does not exist is a ValidationError "Stack with id NAME does
+	// not exist" (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" && strings.Contains(apiErr.ErrorMessage(), "does not exist") {
+		return rollout.Absent, nil
+	}
 	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds, err := c.Credentials.Retrieve(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("AWS credentials: %w", err)
-	}
-	sum := sha256.Sum256([]byte(body))
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "cloudformation", c.Region, time.Now()); err != nil {
-		return 0, err
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("DescribeStacks %s: %w", name, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e errorResponse
-		_ = xml.Unmarshal(raw, &e)
-		if e.Code == "ValidationError" && strings.Contains(e.Message, "does not exist") {
-			return rollout.Absent, nil
-		}
-		return 0, fmt.Errorf("DescribeStacks %s: %s %s: %s", name, resp.Status, e.Code, e.Message)
-	}
-	var out describeResponse
-	if err := xml.NewDecoder(bytes.NewReader(raw)).Decode(&out); err != nil {
 		return 0, fmt.Errorf("DescribeStacks %s: %w", name, err)
 	}
 	if len(out.Stacks) != 1 {
 		return 0, fmt.Errorf("DescribeStacks %s: %d stacks in the answer", name, len(out.Stacks))
 	}
 	st := out.Stacks[0]
+	status := string(st.StackStatus)
 	switch {
-	case st.StackStatus == "DELETE_COMPLETE":
+	case st.StackStatus == types.StackStatusDeleteComplete:
 		return rollout.Absent, nil
-	case strings.HasSuffix(st.StackStatus, "_IN_PROGRESS"):
-		return 0, fmt.Errorf("%s is %s: wait until it finishes", name, st.StackStatus)
-	case st.StackStatus == "ROLLBACK_COMPLETE" || strings.HasSuffix(st.StackStatus, "_FAILED"):
-		return 0, fmt.Errorf("%s is %s: CloudFormation cannot update it; delete it (ROLLBACK_COMPLETE) or fix it first", name, st.StackStatus)
+	case strings.HasSuffix(status, "_IN_PROGRESS"):
+		return 0, fmt.Errorf("%s is %s: wait until it finishes", name, status)
+	case st.StackStatus == types.StackStatusRollbackComplete || strings.HasSuffix(status, "_FAILED"):
+		return 0, fmt.Errorf("%s is %s: CloudFormation cannot update it; delete it (ROLLBACK_COMPLETE) or fix it first", name, status)
 	}
 	for _, o := range st.Outputs {
-		if o.OutputKey == design.StepOutput {
-			n, err := strconv.Atoi(o.OutputValue)
+		if aws.ToString(o.OutputKey) == design.StepOutput {
+			n, err := strconv.Atoi(aws.ToString(o.OutputValue))
 			if err != nil || design.Step(n).Validate() != nil {
-				return 0, fmt.Errorf("%s: output %s = %q is no step", name, design.StepOutput, o.OutputValue)
+				return 0, fmt.Errorf("%s: output %s = %q is no step", name, design.StepOutput, aws.ToString(o.OutputValue))
 			}
 			return rollout.State(n), nil
 		}

@@ -1,12 +1,12 @@
-// Package rolloutcli is `wildrydes rollout`: it reads where each stack is, plans the moves to a
-// step (internal/tooling/rollout: one stack per move, each accepted by CloudFormation and safe), and runs
-// the pinned CDK CLI for each move, checking after each that the stack reports its new step.
+// Package rolloutcli carries out `wildrydes rollout`: it reads where each stack is (on AWS or on
+// the local system), plans the moves to a step (internal/tooling/rollout: one stack per move, each
+// accepted by CloudFormation and safe), and runs the pinned CDK CLI for each move, checking after
+// each that the stack reports its new step.
 package rolloutcli
 
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,11 +14,7 @@ import (
 	"strings"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/stepdiff"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // Options for Run.
@@ -136,66 +132,4 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fmt.Fprintf(out, "\nDone: %s.\n", plan[len(plan)-1].To())
 	return nil
-}
-
-// Main is `wildrydes rollout`.
-func Main(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rollout", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	to := fs.Int("to", int(design.FinalStep), "the step to move both stacks to (lower than where they are: a rollback)")
-	stage := fs.String("stage", design.DefaultStage, "stage whose stacks to move")
-	dryRun := fs.Bool("dry-run", false, "print the plan only")
-	yes := fs.Bool("yes", false, "deploy each move without asking")
-	onLocal := fs.Bool("local", false, "move the running local system (wildrydes local) instead of AWS")
-	endpoint := fs.String("endpoint", "", "CloudFormation endpoint (default: AWS_ENDPOINT_URL_CLOUDFORMATION, AWS_ENDPOINT_URL, or the region's)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: wildrydes rollout [--to N] [--stage S] [--dry-run] [--yes] [--local]\n\n"+
-			"Reads where each stack is (DescribeStacks, the Step output), plans one stack per move in a safe\n"+
-			"order, and runs `cdk deploy -c stage=S -c step=K STACK` for each (the cdk on PATH, else the pinned one).\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if err := design.Step(*to).Validate(); err != nil {
-		fmt.Fprintln(stderr, "rollout:", err)
-		return 2
-	}
-	ctx := context.Background()
-	root, err := synth.Root()
-	if err != nil {
-		fmt.Fprintln(stderr, "rollout:", err)
-		return 2
-	}
-	cdk, err := exec.LookPath("cdk")
-	if err != nil {
-		cdk = synth.CDK(root)
-	}
-	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: *stage, Log: stderr})
-	var asms map[design.Step]*cfn.Assembly
-	if err == nil {
-		asms, err = steps.All()
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "rollout:", err)
-		return 2
-	}
-	var stacks Stacks
-	var deploy func(context.Context, rollout.Deploy) error
-	if *onLocal {
-		stacks, deploy = LocalStacks{StateFile: localstate.Path(root)}, LocalDeploy(localstate.Path(root), steps)
-	} else if stacks, err = NewCloudFormation(ctx, *endpoint); err != nil {
-		fmt.Fprintln(stderr, "rollout:", err)
-		return 2
-	}
-	diff := func(ctx context.Context, d rollout.Deploy) (string, error) {
-		return stepdiff.MoveDiff(ctx, root, steps, d.Kind, d.From.Of(d.Kind), d.Step)
-	}
-	err = Run(ctx, Options{Root: root, Stage: *stage, To: design.Step(*to), DryRun: *dryRun, Yes: *yes,
-		CDK: cdk, Deploy: deploy, Stacks: stacks, Analysis: rollout.New(rollout.FromAssemblies(asms, *stage)), Diff: diff, Stdin: os.Stdin, Stdout: stdout})
-	if err != nil {
-		fmt.Fprintln(stderr, "rollout:", err)
-		return 1
-	}
-	return 0
 }

@@ -2,7 +2,6 @@ package stepdiff
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 
@@ -54,29 +53,4 @@ func MoveDiff(ctx context.Context, root string, steps *synth.Steps, kind design.
 	}
 	out, _, err := cdkDiff(ctx, root, asm.Dir, before, after.Name)
 	return out, err
-}
-
-// printMatrix is `wildrydes steps --matrix`: every pair of stack states, every deploy into an
-// unsafe one and what refuses it, and the fresh-install sequence. It fails when CloudFormation
-// would accept a deploy that loses rides.
-func printMatrix(ctx context.Context, root, stage string, stdout, stderr io.Writer) int {
-	a, err := Analysis(ctx, root, stage, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "steps:", err)
-		return 2
-	}
-	m, err := a.Matrix(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "steps:", err)
-		return 2
-	}
-	fresh, err := a.FreshInstall(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "steps:", err)
-	}
-	m.Write(stdout, stage, fresh)
-	if all, _ := m.UnsafeAccepted(); len(all) > 0 || err != nil {
-		return 1
-	}
-	return 0
 }

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -160,61 +159,4 @@ func cdkDiff(ctx context.Context, root, assembly, before, stack string) (string,
 	default:
 		return out.String(), false, fmt.Errorf("cdk diff: %w\n%s", err, out.String())
 	}
-}
-
-// Main is `wildrydes steps`.
-func Main(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("steps", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	stage := fs.String("stage", design.DefaultStage, "stage whose stacks to diff")
-	from := fs.Int("from", 1, "first step to diff (against the step before it)")
-	to := fs.Int("to", int(design.FinalStep), "last step to diff")
-	step := fs.Int("step", -1, "diff only this step (same as --from N --to N)")
-	fail := fs.Bool("fail", false, "exit 1 when a step changes a stack it does not name, or replaces or removes a table, topic or queue")
-	matrix := fs.Bool("matrix", false, "print every pair of stack states, which deploys CloudFormation refuses, and the fresh-install sequence (exit 1 if a deploy that loses rides is accepted)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: wildrydes steps [flags]\n\nPrints the cdk diff that deploying each refactor step makes, offline.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *step >= 0 {
-		*from, *to = *step, *step
-	}
-	root, err := synth.Root()
-	if err != nil {
-		fmt.Fprintln(stderr, "steps:", err)
-		return 2
-	}
-	if *matrix {
-		return printMatrix(context.Background(), root, *stage, stdout, stderr)
-	}
-	diffs, err := Run(context.Background(), Options{Root: root, Stage: *stage,
-		From: design.Step(*from), To: design.Step(*to), Log: stderr})
-	if err != nil {
-		fmt.Fprintln(stderr, "steps:", err)
-		return 2
-	}
-	var problems []string
-	for _, d := range diffs {
-		if d.Expected {
-			fmt.Fprintf(stdout, "\n=== step %d: %s\n    before deploying: cdk diff -c stage=%s -c step=%d %s\n    deploy:           cdk deploy -c stage=%s -c step=%d %s\n\n",
-				d.Step, d.Step.Summary(), *stage, d.Step, d.Stack, *stage, d.Step, d.Stack)
-			fmt.Fprintln(stdout, strings.TrimSpace(d.Output))
-		} else if d.Changed {
-			fmt.Fprintf(stdout, "\n=== step %d also changes %s, which it does not deploy:\n%s\n", d.Step, d.Stack, strings.TrimSpace(d.Output))
-		}
-		problems = append(problems, d.Problems()...)
-	}
-	if len(problems) > 0 {
-		fmt.Fprintln(stdout, "\nProblems:")
-		for _, p := range problems {
-			fmt.Fprintln(stdout, "  -", p)
-		}
-		if *fail {
-			return 1
-		}
-	}
-	return 0
 }

@@ -1,4 +1,4 @@
-package stepdiff
+package main
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ func TestTheMatrixShowsNoAcceptedDeployThatLosesRides(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errs bytes.Buffer
-	if code := printMatrix(context.Background(), root, "test", &out, &errs); code != 0 {
+	if code := execute(context.Background(), []string{"steps", "--matrix", "--stage", "test"}, streams{Out: &out, Err: &errs}); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errs.String())
 	}
 	for _, want := range []string{
@@ -37,5 +37,16 @@ func TestTheMatrixShowsNoAcceptedDeployThatLosesRides(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the matrix does not say %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// A step alone is the range from it to it.
+func TestStepsStepIsFromAndTo(t *testing.T) {
+	o := parseAs[*stepsOptions](t, "steps", "--step", "3", "--stage", "prod")
+	if o.From != 3 || o.To != 3 || o.Stage != "prod" || o.Matrix {
+		t.Errorf("steps --step 3 --stage prod = %+v, want steps 3..3 of prod", o)
+	}
+	if o := parseAs[*stepsOptions](t, "steps"); o.From != 1 || o.To != 6 || o.Stage != "dev" {
+		t.Errorf("steps = %+v, want steps 1..6 of dev", o)
 	}
 }
