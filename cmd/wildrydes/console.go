@@ -63,7 +63,11 @@ func serveConsole(sys *local.System, asm *cfn.Assembly, r *rollout, log io.Write
 			cfg.DeployNext = r.deployNext
 		}
 	}
-	url, stop, err := console.New(cfg).Listen(sys.ConsoleAddr())
+	srv, err := console.New(cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	url, stop, err := srv.Listen(sys.ConsoleAddr())
 	if err != nil {
 		return "", nil, err
 	}
@@ -87,7 +91,12 @@ func consoleMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "console: --api-url is required (for the local system, `wildrydes local` serves the whole console)")
 		return 2
 	}
-	url, stop, err := console.New(console.Config{APIURL: trimRide(*apiURL)}).Listen(fmt.Sprintf("127.0.0.1:%d", *port))
+	srv, err := console.New(console.Config{APIURL: trimRide(*apiURL)})
+	if err != nil {
+		fmt.Fprintln(stderr, "console:", err)
+		return 1
+	}
+	url, stop, err := srv.Listen(fmt.Sprintf("127.0.0.1:%d", *port))
 	if err != nil {
 		fmt.Fprintln(stderr, "console:", err)
 		return 1

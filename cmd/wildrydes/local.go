@@ -138,7 +138,11 @@ func localMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer stopConsole()
-	st := sys.State()
+	st, err := sys.State()
+	if err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "\nWild Rydes is running locally (started in %.1fs).\n\n", time.Since(start).Seconds())
 	fmt.Fprintf(stdout, "  console       %s\n", consoleURL)
 	fmt.Fprintf(stdout, "  POST /ride    %s/ride\n", st.ApiUrl)

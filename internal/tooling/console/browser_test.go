@@ -48,7 +48,10 @@ var unicornSentence = regexp.MustCompile(`^\S.*, your \S+ unicorn, is on their w
 func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testing.T) {
 	path := chromium(t)
 	sys := system(t)
-	srv := New(Config{System: sys, Assembly: final})
+	srv, err := New(Config{System: sys, Assembly: final})
+	if err != nil {
+		t.Fatal(err)
+	}
 	url, stop, err := srv.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
