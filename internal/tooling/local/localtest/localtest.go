@@ -103,7 +103,8 @@ type Options struct {
 	Path []design.Step
 	// StateFile, if set, receives the system's state file.
 	StateFile string
-	// Concurrency caps each function's processes; default 32.
+	// Concurrency caps each function's processes; default 100, so that an outage's retries of
+	// a hundred rides run at once, as Lambda scales an asynchronous backlog out.
 	Concurrency int
 	// RetryDelays between Lambda's asynchronous attempts; default 200 ms, then 400 ms.
 	RetryDelays []time.Duration
@@ -151,7 +152,7 @@ func (e *Env) Shared(t testing.TB, o Options) *local.System {
 
 func (e *Env) start(o Options) (*local.System, *Log, error) {
 	if o.Concurrency == 0 {
-		o.Concurrency = 32
+		o.Concurrency = 100
 	}
 	if o.RetryDelays == nil {
 		o.RetryDelays = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}
