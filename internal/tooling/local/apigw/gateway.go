@@ -36,15 +36,25 @@ type Options struct {
 type Gateway struct {
 	opts Options
 
-	mu     sync.Mutex
-	apis   map[string]*API // by API ID
-	roles  map[string]*API // the API that plays each front's role
-	fronts []*loopback.Server
+	mu      sync.Mutex
+	apis    map[string]*API // by API ID
+	roles   map[string]*API // the API that plays each front's role
+	servers map[*loopback.Server]bool
 }
 
 // New is a gateway with no API.
 func New(opts Options) *Gateway {
-	return &Gateway{opts: opts, apis: map[string]*API{}, roles: map[string]*API{}}
+	return &Gateway{opts: opts, apis: map[string]*API{}, roles: map[string]*API{}, servers: map[*loopback.Server]bool{}}
+}
+
+// serve is the gateway's one listener set-up: the APIs on free ports, the fronts on the fixed
+// ones; Shutdown stops them all.
+func (g *Gateway) serve(l net.Listener, h http.Handler) *loopback.Server {
+	srv := loopback.ServeOn(l, h)
+	g.mu.Lock()
+	g.servers[srv] = true
+	g.mu.Unlock()
+	return srv
 }
 
 // Front serves, on l (the fixed port, taken before the system started), whichever deployed API
@@ -52,7 +62,7 @@ func New(opts Options) *Gateway {
 // steps) on ports of their own, while the address a user bookmarks stays. It returns the front's
 // URL.
 func (g *Gateway) Front(l net.Listener, role string) string {
-	srv := loopback.ServeOn(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return g.serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		api := g.roles[role]
 		g.mu.Unlock()
@@ -61,11 +71,7 @@ func (g *Gateway) Front(l net.Listener, role string) string {
 			return
 		}
 		api.ServeHTTP(w, r)
-	}))
-	g.mu.Lock()
-	g.fronts = append(g.fronts, srv)
-	g.mu.Unlock()
-	return srv.URL
+	})).URL
 }
 
 // SetRoles says which deployed API (by ID) plays each role; a role no API plays answers 503.
@@ -82,12 +88,13 @@ func (g *Gateway) SetRoles(roles map[string]string) {
 
 // CreateAPI serves a new API, with no route yet, on a free loopback port.
 func (g *Gateway) CreateAPI(id string) (*API, error) {
-	a := &API{gw: g, ID: id, routes: map[string]string{}, auth: map[string]string{}, integs: map[string]string{}}
-	srv, err := loopback.Serve("API "+id, 0, a)
+	l, err := loopback.Listen("API "+id, 0)
 	if err != nil {
 		return nil, err
 	}
-	a.srv, a.URL = srv, srv.URL
+	a := &API{gw: g, ID: id, routes: map[string]string{}, auth: map[string]string{}, integs: map[string]string{}}
+	a.srv = g.serve(l, a)
+	a.URL = a.srv.URL
 	g.mu.Lock()
 	g.apis[id] = a
 	g.mu.Unlock()
@@ -107,6 +114,9 @@ func (g *Gateway) DeleteAPI(id string) {
 	g.mu.Lock()
 	api := g.apis[id]
 	delete(g.apis, id)
+	if api != nil {
+		delete(g.servers, api.srv)
+	}
 	g.mu.Unlock()
 	if api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), integrationTimeout)
@@ -118,13 +128,10 @@ func (g *Gateway) DeleteAPI(id string) {
 // Shutdown stops every API and front.
 func (g *Gateway) Shutdown(ctx context.Context) {
 	g.mu.Lock()
-	apis, fronts := g.apis, g.fronts
-	g.apis, g.roles, g.fronts = map[string]*API{}, map[string]*API{}, nil
+	servers := g.servers
+	g.apis, g.roles, g.servers = map[string]*API{}, map[string]*API{}, map[*loopback.Server]bool{}
 	g.mu.Unlock()
-	for _, a := range apis {
-		a.srv.Shutdown(ctx)
-	}
-	for _, f := range fronts {
-		f.Shutdown(ctx)
+	for srv := range servers {
+		srv.Shutdown(ctx)
 	}
 }
