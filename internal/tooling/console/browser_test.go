@@ -48,6 +48,7 @@ var unicornSentence = regexp.MustCompile(`^\S.*, your \S+ unicorn, is on their w
 func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testing.T) {
 	path := chromium(t)
 	sys := system(t)
+	t.Cleanup(func() { sys.SetTableUnavailable(0) }) // the system is shared: leave the table up
 	srv, err := New(Config{System: sys, Assembly: final})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -91,9 +92,13 @@ type Resource struct {
 	Attrs                     map[string]string // Fn::GetAtt's
 	props                     string            // resolved properties as JSON: unchanged means nothing to do
 	retain                    bool
-	apiID, routeKey, integID  string // routes and integrations
-	subToken                  string // subscriptions
+	// token is what removing it needs that its properties do not say (a subscription's token
+	// at the SNS bridge).
+	token string
 }
+
+// resolved reads the properties it was created with into v.
+func (r *Resource) resolved(v any) error { return json.Unmarshal([]byte(r.props), v) }
 
 // Stacks are the deployed stacks by name.
 func (e *Engine) Stacks() map[string]*Stack {

@@ -44,7 +44,7 @@ func init() {
 			if api == nil {
 				return nil, false, fmt.Errorf("integration for unknown API %q", apiID)
 			}
-			nr.Physical, nr.apiID = randomID(7), apiID
+			nr.Physical = randomID(7)
 			if c.old != nil {
 				nr.Physical = c.old.Physical
 			}
@@ -52,7 +52,11 @@ func init() {
 			return nr, false, nil
 		},
 		remove: func(_ context.Context, e *Engine, r *Resource) error {
-			if api := e.Gateway.API(r.apiID); api != nil {
+			var p struct{ ApiId string }
+			if err := r.resolved(&p); err != nil {
+				return err
+			}
+			if api := e.Gateway.API(p.ApiId); api != nil {
 				api.DeleteIntegration(r.Physical)
 			}
 			return nil
@@ -68,19 +72,22 @@ func init() {
 			if api == nil {
 				return nil, false, fmt.Errorf("route %s for unknown API %q", key, apiID)
 			}
-			nr.Physical, nr.apiID, nr.routeKey = randomID(7), apiID, key
-			nr.integID = strings.TrimPrefix(target, "integrations/")
+			nr.Physical = randomID(7)
 			if c.old != nil {
 				nr.Physical = c.old.Physical
 			}
-			api.SetRoute(key, nr.integID)
+			api.SetRoute(key, strings.TrimPrefix(target, "integrations/"))
 			authorization, _ := c.props["AuthorizationType"].(string)
 			api.SetAuthorization(key, authorization)
 			return nr, false, nil
 		},
 		remove: func(_ context.Context, e *Engine, r *Resource) error {
-			if api := e.Gateway.API(r.apiID); api != nil {
-				api.DeleteRoute(r.routeKey, r.integID)
+			var p struct{ ApiId, RouteKey, Target string }
+			if err := r.resolved(&p); err != nil {
+				return err
+			}
+			if api := e.Gateway.API(p.ApiId); api != nil {
+				api.DeleteRoute(p.RouteKey, strings.TrimPrefix(p.Target, "integrations/"))
 			}
 			return nil
 		},

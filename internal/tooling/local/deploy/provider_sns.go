@@ -47,12 +47,12 @@ func init() {
 			if err != nil {
 				return nil, false, fmt.Errorf("subscribing %s to %s: %w", endpoint, topic, err)
 			}
-			c.nr.Physical, c.nr.subToken = aws.ToString(out.SubscriptionArn), token
+			c.nr.Physical, c.nr.token = aws.ToString(out.SubscriptionArn), token
 			e.SNS.Subscribe(token, topic, endpoint, c.nr.Physical)
 			return c.nr, c.old != nil, nil
 		},
 		remove: func(ctx context.Context, e *Engine, r *Resource) error {
-			e.SNS.Unsubscribe(r.subToken)
+			e.SNS.Unsubscribe(r.token)
 			_, err := e.AWS.SNS.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(r.Physical)})
 			return err
 		},
