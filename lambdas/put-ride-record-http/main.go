@@ -8,15 +8,18 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/metrics"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	// Every line with the invocation's request ID, in the function's log format and level.
+	slog.SetDefault(lambdacontext.NewLogger())
 	table := os.Getenv(design.EnvTableName)
 	if table == "" {
 		slog.Error("PutRideRecordHttp cannot start", "error", "TABLE_NAME is not set")
@@ -27,6 +30,9 @@ func main() {
 		slog.Error("PutRideRecordHttp cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	h := &riderecord.HTTPHandler{Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}}}
+	h := &riderecord.HTTPHandler{Recorder: &riderecord.Recorder{
+		Store:   riderecord.DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table},
+		Metrics: metrics.New(os.Stdout, os.Getenv(design.EnvStage)),
+	}}
 	lambda.Start(h.Handle)
 }

@@ -8,17 +8,24 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/metrics"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	// Every line with the invocation's request ID, in the function's log format and level.
+	slog.SetDefault(lambdacontext.NewLogger())
 	s, err := riderecord.SetUpDeadLetters(context.Background(), os.Getenv)
 	if err != nil {
 		slog.Error("RedriveDeadLetters cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	h := riderecord.RedriveHandler{Redriver: &riderecord.Redriver{Queue: s.SQS, QueueURL: s.QueueURL, Recorder: s.Recorder}}
+	em := metrics.New(os.Stdout, os.Getenv(design.EnvStage))
+	s.Recorder.Metrics = em
+	h := riderecord.RedriveHandler{Redriver: &riderecord.Redriver{Queue: s.SQS, QueueURL: s.QueueURL, UnstorableURL: s.UnstorableURL,
+		Recorder: s.Recorder, Metrics: em}}
 	lambda.Start(h.Handle)
 }

@@ -10,15 +10,20 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/metrics"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/requestride"
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	// Every line with the invocation's request ID, in the function's log format and level.
+	slog.SetDefault(lambdacontext.NewLogger())
 	h, err := newHandler(context.Background())
 	if err != nil {
 		// Failing the init phase shows the misconfiguration at the first invoke, not as 502s later.
@@ -29,16 +34,20 @@ func main() {
 }
 
 func newHandler(ctx context.Context) (*requestride.Handler, error) {
-	h := &requestride.Handler{Unicorns: requestride.Fleet{}}
+	h := &requestride.Handler{Unicorns: requestride.Fleet{}, Metrics: metrics.New(os.Stdout, os.Getenv(design.EnvStage))}
 	topicARN, recordURL := os.Getenv(design.EnvTopicARN), os.Getenv(design.EnvRecordURL)
+	idempotencyTable := os.Getenv(design.EnvIdempotencyTableName)
+	var cfg aws.Config
+	if topicARN != "" || idempotencyTable != "" {
+		var err error
+		if cfg, err = config.LoadDefaultConfig(ctx); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case topicARN != "" && recordURL != "":
 		return nil, errors.New("both RIDES_SNS_TOPIC_ARN and RIDE_RECORD_URL are set; set exactly one (SNS from refactor step 4 on, the record URL before)")
 	case topicARN != "":
-		cfg, err := config.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, err
-		}
 		h.Handoff = requestride.SNSPublisher{Client: sns.NewFromConfig(cfg), TopicARN: topicARN}
 	case recordURL != "":
 		// Within the function's 10 s, leaving room for the unicorn service's 3 s.
@@ -48,6 +57,9 @@ func newHandler(ctx context.Context) (*requestride.Handler, error) {
 	}
 	if u := os.Getenv(design.EnvUnicornURL); u != "" {
 		h.Unicorns = requestride.HTTPUnicornSource{URL: u, Client: &http.Client{Timeout: 3 * time.Second}}
+	}
+	if idempotencyTable != "" {
+		h.Idempotency = requestride.DynamoDBIdempotencyStore{Client: dynamodb.NewFromConfig(cfg), TableName: idempotencyTable}
 	}
 	return h, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
 )
 
@@ -27,6 +28,8 @@ type UnicornSource interface {
 // Handoff hands a new ride on to the ride-record service, which stores it.
 type Handoff interface {
 	HandOff(ctx context.Context, r ride.Ride) error
+	// Path is how: design.HandoffSNS or design.HandoffHTTP (the Path dimension of RidesHandedOff).
+	Path() string
 }
 
 // Publisher is the part of the SNS client SNSPublisher uses.
@@ -104,6 +107,8 @@ type SNSPublisher struct {
 	TopicARN string
 }
 
+func (SNSPublisher) Path() string { return design.HandoffSNS }
+
 func (p SNSPublisher) HandOff(ctx context.Context, r ride.Ride) error {
 	msg, err := json.Marshal(r)
 	if err != nil {
@@ -128,6 +133,8 @@ type HTTPRecorder struct {
 	// Client should have a timeout; nil means a client with DefaultTimeout.
 	Client *http.Client
 }
+
+func (HTTPRecorder) Path() string { return design.HandoffHTTP }
 
 func (h HTTPRecorder) HandOff(ctx context.Context, r ride.Ride) error {
 	body, err := json.Marshal(r)

@@ -1,5 +1,14 @@
 // Package ride is the Wild Rydes domain: a ride, the unicorn fleet, and the validation of a ride
 // request and of a ride record. It knows nothing of Lambda or AWS.
+//
+// A 201 is a promise: every ride the system accepts can be stored. So a coordinate is a finite
+// number in range (latitude [-90, 90], longitude [-180, 180]) with at most CoordinateDecimals (7)
+// decimal places, about 1 cm; a ride request's coordinates are rounded to that precision
+// (1e-200 becomes 0) before the ride is assembled, and the ride the rider is told about is the one
+// handed off and stored. A ride record (POST /record, an SNS message, a dead letter) is stored as
+// it was sent, so a coordinate more precise than that is refused, naming the field. The ride's
+// strings are bounded (MaxTextLength), so no valid ride comes near DynamoDB's item limit, and
+// Validate applies the same rules to a ride assembled in code before it is handed off.
 package ride
 
 import (

@@ -8,9 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/google/uuid"
 )
 
 // MaxBodyBytes is the largest ride request or ride record accepted. A ride is about 200 bytes;
@@ -34,8 +31,10 @@ func invalid(field, format string, args ...any) *ValidationError {
 }
 
 // ParseRideRequest validates the body of POST /ride, {"PickupLocation":{"Latitude":..,"Longitude":..}},
-// and returns the pickup location. Other top-level fields are ignored: the body comes from a web page
-// we do not version with the API. Every error is a *ValidationError.
+// and returns the pickup location, its coordinates normalised to CoordinateDecimals decimal places
+// (NormalizeCoordinate), so the ride the rider is told about is the ride stored. Other top-level
+// fields are ignored: the body comes from a web page we do not version with the API. Every error
+// is a *ValidationError.
 func ParseRideRequest(body []byte) (Location, error) {
 	fields, err := parseBody(body)
 	if err != nil {
@@ -50,7 +49,8 @@ func ParseRideRequest(body []byte) (Location, error) {
 
 // ParseRideRecord validates a ride for storage. A ride record is exactly a ride: field names are
 // matched case-sensitively and any other field, at any level, is rejected, so what is stored is what
-// was published. Every error is a *ValidationError.
+// was published; its values follow the rules of Validate, so every ride it accepts can be stored.
+// Every error is a *ValidationError.
 func ParseRideRecord(body []byte) (Ride, error) {
 	fields, err := parseBody(body)
 	if err != nil {
@@ -66,8 +66,8 @@ func ParseRideRecord(body []byte) (Ride, error) {
 	}
 	// uuid.Parse also accepts the urn:uuid:, braced and 32-digit forms and upper case; the table is
 	// keyed by the string, so only one spelling of an ID may get in.
-	if id, err := uuid.Parse(r.RideID); err != nil || id.String() != r.RideID {
-		return Ride{}, invalid("RideId", "must be a UUID in canonical lower-case form (8-4-4-4-12 hex digits)")
+	if err := checkRideID(r.RideID); err != nil {
+		return Ride{}, err
 	}
 	raw, ok = fields["Unicorn"]
 	if r.Unicorn, err = parseUnicorn("Unicorn", raw, ok); err != nil {
@@ -77,8 +77,8 @@ func ParseRideRecord(body []byte) (Ride, error) {
 	if r.RequestTime, err = parseString("RequestTime", raw, ok); err != nil {
 		return Ride{}, err
 	}
-	if _, err := time.Parse(time.RFC3339, r.RequestTime); err != nil {
-		return Ride{}, invalid("RequestTime", "must be an RFC 3339 time such as 2026-11-22T10:00:00.123Z")
+	if err := checkRequestTime(r.RequestTime); err != nil {
+		return Ride{}, err
 	}
 	raw, ok = fields["PickupLocation"]
 	if !ok {
@@ -135,7 +135,10 @@ func objectFields(path string, raw []byte) (map[string]json.RawMessage, error) {
 	return fields, nil
 }
 
-func parseLocation(path string, raw json.RawMessage, strict bool) (Location, error) {
+// parseLocation reads a pickup location. A ride request's (record false) may carry other fields,
+// and its coordinates are normalised to a coordinate's precision; a ride record's (record true) may
+// not, and a coordinate more precise than that is refused: a record is stored as it was sent.
+func parseLocation(path string, raw json.RawMessage, record bool) (Location, error) {
 	if k := kind(raw); k != "an object" {
 		return Location{}, invalid(path, "must be an object, got %s", k)
 	}
@@ -143,25 +146,25 @@ func parseLocation(path string, raw json.RawMessage, strict bool) (Location, err
 	if err != nil {
 		return Location{}, err
 	}
-	if strict {
+	if record {
 		if err := rejectUnknown(path, fields, "Latitude", "Longitude"); err != nil {
 			return Location{}, err
 		}
 	}
 	var loc Location
 	raw, ok := fields["Latitude"]
-	if loc.Latitude, err = parseCoordinate(path+".Latitude", raw, ok, 90); err != nil {
+	if loc.Latitude, err = parseCoordinate(path+".Latitude", raw, ok, MaxLatitude, record); err != nil {
 		return Location{}, err
 	}
 	raw, ok = fields["Longitude"]
-	if loc.Longitude, err = parseCoordinate(path+".Longitude", raw, ok, 180); err != nil {
+	if loc.Longitude, err = parseCoordinate(path+".Longitude", raw, ok, MaxLongitude, record); err != nil {
 		return Location{}, err
 	}
 	return loc, nil
 }
 
 // parseCoordinate reads a JSON number strictly: "42.3" (a string) is not a latitude.
-func parseCoordinate(path string, raw json.RawMessage, present bool, limit float64) (float64, error) {
+func parseCoordinate(path string, raw json.RawMessage, present bool, limit float64, record bool) (float64, error) {
 	if !present {
 		return 0, invalid(path, "is missing")
 	}
@@ -169,14 +172,55 @@ func parseCoordinate(path string, raw json.RawMessage, present bool, limit float
 		return 0, invalid(path, "must be a number, got %s", k)
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
-	// JSON cannot spell NaN or Infinity, but 1e999 overflows to Inf.
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	// JSON cannot spell NaN or Infinity, but 1e999 overflows to Inf (1e-400 underflows to 0).
+	if err != nil {
 		return 0, invalid(path, "must be a finite number")
 	}
-	if f < -limit || f > limit {
-		return 0, invalid(path, "is %s, outside [%g, %g]", strconv.FormatFloat(f, 'g', -1, 64), -limit, limit)
+	if !record {
+		if err := checkRange(path, f, limit); err != nil {
+			return 0, err
+		}
+		return NormalizeCoordinate(f), nil
 	}
-	return f, nil
+	if err := checkRange(path, f, limit); err != nil {
+		return 0, err
+	}
+	// The decimal sent, not the float it parses to: -71.05290000000000000000000000000000000001 is
+	// the float -71.0529, but it is not what the caller asked to store.
+	if decimalPlaces(string(raw)) > CoordinateDecimals {
+		text := string(raw)
+		if len(text) > 32 {
+			text = text[:32] + "..."
+		}
+		return 0, invalid(path, "is %s, more precise than a coordinate's %d decimal places", text, CoordinateDecimals)
+	}
+	return f + 0, nil // + 0: -0 is stored as 0
+}
+
+// decimalPlaces is how many decimal places the JSON number text has, trailing zeros aside:
+// 42.3525 has 4, 4.2e1 none, 1e-200 has 200.
+func decimalPlaces(text string) int {
+	mantissa, exp, _ := strings.Cut(strings.ToLower(text), "e")
+	intPart, frac, _ := strings.Cut(strings.TrimPrefix(mantissa, "-"), ".")
+	frac = strings.TrimRight(frac, "0")
+	if strings.Trim(intPart, "0") == "" && frac == "" {
+		return 0 // zero, whatever its exponent
+	}
+	e := 0
+	if exp != "" {
+		n, err := strconv.Atoi(exp)
+		switch {
+		case err != nil && strings.HasPrefix(exp, "-"): // an exponent beyond an int
+			return math.MaxInt
+		case err != nil:
+			return 0
+		}
+		e = n
+	}
+	if e < 0 && len(frac) > math.MaxInt+e {
+		return math.MaxInt
+	}
+	return max(len(frac)-e, 0)
 }
 
 func parseUnicorn(path string, raw json.RawMessage, present bool) (Unicorn, error) {
@@ -202,7 +246,7 @@ func parseUnicorn(path string, raw json.RawMessage, present bool) (Unicorn, erro
 	if u.Color, err = parseString(path+".Color", raw, ok); err != nil {
 		return Unicorn{}, err
 	}
-	return u, nil
+	return u, checkUnicorn(path, u)
 }
 
 // parseString reads a required, non-blank JSON string.

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
 )
@@ -45,7 +46,7 @@ func (s DynamoDBStore) PutIfAbsent(ctx context.Context, r ride.Ride) (*ride.Ride
 	}
 	ccf, ok := errors.AsType[*types.ConditionalCheckFailedException](err)
 	if !ok {
-		return nil, err
+		return nil, classify(err)
 	}
 	if ccf.Item == nil {
 		// Only a store that ignores ReturnValuesOnConditionCheckFailure gets here; without the old
@@ -59,6 +60,36 @@ func (s DynamoDBStore) PutIfAbsent(ctx context.Context, r ride.Ride) (*ride.Ride
 	}
 	return &old, nil
 }
+
+// classify tells an error no retry can fix from a transient one, by the API error code. DynamoDB's
+// table of errors (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html)
+// says ValidationException is not OK to retry: it is what DynamoDB answers a number it cannot hold
+// ("Number underflow", more than 38 significant digits) or an item over 400 KB ("Item size has
+// exceeded the maximum allowed size"). Throttling (ProvisionedThroughputExceededException,
+// ThrottlingException, RequestLimitExceeded) and 5xx errors (InternalServerError,
+// ServiceUnavailable) are OK to retry. So are, for this function, the errors about the deployment
+// rather than the ride (AccessDeniedException, ResourceNotFoundException): once an operator fixes
+// the deployment, the same ride stores, so it waits in the dead-letter queue, whose alarm calls
+// the operator.
+func classify(err error) error {
+	if ae, ok := errors.AsType[smithy.APIError](err); ok && ae.ErrorCode() == "ValidationException" {
+		return &refusal{code: ae.ErrorCode(), message: ae.ErrorMessage(), err: err}
+	}
+	return err
+}
+
+// refusal is the store refusing a ride: it is ErrUnstorable, and its message is DynamoDB's,
+// without the request ID, so a caller may be told it.
+type refusal struct {
+	code, message string
+	err           error
+}
+
+func (e *refusal) Error() string {
+	return ErrUnstorable.Error() + " (" + e.code + ": " + e.message + ")"
+}
+func (e *refusal) Is(target error) bool { return target == ErrUnstorable }
+func (e *refusal) Unwrap() error        { return e.err }
 
 // The item of a ride has the names of the ride's JSON: RideId S, Unicorn M{Name S, Color S},
 // RequestTime S, PickupLocation M{Latitude N, Longitude N}.

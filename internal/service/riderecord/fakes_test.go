@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,6 +47,10 @@ func (s *fakeStore) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...f
 		}
 		return nil, &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "PutItem", Err: err}
 	}
+	if bad := invalidNumber(in.Item); bad != "" {
+		return nil, &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "PutItem", Err: &smithy.GenericAPIError{
+			Code: "ValidationException", Message: "One or more parameter values were invalid: the number " + bad + " is outside DynamoDB's range or precision"}}
+	}
 	if aws.ToString(in.ConditionExpression) != "attribute_not_exists(RideId)" {
 		return nil, fmt.Errorf("fake store: unexpected condition %q", aws.ToString(in.ConditionExpression))
 	}
@@ -56,6 +63,28 @@ func (s *fakeStore) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...f
 	}
 	s.items[key] = in.Item
 	return &dynamodb.PutItemOutput{}, nil
+}
+
+// invalidNumber is the first number of item that DynamoDB refuses: more than 38 significant digits,
+// or a non-zero magnitude outside [1E-130, 9.9999999999999999999999999999999999999E+125].
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
+func invalidNumber(item map[string]types.AttributeValue) string {
+	for _, v := range item {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberN:
+			f, err := strconv.ParseFloat(v.Value, 64)
+			mantissa := strings.SplitN(strings.ToLower(v.Value), "e", 2)[0]
+			digits := strings.Trim(strings.NewReplacer("-", "", "+", "", ".", "").Replace(mantissa), "0")
+			if err != nil || len(digits) > 38 || f != 0 && (math.Abs(f) < 1e-130 || math.Abs(f) >= 1e126) {
+				return v.Value
+			}
+		case *types.AttributeValueMemberM:
+			if bad := invalidNumber(v.Value); bad != "" {
+				return bad
+			}
+		}
+	}
+	return ""
 }
 
 func (s *fakeStore) item(id string) map[string]types.AttributeValue {
@@ -76,8 +105,9 @@ func (s *fakeStore) putCount() int {
 	return len(s.puts)
 }
 
-// fakeQueue is an SQS queue: messages are hidden by a receive with a visibility timeout until their
-// visibility is set back to 0, and only the latest receipt handle of a message works.
+// fakeQueue is SQS: messages, each in the queue its URL names (dlqURL unless sent elsewhere), are
+// hidden by a receive with a visibility timeout until their visibility is set back to 0, and only
+// the latest receipt handle of a message works.
 type fakeQueue struct {
 	mu     sync.Mutex
 	msgs   []*fakeMessage
@@ -87,11 +117,20 @@ type fakeQueue struct {
 	// ignoreVisibility is a queue whose visibility timeouts expire at once: every receive returns
 	// the same messages.
 	ignoreVisibility bool
-	receives         int
+	// shortPollMisses is SQS's short poll sampling a subset of its servers: a receive with
+	// WaitTimeSeconds 0 finds nothing although messages wait.
+	// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html
+	shortPollMisses bool
+	// staleCount, when set, is what GetQueueAttributes says waits in every queue: approximate
+	// counts that lag behind the queue.
+	staleCount string
+	receives   int
+	waits      []int32 // each receive's WaitTimeSeconds
 }
 
 type fakeMessage struct {
 	id, body, handle string
+	url              string // the queue it is in
 	attrs            map[string]sqstypes.MessageAttributeValue
 	hidden           bool
 	received         int
@@ -106,24 +145,53 @@ func (q *fakeQueue) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ .
 			return nil, fmt.Errorf("fake SQS: attribute %s has an empty value", name)
 		}
 	}
-	id := q.add(aws.ToString(in.MessageBody), in.MessageAttributes)
+	id := q.addTo(aws.ToString(in.QueueUrl), aws.ToString(in.MessageBody), in.MessageAttributes)
 	return &sqs.SendMessageOutput{MessageId: aws.String(id)}, nil
 }
 
-// add puts a message in the queue as if sent, and returns its ID.
+// add puts a message in the dead-letter queue as if sent, and returns its ID.
 func (q *fakeQueue) add(body string, attrs map[string]sqstypes.MessageAttributeValue) string {
+	return q.addTo(dlqURL, body, attrs)
+}
+
+func (q *fakeQueue) addTo(url, body string, attrs map[string]sqstypes.MessageAttributeValue) string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.nextID++
 	id := fmt.Sprintf("msg-%d", q.nextID)
-	q.msgs = append(q.msgs, &fakeMessage{id: id, body: body, attrs: attrs})
+	q.msgs = append(q.msgs, &fakeMessage{id: id, url: url, body: body, attrs: attrs})
 	return id
+}
+
+func (q *fakeQueue) GetQueueAttributes(_ context.Context, in *sqs.GetQueueAttributesInput, _ ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.receiveErr != nil {
+		return nil, q.receiveErr
+	}
+	visible, hidden := 0, 0
+	for _, m := range q.msgs {
+		switch {
+		case m.url != aws.ToString(in.QueueUrl):
+		case m.hidden && !q.ignoreVisibility:
+			hidden++
+		default:
+			visible++
+		}
+	}
+	attrs := map[string]string{"ApproximateNumberOfMessages": strconv.Itoa(visible),
+		"ApproximateNumberOfMessagesNotVisible": strconv.Itoa(hidden), "ApproximateNumberOfMessagesDelayed": "0"}
+	if q.staleCount != "" {
+		attrs["ApproximateNumberOfMessages"] = q.staleCount
+	}
+	return &sqs.GetQueueAttributesOutput{Attributes: attrs}, nil
 }
 
 func (q *fakeQueue) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInput, _ ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.receives++
+	q.waits = append(q.waits, in.WaitTimeSeconds)
 	if q.receives > 1000 {
 		return nil, errors.New("fake SQS: over 1000 receives, the caller is looping")
 	}
@@ -131,11 +199,14 @@ func (q *fakeQueue) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInpu
 		return nil, q.receiveErr
 	}
 	out := &sqs.ReceiveMessageOutput{}
+	if q.shortPollMisses && in.WaitTimeSeconds == 0 {
+		return out, nil
+	}
 	for _, m := range q.msgs {
 		if len(out.Messages) == int(in.MaxNumberOfMessages) {
 			break
 		}
-		if m.hidden && !q.ignoreVisibility {
+		if m.url != aws.ToString(in.QueueUrl) || m.hidden && !q.ignoreVisibility {
 			continue
 		}
 		m.received++
@@ -157,7 +228,7 @@ func (q *fakeQueue) DeleteMessage(_ context.Context, in *sqs.DeleteMessageInput,
 		return nil, q.deleteErr
 	}
 	for i, m := range q.msgs {
-		if m.handle != "" && m.handle == aws.ToString(in.ReceiptHandle) {
+		if m.handle != "" && m.handle == aws.ToString(in.ReceiptHandle) && m.url == aws.ToString(in.QueueUrl) {
 			q.msgs = slices.Delete(q.msgs, i, i+1)
 			return &sqs.DeleteMessageOutput{}, nil
 		}
@@ -169,7 +240,7 @@ func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMes
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, m := range q.msgs {
-		if m.handle != "" && m.handle == aws.ToString(in.ReceiptHandle) {
+		if m.handle != "" && m.handle == aws.ToString(in.ReceiptHandle) && m.url == aws.ToString(in.QueueUrl) {
 			m.hidden = in.VisibilityTimeout > 0
 			return &sqs.ChangeMessageVisibilityOutput{}, nil
 		}
@@ -177,7 +248,18 @@ func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMes
 	return nil, fmt.Errorf("fake SQS: receipt handle %s is not the latest of any message", aws.ToString(in.ReceiptHandle))
 }
 
-// messages returns a copy of the queue's messages.
+// in returns a copy of the messages in the queue at url.
+func (q *fakeQueue) in(url string) []fakeMessage {
+	var out []fakeMessage
+	for _, m := range q.messages() {
+		if m.url == url {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// messages returns a copy of every queue's messages.
 func (q *fakeQueue) messages() []fakeMessage {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -43,6 +43,10 @@ func (h *HTTPHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPReq
 	case errors.Is(err, ErrConflict):
 		log.WarnContext(ctx, "ride record rejected", "outcome", "conflict", "status", http.StatusConflict, "error", err.Error())
 		return apiresponse.Error(http.StatusConflict, "ride "+r.RideID+" already recorded with different content"), nil
+	case errors.Is(err, ErrUnstorable):
+		// No retry can store it: the caller's request is at fault, not the service.
+		log.WarnContext(ctx, "ride record rejected", "outcome", "unstorable", "status", http.StatusBadRequest, "error", err.Error())
+		return apiresponse.Error(http.StatusBadRequest, err.Error()), nil
 	case err != nil:
 		log.ErrorContext(ctx, "ride record failed", "outcome", "store_unavailable", "status", http.StatusServiceUnavailable, "error", err.Error())
 		return apiresponse.Error(http.StatusServiceUnavailable, "ride record store unavailable"), nil

@@ -16,10 +16,13 @@ type DeadLetterSetup struct {
 	Recorder *Recorder
 	SQS      *sqs.Client
 	QueueURL string
+	// UnstorableURL is the queue for rides no retry can store; "" when UNSTORABLE_QUEUE_URL is
+	// not set (they stay in the dead-letter queue, as before the queue existed).
+	UnstorableURL string
 }
 
-// SetUpDeadLetters reads TABLE_NAME and DEAD_LETTER_QUEUE_URL with getenv (os.Getenv in a
-// function) and makes the clients, with Retryer.
+// SetUpDeadLetters reads TABLE_NAME, DEAD_LETTER_QUEUE_URL and the optional UNSTORABLE_QUEUE_URL
+// with getenv (os.Getenv in a function) and makes the clients, with Retryer.
 func SetUpDeadLetters(ctx context.Context, getenv func(string) string) (DeadLetterSetup, error) {
 	table, queueURL := getenv(design.EnvTableName), getenv(design.EnvDeadLetterQueueURL)
 	if table == "" || queueURL == "" {
@@ -30,8 +33,9 @@ func SetUpDeadLetters(ctx context.Context, getenv func(string) string) (DeadLett
 		return DeadLetterSetup{}, err
 	}
 	return DeadLetterSetup{
-		Recorder: &Recorder{Store: DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}},
-		SQS:      sqs.NewFromConfig(cfg),
-		QueueURL: queueURL,
+		Recorder:      &Recorder{Store: DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}},
+		SQS:           sqs.NewFromConfig(cfg),
+		QueueURL:      queueURL,
+		UnstorableURL: getenv(design.EnvUnstorableQueueURL),
 	}, nil
 }

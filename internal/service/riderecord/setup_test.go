@@ -42,6 +42,13 @@ func TestSetUpDeadLettersWiresTheTableAndTheQueue(t *testing.T) {
 	if s.QueueURL != env["DEAD_LETTER_QUEUE_URL"] || s.SQS == nil {
 		t.Errorf("queue %q, client %v; want the dead-letter queue's URL and an SQS client", s.QueueURL, s.SQS)
 	}
+	if s.UnstorableURL != "" {
+		t.Errorf("unstorable queue %q without UNSTORABLE_QUEUE_URL, want none (today's behaviour)", s.UnstorableURL)
+	}
+	env["UNSTORABLE_QUEUE_URL"] = "http://localhost:5000/123456789012/unstorable"
+	if s, err := SetUpDeadLetters(context.Background(), func(k string) string { return env[k] }); err != nil || s.UnstorableURL != env["UNSTORABLE_QUEUE_URL"] {
+		t.Errorf("unstorable queue %q (%v), want UNSTORABLE_QUEUE_URL's", s.UnstorableURL, err)
+	}
 	store, ok := s.Recorder.Store.(DynamoDBStore)
 	if _, isClient := store.Client.(*dynamodb.Client); !ok || !isClient || store.TableName != "rides" {
 		t.Errorf("recorder store = %#v, want the rides table through the DynamoDB client", s.Recorder.Store)

@@ -13,14 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/metrics"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
 )
 
-// Error codes PutRideRecordSns gives the poison messages it dead-letters itself. Lambda's own
+// Error codes PutRideRecordSns and the re-drive give the messages no retry can store. Lambda's own
 // dead-lettering after the retries are spent puts a number there instead.
 const (
-	ErrorCodeInvalidRide = "InvalidRide"
-	ErrorCodeConflict    = "Conflict"
+	ErrorCodeInvalidRide = design.ReasonInvalidRide
+	ErrorCodeConflict    = design.ReasonConflict
+	ErrorCodeUnstorable  = design.ReasonUnstorable
 )
 
 // DeadLetters is the part of the SQS client that sends poison messages to the dead-letter queue.
@@ -33,16 +36,23 @@ type SNSHandler struct {
 	Recorder    *Recorder
 	DeadLetters DeadLetters
 	QueueURL    string
+	// UnstorableURL is the queue for records no retry can store; "" means QueueURL. With a queue of
+	// their own, the dead-letter queue (and its alarm) holds only rides that wait for the table.
+	UnstorableURL string
+	// Metrics gets RidesDeadLettered or RidesSetAside, by Reason, for each record sent to a queue;
+	// nil means none.
+	Metrics *metrics.Emitter
 	// Logger gets one line per record; nil means slog.Default().
 	Logger *slog.Logger
 }
 
 // Handle handles every record of the event, not only the first. A record that can never be stored
-// (not a valid ride, or a different ride under a stored RideId) goes straight to the dead-letter
-// queue: retrying it would only delay it by the retries. A transient store failure makes Handle
-// return an error once all records are done, so Lambda retries the whole event and finally
-// dead-letters it; the rides already stored are stored again harmlessly, since PutRide is
-// idempotent. A poison record whose dead-lettering fails is also an error: nothing is dropped silently.
+// (not a valid ride, a different ride under a stored RideId, a ride the table refuses) goes at once,
+// with its reason, to the unstorable queue, or the dead-letter queue when there is none: retrying
+// it would only delay it by the retries. A transient store failure makes Handle return an error
+// once all records are done, so Lambda retries the whole event and finally dead-letters it; the
+// rides already stored are stored again harmlessly, since PutRide is idempotent. A record whose
+// sending fails is also an error: nothing is dropped silently.
 func (h *SNSHandler) Handle(ctx context.Context, ev events.SNSEvent) error {
 	requestID := ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
@@ -60,6 +70,8 @@ func (h *SNSHandler) Handle(ctx context.Context, ev events.SNSEvent) error {
 		case err != nil:
 			retry = append(retry, err)
 			log.ErrorContext(ctx, "ride not recorded", append(attrs, "error", err.Error())...)
+		case h.UnstorableURL != "":
+			log.WarnContext(ctx, "ride set aside as unstorable", attrs...)
 		default:
 			log.WarnContext(ctx, "ride dead-lettered", attrs...)
 		}
@@ -70,30 +82,51 @@ func (h *SNSHandler) Handle(ctx context.Context, ev events.SNSEvent) error {
 	return nil
 }
 
-// handleRecord stores or dead-letters one record. err is set when the event must be retried.
+// handleRecord stores or sets aside one record. err is set when the event must be retried.
 func (h *SNSHandler) handleRecord(ctx context.Context, rec events.SNSEventRecord, requestID string) (rideID, outcome string, err error) {
 	r, perr := ride.ParseRideRecord([]byte(rec.SNS.Message))
 	if perr != nil {
-		if err := h.deadLetter(ctx, rec, requestID, ErrorCodeInvalidRide, perr.Error()); err != nil {
+		if err := h.setAside(ctx, rec, "", requestID, ErrorCodeInvalidRide, perr.Error()); err != nil {
 			return "", "dead_letter_failed", err
 		}
 		return "", "invalid_ride", nil
 	}
+	code, outcome := "", ""
 	switch err := h.Recorder.PutRide(ctx, r); {
 	case errors.Is(err, ErrConflict):
-		if err := h.deadLetter(ctx, rec, requestID, ErrorCodeConflict, err.Error()); err != nil {
-			return r.RideID, "dead_letter_failed", err
-		}
-		return r.RideID, "conflict", nil
+		code, outcome, perr = ErrorCodeConflict, "conflict", err
+	case errors.Is(err, ErrUnstorable):
+		code, outcome, perr = ErrorCodeUnstorable, "unstorable", err
 	case err != nil:
 		return r.RideID, "store_failed", err
+	default:
+		return r.RideID, "stored", nil
 	}
-	return r.RideID, "stored", nil
+	if err := h.setAside(ctx, rec, r.RideID, requestID, code, perr.Error()); err != nil {
+		return r.RideID, "dead_letter_failed", err
+	}
+	return r.RideID, outcome, nil
 }
 
-// deadLetter sends one record in the shape Lambda's own dead-lettering uses: an SNS event, here
-// holding only that record, with the RequestID, ErrorCode and ErrorMessage attributes.
-func (h *SNSHandler) deadLetter(ctx context.Context, rec events.SNSEventRecord, requestID, code, reason string) error {
+// setAside sends a record no retry can store to the unstorable queue, or the dead-letter queue
+// when there is none, and counts it by its reason.
+func (h *SNSHandler) setAside(ctx context.Context, rec events.SNSEventRecord, rideID, requestID, code, reason string) error {
+	url, metric := h.QueueURL, design.MetricRidesDeadLettered
+	if h.UnstorableURL != "" {
+		url, metric = h.UnstorableURL, design.MetricRidesSetAside
+	}
+	if err := h.deadLetter(ctx, url, rec, requestID, code, reason); err != nil {
+		return err
+	}
+	h.Metrics.Emit(metrics.Line{RideID: rideID, Values: []metrics.Value{metrics.One(metric)},
+		Dimensions: map[string]string{design.DimensionReason: code}})
+	return nil
+}
+
+// deadLetter sends one record to the queue at url in the shape Lambda's own dead-lettering uses:
+// an SNS event, here holding only that record, with the RequestID, ErrorCode and ErrorMessage
+// attributes.
+func (h *SNSHandler) deadLetter(ctx context.Context, url string, rec events.SNSEventRecord, requestID, code, reason string) error {
 	body, err := json.Marshal(events.SNSEvent{Records: []events.SNSEventRecord{rec}})
 	if err != nil {
 		return fmt.Errorf("encode dead letter for SNS message %s: %w", rec.SNS.MessageID, err)
@@ -107,7 +140,7 @@ func (h *SNSHandler) deadLetter(ctx context.Context, rec events.SNSEventRecord, 
 		attrs["RequestID"] = stringAttribute(requestID)
 	}
 	_, err = h.DeadLetters.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:          aws.String(h.QueueURL),
+		QueueUrl:          aws.String(url),
 		MessageBody:       aws.String(string(body)),
 		MessageAttributes: attrs,
 	})

@@ -2,8 +2,9 @@ package cfn
 
 import "strconv"
 
-// Number reads a literal number of a template: JSON's, or a string, since CloudFormation also
-// accepts numbers written as strings.
+// Number reads a literal number of a template: CloudFormation also accepts a number written as a
+// string ("128"), as CDK writes some. ok is false for anything else, such as an intrinsic
+// function whose value only a deploy knows.
 func Number(v any) (float64, bool) {
 	switch v := v.(type) {
 	case float64:
