@@ -64,7 +64,11 @@ func serveConsole(sys *local.System, asm *cfn.Assembly, r *localRollout, log io.
 			cfg.DeployNext = r.deployNext
 		}
 	}
-	url, stop, err := console.New(cfg).Listen(sys.ConsoleAddr())
+	srv, err := console.New(cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	url, stop, err := srv.Listen(sys.ConsoleAddr())
 	if err != nil {
 		return "", nil, err
 	}
@@ -101,7 +105,12 @@ func (o *consoleOptions) complete([]string) error {
 }
 
 func (o *consoleOptions) run(ctx context.Context) int {
-	url, stop, err := console.New(console.Config{APIURL: trimRide(o.APIURL)}).Listen(fmt.Sprintf("127.0.0.1:%d", o.Port))
+	srv, err := console.New(console.Config{APIURL: trimRide(o.APIURL)})
+	if err != nil {
+		fmt.Fprintln(o.Err, "console:", err)
+		return 1
+	}
+	url, stop, err := srv.Listen(fmt.Sprintf("127.0.0.1:%d", o.Port))
 	if err != nil {
 		fmt.Fprintln(o.Err, "console:", err)
 		return 1

@@ -12,32 +12,16 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/console"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 )
 
 // The console's "Deploy the next step" runs the rollout `local --step N` knows: from step 3 to
 // step 4 RequestRide stops calling POST /record and only publishes to the topic.
 func TestTheConsoleDeploysTheNextStepAndThePathMovesFromHTTPToSNS(t *testing.T) {
-	root, err := synth.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	const stage = "test"
-	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: stage, Log: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := local.Start(ctx, local.Options{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
-	path := []design.Step{design.StepSynchronous, design.StepSharedPutPath, design.StepTopic, design.StepSubscriber}
-	if err := sys.DeploySteps(ctx, steps, path, nil); err != nil {
-		t.Fatal(err)
-	}
+	env := localtest.Load(t)
+	steps, stage := env.Steps, localtest.Stage
+	sys := env.Start(t, localtest.Options{Path: []design.Step{design.StepSynchronous, design.StepSharedPutPath, design.StepTopic, design.StepSubscriber}})
 	ro := &localRollout{steps: steps, step: design.StepSubscriber, sys: sys, log: io.Discard}
 	current, err := steps.Assembly(design.StepSubscriber)
 	if err != nil {
@@ -48,8 +32,8 @@ func TestTheConsoleDeploysTheNextStepAndThePathMovesFromHTTPToSNS(t *testing.T) 
 		t.Fatal(err)
 	}
 	defer stop()
-	if got := sys.State().ConsoleUrl; got != url {
-		t.Errorf("the state file's ConsoleUrl is %q, want %q", got, url)
+	if st, err := sys.State(); err != nil || st.ConsoleUrl != url {
+		t.Errorf("the state file's ConsoleUrl is %q (%v), want %q", st.ConsoleUrl, err, url)
 	}
 
 	req, _ := http.NewRequestWithContext(ctx, "GET", url+"api/events", nil)

@@ -117,8 +117,8 @@ func newRedriver(ctx context.Context, queueURL, table string) (*riderecord.Redri
 		if queueURL == "" || table == "" {
 			return nil, "", fmt.Errorf("the local system has no dead-letter queue or table at this step")
 		}
-		cfg := aws.Config{Region: st.Region, Credentials: localstate.Credentials()}
-		sqsClient = sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.Endpoint) })
+		cfg := st.Config()
+		sqsClient = sqs.NewFromConfig(cfg)
 		// Through the fault switch, as the functions write: a re-drive during an outage fails
 		// and leaves the messages where they are.
 		ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(st.DynamoDB) })

@@ -163,7 +163,12 @@ func (o *localOptions) run(ctx context.Context) int {
 		return 1
 	}
 	defer stopConsole()
-	o.printRunning(sys.State(), consoleURL, time.Since(start))
+	st, err := sys.State()
+	if err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
+	}
+	o.printRunning(st, consoleURL, time.Since(start))
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "\nstopping ...")
 	sys.Close()

@@ -140,7 +140,11 @@ func runStep(ctx context.Context, o Options, step design.Step, steps *synth.Step
 		return res
 	}
 	res.Startup = time.Since(start)
-	st := sys.State()
+	st, err := sys.State()
+	if err != nil {
+		res.Err = err
+		return res
+	}
 	table := st.RideTable
 	if st.ApiUrl == "" || table == "" {
 		res.Err = fmt.Errorf("step %d has no route that books rides or no table that stores them", step)

@@ -45,7 +45,10 @@ func RunConsole(ctx context.Context, o Options) ([]StepResult, error) {
 		return nil, err
 	}
 	startup := time.Since(start)
-	st := sys.State()
+	st, err := sys.State()
+	if err != nil {
+		return nil, err
+	}
 	table := st.RideTable
 	loadOnce := func(label string) StepResult {
 		res := StepResult{Step: design.FinalStep, Label: label, Startup: startup}
@@ -59,7 +62,10 @@ func RunConsole(ctx context.Context, o Options) ([]StepResult, error) {
 	}
 	results := []StepResult{loadOnce("no console")}
 
-	srv := console.New(console.Config{System: sys, Assembly: final})
+	srv, err := console.New(console.Config{System: sys, Assembly: final})
+	if err != nil {
+		return results, err
+	}
 	url, stop, err := srv.Listen("127.0.0.1:0")
 	if err != nil {
 		return results, err

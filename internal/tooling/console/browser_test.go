@@ -48,7 +48,11 @@ var unicornSentence = regexp.MustCompile(`^\S.*, your \S+ unicorn, is on their w
 func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testing.T) {
 	path := chromium(t)
 	sys := system(t)
-	srv := New(Config{System: sys, Assembly: final})
+	t.Cleanup(func() { sys.SetTableUnavailable(0) }) // the system is shared: leave the table up
+	srv, err := New(Config{System: sys, Assembly: final})
+	if err != nil {
+		t.Fatal(err)
+	}
 	url, stop, err := srv.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -54,13 +54,18 @@ type Server struct {
 	deploy DeployState
 }
 
-// New makes a console and starts its watchers; Close stops them.
-func New(cfg Config) *Server {
+// New makes a console and starts its watchers; Close stops them. An error says the system or
+// its templates could not be read.
+func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
 	if cfg.APIURL == "" && cfg.System != nil {
-		cfg.APIURL = cfg.System.State().ApiUrl
+		st, err := cfg.System.State()
+		if err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
+		cfg.APIURL = st.ApiUrl
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -68,7 +73,10 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /", http.FileServerFS(files))
 	s.mux.HandleFunc("GET /api/config", s.config)
 	if cfg.System != nil {
-		s.live = newLive(cfg.System, cfg.Assembly)
+		var err error
+		if s.live, err = newLive(cfg.System, cfg.Assembly); err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
 		s.mux.HandleFunc("GET /api/events", s.serveEvents)
 		s.mux.HandleFunc("GET /api/trace/{id}", s.trace)
 		s.mux.HandleFunc("POST /api/fault", s.fault)
@@ -80,7 +88,7 @@ func New(cfg Config) *Server {
 		go s.watch()
 		go s.push()
 	}
-	return s
+	return s, nil
 }
 
 // Close stops the console's watchers and any burst.

@@ -13,8 +13,7 @@ import (
 )
 
 func TestTheRidersPageAloneServesItsFilesOnLoopbackOnly(t *testing.T) {
-	srv := New(Config{APIURL: "https://api.example/prod"})
-	defer srv.Close()
+	srv := console(t, Config{APIURL: "https://api.example/prod"})
 	for _, tc := range []struct {
 		name, method, path, host, remote, origin string
 		status                                   int
@@ -47,13 +46,20 @@ func truncate(s string) string { return s[:min(len(s), 200)] }
 
 func TestTheConsoleOfALocalSystem(t *testing.T) {
 	sys := system(t)
-	srv := New(Config{System: sys, Assembly: final})
+	srv, err := New(Config{System: sys, Assembly: final})
+	if err != nil {
+		t.Fatal(err)
+	}
 	url, stop, err := srv.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stop()
-	api := sys.State().ApiUrl
+	st, err := sys.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := st.ApiUrl
 
 	t.Run("the event stream starts with the topology and a snapshot, and a page that leaves is removed", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // Bounds of the controls, so a click cannot take the machine down.
@@ -53,13 +52,16 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request) {
 // redriver works on the dead-letter queue the functions' DeadLetterConfig names and the table
 // they PutItem to, as `wildrydes dlq` does.
 func (s *Server) redriver() (*riderecord.Redriver, error) {
-	st := s.cfg.System.State()
+	st, err := s.cfg.System.State()
+	if err != nil {
+		return nil, err
+	}
 	if st.DeadLetterQueueUrl == "" || st.RideTable == "" {
 		return nil, fmt.Errorf("this step has no dead-letter queue")
 	}
-	cfg := aws.Config{Region: st.Region, Credentials: localstate.Credentials()}
+	cfg := st.Config()
 	return &riderecord.Redriver{
-		Queue:    sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.Endpoint) }),
+		Queue:    sqs.NewFromConfig(cfg),
 		QueueURL: st.DeadLetterQueueUrl, Logger: slog.New(slog.DiscardHandler),
 		// Through the fault switch, as the functions write: a re-drive during an outage fails.
 		Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{TableName: st.RideTable,
@@ -210,7 +212,9 @@ func (s *Server) deployNext(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			msg = "deploy failed: " + err.Error()
 		} else if asm != nil {
-			s.live.setTopology(TopologyOf(asm))
+			if err := s.live.draw(asm); err != nil {
+				msg = "deployed, but drawing it failed: " + err.Error()
+			}
 			s.hub.broadcast("topology", s.topology())
 		}
 		s.ctlMu.Lock()

@@ -8,12 +8,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
@@ -83,22 +83,40 @@ type live struct {
 	sqs           *sqs.Client
 }
 
-func newLive(sys *local.System, asm *cfn.Assembly) *live {
-	st := sys.State()
-	cfg := aws.Config{Region: st.Region, Credentials: localstate.Credentials()}
-	l := &live{sys: sys, traces: map[string]*Trace{}, figures: map[string]*Figures{},
-		// The emulator itself, not the fault switch: the figures stay true during an outage.
-		ddb: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(st.Endpoint) }),
-		sqs: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.Endpoint) })}
-	if asm != nil {
-		l.setTopology(TopologyOf(asm))
+func newLive(sys *local.System, asm *cfn.Assembly) (*live, error) {
+	st, err := sys.State()
+	if err != nil {
+		return nil, err
 	}
-	return l
+	// The emulator itself, not the fault switch: the figures stay true during an outage.
+	cfg := st.Config()
+	l := &live{sys: sys, traces: map[string]*Trace{}, figures: map[string]*Figures{},
+		ddb: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
+	if asm != nil {
+		if err := l.draw(asm); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
 }
 
-// setTopology draws a new step; figures of nodes that stay are kept.
-func (l *live) setTopology(t Topology) {
-	st := l.sys.State()
+// draw draws the system of asm, as the local system runs it; figures of nodes that stay are
+// kept.
+func (l *live) draw(asm *cfn.Assembly) error {
+	t, err := TopologyOf(asm)
+	if err != nil {
+		return err
+	}
+	st, err := l.sys.State()
+	if err != nil {
+		return err
+	}
+	l.setTopology(t, st)
+	return nil
+}
+
+// setTopology draws a new step, with the physical names of st.
+func (l *live) setTopology(t Topology, st localstate.State) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.top, l.byName = t, map[string][]string{}
@@ -133,7 +151,7 @@ func (l *live) changed() bool {
 }
 
 // apply counts one event on its nodes and adds it to its ride's trace.
-func (l *live) apply(ev local.Event) {
+func (l *live) apply(ev events.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.version++
@@ -209,7 +227,7 @@ func (l *live) to(id, label string) []Node {
 	return out
 }
 
-func (l *live) addStep(ev local.Event, node string) {
+func (l *live) addStep(ev events.Event, node string) {
 	t := l.traces[ev.RideID]
 	if t == nil {
 		t = &Trace{RideID: ev.RideID}

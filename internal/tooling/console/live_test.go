@@ -5,14 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 )
 
 // liveOf is the console's bookkeeping over the final step's topology, with the events' names
 // being the nodes' labels (a running system gives physical names).
 func liveOf(t *testing.T) *live {
 	t.Helper()
-	l := &live{top: TopologyOf(final), byName: map[string][]string{}, figures: map[string]*Figures{}, traces: map[string]*Trace{}}
+	l := &live{top: topologyOf(t, final), byName: map[string][]string{}, figures: map[string]*Figures{}, traces: map[string]*Trace{}}
 	for _, n := range l.top.Nodes {
 		l.figures[n.ID] = &Figures{}
 		l.byName[n.Label] = append(l.byName[n.Label], n.ID)
@@ -25,7 +25,7 @@ func TestATraceFollowsARideThroughRetriesToTheDeadLetterQueueAndBackToTheTable(t
 	topic := l.top.byKind("topic")[0].Label
 	t0 := time.Now()
 	const ride = "3f1c6a5e-8b2d-4c9a-9e7f-0a1b2c3d4e5f"
-	for _, ev := range []local.Event{
+	for _, ev := range []events.Event{
 		{Kind: "publish", Topic: topic, RideID: ride, OK: true, Time: t0.Add(2 * time.Millisecond)},
 		{Kind: "invoke", Function: "RequestRide", OK: true, Time: t0.Add(3 * time.Millisecond), Duration: 3 * time.Millisecond},
 		{Kind: "request", Route: "POST /ride", Status: 201, RideID: ride, Time: t0.Add(4 * time.Millisecond), Duration: 4 * time.Millisecond},
@@ -73,7 +73,7 @@ func TestATraceFollowsARideThroughRetriesToTheDeadLetterQueueAndBackToTheTable(t
 func TestOnlyTheNewestTracesAreKept(t *testing.T) {
 	l := liveOf(t)
 	for i := 0; i < keptTraces+10; i++ {
-		l.apply(local.Event{Kind: "request", Route: "POST /ride", Status: 201, RideID: string(rune('a'+i%26)) + strings.Repeat("x", i), Time: time.Now()})
+		l.apply(events.Event{Kind: "request", Route: "POST /ride", Status: 201, RideID: string(rune('a'+i%26)) + strings.Repeat("x", i), Time: time.Now()})
 	}
 	if len(l.traces) != keptTraces || len(l.order) != keptTraces {
 		t.Errorf("%d traces kept (%d in order), want %d", len(l.traces), len(l.order), keptTraces)

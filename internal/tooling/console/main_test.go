@@ -1,89 +1,68 @@
 package console
 
 import (
-	"bytes"
-	"context"
-	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 )
 
 var (
-	root  string
-	steps *synth.Steps  // every step of stage "test"
-	final *cfn.Assembly // the final step
+	env   *localtest.Env // every step of stage "test"
+	final *cfn.Assembly  // the final step
 )
 
-// TestMain synthesizes the final step once (cached while the app's sources do not change), so
-// the tests run the console against the templates users deploy.
+// TestMain synthesizes every step once (cached while the app's sources do not change), so the
+// tests run the console against the templates users deploy.
 func TestMain(m *testing.M) {
+	env = localtest.Setup()
 	var err error
-	if root, err = synth.Root(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	if final, err = env.Steps.Assembly(design.FinalStep); err != nil {
+		panic(err)
 	}
-	if steps, err = synth.Synthesize(context.Background(), synth.Options{Root: root, Stage: "test", Log: os.Stderr}); err == nil {
-		final, err = steps.Assembly(design.FinalStep)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "synthesizing the final step:", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
+	os.Exit(env.Run(m))
 }
 
-// system starts a local system running the final step, stopped when the test ends.
+// system is the local system at the final step that the package's tests share.
 func system(t *testing.T) *local.System {
 	t.Helper()
-	var mu sync.Mutex
-	var logs bytes.Buffer
-	sys, err := local.Start(context.Background(), local.Options{Root: root, Log: lockedWriter{&mu, &logs},
-		RetryDelays: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}})
+	return env.Shared(t, localtest.At(design.FinalStep))
+}
+
+// topologyOf draws asm, failing the test if its model cannot be made.
+func topologyOf(t *testing.T, asm *cfn.Assembly) Topology {
+	t.Helper()
+	top, err := TopologyOf(asm)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		sys.Close()
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("local system log (tail):\n%s", tail(logs.String(), 40))
-			mu.Unlock()
-		}
-	})
-	if err := sys.Install(context.Background(), steps, design.FinalStep, nil); err != nil {
+	return top
+}
+
+// console is a console of cfg, closed when the test ends.
+func console(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	srv, err := New(cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return sys
+	t.Cleanup(srv.Close)
+	return srv
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func tail(s string, lines int) string {
-	n := 0
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '\n' {
-			if n++; n > lines {
-				return s[i+1:]
-			}
+// byKind lists the nodes of one kind.
+func (t Topology) byKind(kind string) []Node {
+	var out []Node
+	for _, n := range t.Nodes {
+		if n.Kind == kind {
+			out = append(out, n)
 		}
 	}
-	return s
+	return out
 }
 
 // waitFor polls cond until it holds or d passes.

@@ -14,7 +14,10 @@ import (
 // poll reads the tables' items and the queues' messages from the emulator, and sets each
 // alarm's state from its rule in the template.
 func (l *live) poll(ctx context.Context) error {
-	st := l.sys.State()
+	st, err := l.sys.State()
+	if err != nil {
+		return err
+	}
 	top := l.topology()
 	counts := map[string]int{}
 	var firstErr error

@@ -37,30 +37,6 @@ func (t Topology) node(id string) (Node, bool) {
 	return Node{}, false
 }
 
-// byKind lists the nodes of one kind.
-func (t Topology) byKind(kind string) []Node {
-	var out []Node
-	for _, n := range t.Nodes {
-		if n.Kind == kind {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// targets are the nodes an edge labelled label leads to from a node of kind fromKind.
-func (t Topology) targets(fromKind, label string) []Node {
-	var out []Node
-	for _, e := range t.Edges {
-		from, _ := t.node(e.From)
-		to, ok := t.node(e.To)
-		if ok && from.Kind == fromKind && e.Label == label {
-			out = append(out, to)
-		}
-	}
-	return out
-}
-
 // alarmed says whether an alarm's rule holds for value.
 func (n Node) alarmed(value float64) bool {
 	switch n.Comparison {

@@ -1,6 +1,8 @@
 package console
 
 import (
+	"fmt"
+
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
@@ -8,13 +10,13 @@ import (
 
 // TopologyOf draws the system of the synthesized assembly from the model of it
 // (internal/tooling/model): what is drawn, and every edge, is what the templates wire; nothing
-// here knows a logical ID.
-func TopologyOf(asm *cfn.Assembly) Topology {
+// here knows a logical ID. An error says the model could not be made of the templates.
+func TopologyOf(asm *cfn.Assembly) (Topology, error) {
 	sys, err := model.FromAssemblies(asm)
 	if err != nil {
-		return Topology{}
+		return Topology{}, fmt.Errorf("drawing the system: %w", err)
 	}
-	return topologyOfModel(sys)
+	return topologyOfModel(sys), nil
 }
 
 func topologyOfModel(sys *model.System) Topology {

@@ -13,7 +13,7 @@ func TestTopologyOfTheCommittedAssemblyWiresTheRidePath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	top := TopologyOf(asm)
+	top := topologyOf(t, asm)
 	var got []string
 	for _, e := range top.Edges {
 		from, _ := top.node(e.From)
@@ -49,7 +49,7 @@ func contains(list []string, s string) bool {
 }
 
 func TestTheFinalStateDrawsWhatEachAlarmWatchesAndTheTopicItNotifies(t *testing.T) {
-	top := TopologyOf(final)
+	top := topologyOf(t, final)
 	var got []string
 	for _, e := range top.Edges {
 		from, _ := top.node(e.From)

@@ -39,15 +39,15 @@ const (
 )
 
 func newDynamoDBTable(ctx context.Context, region, endpoint string) (Table, error) {
+	if endpoint != "" && isLoopback(endpoint) && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
+		// The local system (an emulator takes any credentials): its one configuration. Without
+		// its credentials the SDK would look for real ones, as far as the instance metadata
+		// service, on a machine that may have none.
+		return dynamodb.NewFromConfig(localstate.Config(region, endpoint)), nil
+	}
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
-	}
-	if endpoint != "" && isLoopback(endpoint) && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		// An emulator takes any credentials. Without these the SDK would look for real ones, as
-		// far as the instance metadata service, on a machine that may have none.
-		opts = append(opts, config.WithCredentialsProvider(
-			localstate.Credentials()))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

@@ -1,19 +1,16 @@
 package local_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -24,75 +21,34 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 )
 
 const rideBody = `{"PickupLocation":{"Latitude":42.3525,"Longitude":-71.0529}}`
 
-var (
-	root  string
-	steps *synth.Steps // every step of stage "test"
-)
+// env is every step of stage "test", synthesized once with the real CLI (cached across runs
+// while the app's sources do not change), so each test runs the templates users deploy.
+var env *localtest.Env
 
-// TestMain synthesizes every step once with the real CLI (cached across runs while the app's
-// sources do not change), so each test starts a system from the templates users deploy.
 func TestMain(m *testing.M) {
-	var err error
-	if root, err = synth.Root(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if steps, err = synth.Synthesize(context.Background(), synth.Options{Root: root, Stage: "test", Log: os.Stderr}); err == nil {
-		_, err = steps.All()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
+	env = localtest.Setup()
+	os.Exit(env.Run(m))
 }
 
-// system starts a local system with the stacks of step and stops it when the test ends.
-func system(t *testing.T, step design.Step) *local.System {
+// final is the system at the final step that the package's tests share.
+func final(t *testing.T) *local.System {
 	t.Helper()
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	sys, err := local.Start(context.Background(), local.Options{Root: root, Log: lockedWriter{&mu, &logs},
-		RetryDelays: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}, Concurrency: 32})
+	return env.Shared(t, localtest.At(design.FinalStep))
+}
+
+// state is what the running system tells the other commands.
+func state(t testing.TB, sys *local.System) local.State {
+	t.Helper()
+	st, err := sys.State()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		sys.Close()
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("local system log:\n%s", tail(logs.String(), 60))
-			mu.Unlock()
-		}
-	})
-	if err := sys.DeploySteps(context.Background(), steps, []design.Step{step}, nil); err != nil {
-		t.Fatal(err)
-	}
-	return sys
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}
-
-func tail(s string, lines int) string {
-	all := strings.Split(s, "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
+	return st
 }
 
 type response struct {
@@ -121,9 +77,9 @@ type observer struct {
 	queue string
 }
 
-func observe(sys *local.System) observer {
-	st := sys.State()
-	cfg := aws.Config{Region: st.Region, Credentials: credentials.NewStaticCredentialsProvider("t", "t", ""), BaseEndpoint: aws.String(st.Endpoint)}
+func observe(t testing.TB, sys *local.System) observer {
+	st := state(t, sys)
+	cfg := st.Config()
 	return observer{sns: sns.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), table: st.Tables["RideRecordTable"], queue: st.Queues["PutRideRecordSnsDLQ"]}
 }
 
@@ -148,6 +104,13 @@ func (o observer) rides(t testing.TB) []ride.Ride {
 			return out
 		}
 		start = page.LastEvaluatedKey
+	}
+}
+
+// purge empties the dead-letter queue: what a test leaves there must not count for the next one.
+func (o observer) purge(t testing.TB) {
+	if _, err := o.sqs.PurgeQueue(context.Background(), &sqs.PurgeQueueInput{QueueUrl: aws.String(o.queue)}); err != nil {
+		t.Errorf("emptying the dead-letter queue: %v", err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -12,16 +11,16 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 )
 
 // TestTheLocalSystemRefusesWhatCloudFormationRefuses attempts the deploys CloudFormation refuses
 // on a running final state: each fails before anything changes, and rides still flow.
 func TestTheLocalSystemRefusesWhatCloudFormationRefuses(t *testing.T) {
-	sys := system(t, design.FinalStep)
-	obs := observe(sys)
+	sys := final(t)
+	obs := observe(t, sys)
 	stackAt := func(kind design.StackKind, step design.Step) *cfn.Stack {
-		st, err := steps.Stack(kind, step)
+		st, err := env.Steps.Stack(kind, step)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +40,7 @@ func TestTheLocalSystemRefusesWhatCloudFormationRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := stackAt(tc.kind, tc.step)
 			name := stack.Name
-			before := sys.State().Stacks[name]
+			before := state(t, sys).Stacks[name]
 			err := sys.Deploy(context.Background(), stack)
 			if err == nil {
 				t.Fatalf("deploying %s at step %d was accepted", name, tc.step)
@@ -51,7 +50,7 @@ func TestTheLocalSystemRefusesWhatCloudFormationRefuses(t *testing.T) {
 					t.Errorf("the refusal %q does not mention %s", err, m)
 				}
 			}
-			after := sys.State().Stacks[name]
+			after := state(t, sys).Stacks[name]
 			if b, a := jsonOf(before), jsonOf(after); a != b {
 				t.Errorf("the refused deploy changed %s:\nbefore %s\nafter  %s", name, b, a)
 			}
@@ -62,7 +61,7 @@ func TestTheLocalSystemRefusesWhatCloudFormationRefuses(t *testing.T) {
 	}
 
 	t.Run("rides still flow", func(t *testing.T) {
-		resp := post(t, sys.State().ApiUrl+"/ride", rideBody)
+		resp := post(t, state(t, sys).ApiUrl+"/ride", rideBody)
 		if resp.status != 201 {
 			t.Fatalf("POST /ride = %d %s", resp.status, resp.body)
 		}
@@ -82,12 +81,8 @@ func TestTheLocalSystemRefusesWhatCloudFormationRefuses(t *testing.T) {
 }
 
 func TestANewSystemRefusesThePublishingStateBeforeItsSubscriber(t *testing.T) {
-	sys, err := local.Start(context.Background(), local.Options{Root: root, Log: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
-	wr, err := steps.Stack(design.WildRydes, design.FinalStep)
+	sys := env.Start(t, localtest.Options{})
+	wr, err := env.Steps.Stack(design.WildRydes, design.FinalStep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +90,7 @@ func TestANewSystemRefusesThePublishingStateBeforeItsSubscriber(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Unable to fetch parameters [/wild-rydes-ride-record/test/SubscriberReady]") {
 		t.Fatalf("deploying the final wild-rydes on a new system: %v, want CloudFormation's refusal naming SubscriberReady", err)
 	}
-	if _, ok := sys.State().Stacks[wr.Name]; ok {
+	if _, ok := state(t, sys).Stacks[wr.Name]; ok {
 		t.Errorf("the refused deploy created %s", wr.Name)
 	}
 }

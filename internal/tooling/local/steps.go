@@ -6,8 +6,55 @@ import (
 	"io"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
+
+// Deploy creates or updates one stack as CloudFormation would (deploy.Engine.Deploy: one update
+// at a time per stack, and what CloudFormation refuses refused), then points the fronts at the
+// APIs that now play their roles and rewrites the state file. Every deploy of the local system
+// comes here: Install, DeployStep, the admin endpoint (`rollout --local`, `local-deploy`) and
+// the console's next step.
+func (s *System) Deploy(ctx context.Context, stack *cfn.Stack) error {
+	if err := s.engine.Deploy(ctx, stack); err != nil {
+		return err
+	}
+	s.published.Lock()
+	defer s.published.Unlock()
+	sys, err := s.engine.Model()
+	if err != nil {
+		return fmt.Errorf("deployed %s: %w", stack.Name, err)
+	}
+	s.gateway.SetRoles(roleAPIs(sys, s.engine.Stacks()))
+	return s.writeState()
+}
+
+// Install creates both stacks at goal on an empty system the way a new account gets them:
+// design.FreshInstall's moves, one stack at a time, each with its step's template.
+func (s *System) Install(ctx context.Context, steps *synth.Steps, goal design.Step, progress io.Writer) error {
+	moves := design.FreshInstall(goal)
+	var stacks []*cfn.Stack
+	var templates []*cfn.Template
+	for _, m := range moves {
+		st, err := steps.Stack(m.Kind, m.Step)
+		if err != nil {
+			return fmt.Errorf("installing step %d: %w", goal, err)
+		}
+		stacks, templates = append(stacks, st), append(templates, st.Template)
+	}
+	if err := s.engine.Build(ctx, templates...); err != nil {
+		return err
+	}
+	for i, m := range moves {
+		if progress != nil && len(moves) > 2 {
+			fmt.Fprintf(progress, "installing: %s at step %d\n", m.Kind, m.Step)
+		}
+		if err := s.Deploy(ctx, stacks[i]); err != nil {
+			return fmt.Errorf("installing step %d (%s at step %d): %w", goal, m.Kind, m.Step, err)
+		}
+	}
+	return nil
+}
 
 // DeploySteps brings the system to the last of path as users reach it, through the documented
 // order: the first step installed as a new account gets it (Install: from StepSubscriber on,

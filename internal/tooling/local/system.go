@@ -1,22 +1,31 @@
 // Package local runs the whole Wild Rydes system on this machine from the synthesized templates:
 // the data services in an AWS emulator (moto), every function as its real Go binary under a local
 // Lambda Runtime API, the HTTP API routes on loopback, and SNS to Lambda with Lambda's
-// asynchronous retries and dead-letter queue.
+// asynchronous retries and dead-letter queue. System wires the services of the packages below it
+// (emulator, ddbproxy, lambda, sns, apigw, deploy, admin, events) and is what commands and tests
+// hold.
 package local
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 	"io"
 	"net"
-	"net/http"
 	"os"
-	"sort"
 	"sync"
 	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/admin"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/apigw"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/ddbproxy"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/deploy"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // Options configure a local system.
@@ -26,7 +35,7 @@ type Options struct {
 	// Endpoint of an AWS-compatible emulator; empty starts moto_server (AWS_ENDPOINT_URL is the
 	// usual way to set it).
 	Endpoint string
-	// Region the emulator's resources live in; default us-east-1.
+	// Region the emulator's resources live in; default localstate.Region.
 	Region string
 	// RetryDelays between Lambda's asynchronous attempts. AWS waits about 1 and then 2 minutes;
 	// the default here is 1 s and 2 s so a demo shows the whole path.
@@ -45,36 +54,38 @@ type Options struct {
 	ConsolePort int
 }
 
+// PortInUseError says a fixed port the local system was asked to listen on is taken.
+type PortInUseError = loopback.PortInUseError
+
+// The roles of the fronts: the API riders book rides on, and the one that records them.
+const (
+	rideRole   = "ride"
+	recordRole = "record"
+)
+
 // System is a running local Wild Rydes.
 type System struct {
-	opts     Options
-	emu      *emulator
-	aws      clients
-	fault    *tableFault
-	faultSrv *http.Server
-	faultURL string
-	apiFront *routeFront         // the ride API on Options.APIPort
-	recFront *routeFront         // the record API on Options.RecordPort
-	roleAPIs map[string]*httpAPI // "ride", "record": the APIs the fronts serve (guarded by mu)
-	snsSrv   *http.Server
-	snsURL   string
-	bridge   *bridge
-	builder  *builder
-	async    *asyncInvoker
-	events   Events
-	console  string // the web console's URL, for the state file
+	opts    Options
+	emu     *emulator.Emulator
+	events  events.Feed
+	table   *ddbproxy.Proxy
+	lambda  *lambda.Service
+	sns     *sns.Service
+	gateway *apigw.Gateway
+	admin   *admin.Server
+	engine  *deploy.Engine
+	fronts  map[string]string // role -> the front's URL
 
-	mu        sync.Mutex
-	stacks    map[string]*deployed // by stack name
-	functions map[string]*function // by ARN
-	apis      map[string]*httpAPI  // by API ID
-	queues    map[string]string    // queue ARN -> URL
+	published sync.Mutex // the fronts' roles and the state file, made after each deploy
+
+	mu      sync.Mutex
+	console string // the web console's URL, for the state file
 }
 
-// Start brings up the emulator, the fault switch and the SNS bridge. Deploy stacks next.
+// Start brings up the emulator and the local services. Deploy stacks next.
 func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.Region == "" {
-		opts.Region = "us-east-1"
+		opts.Region = localstate.Region
 	}
 	if opts.RetryDelays == nil {
 		opts.RetryDelays = []time.Duration{time.Second, 2 * time.Second}
@@ -88,76 +99,64 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.Root == "" {
 		return nil, errors.New("local: Options.Root (the repository) is required")
 	}
-	s := &System{opts: opts, stacks: map[string]*deployed{}, functions: map[string]*function{},
-		apis: map[string]*httpAPI{}, queues: map[string]string{}}
-
-	var err error
 	// The public listeners first, so that a port in use stops the start before anything runs.
-	if s.apiFront, err = s.startFront("api", opts.APIPort, "ride"); err != nil {
-		return nil, err
-	}
-	if s.recFront, err = s.startFront("record", opts.RecordPort, "record"); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if opts.Endpoint != "" {
-		s.emu = &emulator{endpoint: opts.Endpoint}
-		if err := s.emu.waitReady(ctx, 10*time.Second); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("the emulator at %s does not answer: %w", opts.Endpoint, err)
-		}
-		fmt.Fprintf(opts.Log, "emulator: %s (given)\n", opts.Endpoint)
-	} else if s.emu, err = startEmulator(ctx, opts.Log, opts.EmulatorPort); err != nil {
-		s.Close()
-		return nil, err
-	}
-	s.aws = newClients(s.emu.endpoint, opts.Region)
-
-	if s.fault, err = newTableFault(s.emu.endpoint); err != nil {
-		s.Close()
-		return nil, err
-	}
-	var faultAddr string
-	if s.faultSrv, faultAddr, err = serve(s.fault); err != nil {
-		s.Close()
-		return nil, err
-	}
-	s.faultURL = "http://" + faultAddr
-	s.async = newAsyncInvoker(s)
-	if s.bridge, err = newBridge(s); err != nil {
-		s.Close()
-		return nil, err
-	}
-	front, err := newSNSFront(s)
+	apiL, err := loopback.Listen("api", opts.APIPort)
 	if err != nil {
+		return nil, err
+	}
+	recL, err := loopback.Listen("record", opts.RecordPort)
+	if err != nil {
+		apiL.Close()
+		return nil, err
+	}
+	s := &System{opts: opts}
+	if err := s.start(ctx, apiL, recL); err != nil {
+		apiL.Close()
+		recL.Close()
 		s.Close()
 		return nil, err
 	}
-	var snsAddr string
-	if s.snsSrv, snsAddr, err = serve(front); err != nil {
-		s.Close()
-		return nil, err
-	}
-	s.snsURL = "http://" + snsAddr
-	s.builder = &builder{root: opts.Root, dir: binDir(opts.Root), log: opts.Log}
 	return s, nil
 }
 
-// serve runs h on a free loopback port.
-func serve(h http.Handler) (*http.Server, string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", fmt.Errorf("listening on loopback: %w", err)
+func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
+	opts := s.opts
+	var err error
+	if opts.Endpoint != "" {
+		if s.emu, err = emulator.Given(ctx, opts.Endpoint); err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.Log, "emulator: %s (given)\n", opts.Endpoint)
+	} else if s.emu, err = emulator.Start(ctx, opts.Log, opts.EmulatorPort); err != nil {
+		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	return srv, l.Addr().String(), nil
+	clients := deploy.NewClients(localstate.Config(opts.Region, s.emu.Endpoint))
+	if s.table, err = ddbproxy.Start(s.emu.Endpoint); err != nil {
+		return err
+	}
+	s.lambda = lambda.NewService(lambda.Options{RetryDelays: opts.RetryDelays, Concurrency: opts.Concurrency,
+		DeadLetters: clients.SQS, Events: &s.events, Log: opts.Log})
+	if s.sns, err = sns.Start(s.emu.Endpoint, s.lambda, &s.events); err != nil {
+		return err
+	}
+	s.gateway = apigw.New(apigw.Options{Region: opts.Region, Invoker: s.lambda, Events: &s.events, Log: opts.Log})
+	s.fronts = map[string]string{rideRole: s.gateway.Front(apiL, rideRole), recordRole: s.gateway.Front(recL, recordRole)}
+	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Gateway: s.gateway, Lambda: s.lambda,
+		SNS: s.sns, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
+		FunctionEnv: map[string]string{
+			"AWS_REGION": opts.Region, "AWS_DEFAULT_REGION": opts.Region,
+			"AWS_ACCESS_KEY_ID": localstate.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localstate.SecretAccessKey,
+			"AWS_ENDPOINT_URL": s.emu.Endpoint, "AWS_ENDPOINT_URL_DYNAMODB": s.table.URL(), "AWS_ENDPOINT_URL_SNS": s.sns.URL(),
+			"AWS_EC2_METADATA_DISABLED": "true",
+		}})
+	s.admin, err = admin.Start(s)
+	return err
 }
 
 // SetTableUnavailable turns the DynamoDB fault on for d, or off with d <= 0.
 func (s *System) SetTableUnavailable(d time.Duration) {
-	s.fault.set(d)
-	s.events.publish(Event{Kind: "fault", OK: d <= 0, Duration: d})
+	s.table.SetUnavailable(d)
+	s.events.Publish(events.Event{Kind: "fault", OK: d <= 0, Duration: d})
 	if d > 0 {
 		fmt.Fprintf(s.opts.Log, "fault: the ride table is unavailable for %s\n", d)
 	} else {
@@ -165,117 +164,46 @@ func (s *System) SetTableUnavailable(d time.Duration) {
 	}
 }
 
+// TableFault reports until when the table is unavailable (zero: it is available) and how many
+// calls the fault has refused so far.
+func (s *System) TableFault() (until time.Time, refused int64) { return s.table.Fault() }
+
 // WaitIdle waits until no asynchronous invocation is queued, running or waiting for a retry.
-func (s *System) WaitIdle(ctx context.Context) error { return s.async.waitIdle(ctx) }
+func (s *System) WaitIdle(ctx context.Context) error { return s.lambda.WaitIdle(ctx) }
 
-// State is what other commands need to reach the running system (the state file's schema).
-type State = localstate.State
+// Events is the system's event feed.
+func (s *System) Events() *events.Feed { return &s.events }
 
-// StackState is one deployed stack: its outputs and physical IDs.
-type StackState = localstate.StackState
+// ConsoleAddr is the loopback address the web console listens on (Options.ConsolePort).
+func (s *System) ConsoleAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.opts.ConsolePort) }
 
-// State describes the running system. The APIs, the ride table and the dead-letter queue are
-// found by their roles in the model of the deployed templates.
-func (s *System) State() State {
+// SetConsoleURL records the web console's URL in the state file, for the other commands.
+func (s *System) SetConsoleURL(url string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := State{Region: s.opts.Region, Endpoint: s.emu.endpoint, DynamoDB: s.faultURL, ConsoleUrl: s.console,
-		Admin: s.bridge.url + "/_local", Stacks: map[string]StackState{}, Tables: map[string]string{}, Queues: map[string]string{}}
-	var names []string
-	for name := range s.stacks {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		d := s.stacks[name]
-		st.Stacks[name] = StackState{Outputs: d.outputs, Physical: d.physicalIDs()}
-		for id, r := range d.resources {
-			switch r.typ {
-			case "AWS::DynamoDB::Table":
-				st.Tables[id] = r.physical
-			case "AWS::SQS::Queue":
-				st.Queues[id] = r.attrs["QueueUrl"]
-			}
-		}
-	}
-	sys, err := s.deployedModel()
-	if err != nil {
-		return st
-	}
-	physical := func(r *model.Resource) *resource {
-		if d := s.stacks[r.Stack.Name]; d != nil {
-			return d.resources[r.LogicalID]
-		}
-		return nil
-	}
-	roles := s.findRoleAPIs(sys)
-	if roles["ride"] != nil {
-		st.ApiUrl = s.apiFront.url
-	}
-	if roles["record"] != nil {
-		st.RecordApiUrl = s.recFront.url
-	}
-	if table, dlq, err := sys.RideStore(); err == nil {
-		if res := physical(&table.Resource); res != nil {
-			st.RideTable = res.physical
-		}
-		if dlq != nil {
-			if res := physical(&dlq.Resource); res != nil {
-				st.DeadLetterQueueUrl = res.attrs["QueueUrl"]
-			}
-		}
-	}
-	return st
-}
-
-func (s *System) writeState() error {
-	if s.opts.StateFile == "" {
-		return nil
-	}
-	return s.State().Write(s.opts.StateFile)
+	s.console = url
+	s.mu.Unlock()
+	s.published.Lock()
+	defer s.published.Unlock()
+	return s.writeState()
 }
 
 // Close stops everything this system started: functions, listeners, the emulator if it started
 // it. Queued asynchronous events that did not run are reported in the log.
 func (s *System) Close() {
-	if s.async != nil {
-		if n := s.async.stop(); n > 0 {
+	if s.lambda != nil {
+		if n := s.lambda.Close(); n > 0 {
 			fmt.Fprintf(s.opts.Log, "local: %d asynchronous invocations were still pending at shutdown\n", n)
 		}
 	}
-	s.mu.Lock()
-	fns := s.functions
-	apis := s.apis
-	s.functions, s.apis = map[string]*function{}, map[string]*httpAPI{}
-	s.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, f := range fns {
-		wg.Add(1)
-		go func(f *function) { defer wg.Done(); _ = f.rt.Close() }(f)
-	}
-	wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, a := range apis {
-		_ = a.srv.Shutdown(ctx)
+	if s.gateway != nil {
+		s.gateway.Shutdown(ctx)
 	}
-	if s.bridge != nil {
-		_ = s.bridge.srv.Shutdown(ctx)
-	}
-	if s.faultSrv != nil {
-		_ = s.faultSrv.Shutdown(ctx)
-	}
-	if s.snsSrv != nil {
-		_ = s.snsSrv.Shutdown(ctx)
-	}
-	for _, f := range []*routeFront{s.apiFront, s.recFront} {
-		if f != nil {
-			_ = f.srv.Shutdown(ctx)
-		}
-	}
-	if s.emu != nil {
-		s.emu.close()
-	}
+	s.admin.Shutdown(ctx)
+	s.table.Shutdown(ctx)
+	s.sns.Shutdown(ctx)
+	s.emu.Close()
 	if s.opts.StateFile != "" {
 		_ = os.Remove(s.opts.StateFile)
 	}

@@ -39,7 +39,14 @@ var ErrClosed = errors.New("localrt: function is shut down")
 // Config describes one function: the binary to run and the settings the Lambda service would
 // apply to it.
 type Config struct {
-	Name   string
+	// Name is the function's name, as Lambda tells it (AWS_LAMBDA_FUNCTION_NAME): its physical
+	// name.
+	Name string
+	// ARN is the function's ARN, as the Runtime API tells it (Lambda-Runtime-Invoked-Function-Arn);
+	// default the ARN of Name in AWS_REGION (or the local region) and the local account.
+	ARN string
+	// Label prefixes each line of its log; default Name.
+	Label  string
 	Binary string // a host build of the function; it calls lambda.Start
 	// Env is the function's environment (AWS_REGION, credentials, endpoints, TABLE_NAME...).
 	// Only PATH and HOME come from this process's environment, and Env can override them; the
@@ -48,7 +55,7 @@ type Config struct {
 	Timeout        time.Duration // default 3s
 	MemoryMB       int           // default 128; only reported to the function
 	MaxConcurrency int           // processes, each running one invocation at a time; default 4
-	// Log receives the function's stdout and stderr, each line prefixed with "[Name] ".
+	// Log receives the function's stdout and stderr, each line prefixed with "[Label] ".
 	// Default os.Stderr.
 	Log io.Writer
 }
@@ -74,12 +81,11 @@ type Stats struct {
 
 // Function is one Lambda function and its pool of warm processes. It is safe for concurrent use.
 type Function struct {
-	cfg    Config
-	region string
-	arn    string
-	slots  chan struct{} // one per invocation allowed to run at once
-	done   chan struct{} // closed by Shutdown
-	logMu  sync.Mutex    // keeps lines from different processes whole in cfg.Log
+	cfg   Config
+	arn   string
+	slots chan struct{} // one per invocation allowed to run at once
+	done  chan struct{} // closed by Shutdown
+	logMu sync.Mutex    // keeps lines from different processes whole in cfg.Log
 
 	mu       sync.Mutex
 	closed   bool
@@ -106,17 +112,22 @@ func New(cfg Config) *Function {
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
 	}
-	region := cfg.Env["AWS_REGION"]
-	if region == "" {
-		region = "us-east-1"
+	if cfg.Label == "" {
+		cfg.Label = cfg.Name
+	}
+	if cfg.ARN == "" {
+		region := cfg.Env["AWS_REGION"]
+		if region == "" {
+			region = localstate.Region
+		}
+		cfg.ARN = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, localstate.AccountID, cfg.Name)
 	}
 	return &Function{
-		cfg:    cfg,
-		region: region,
-		arn:    fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, localstate.AccountID, cfg.Name),
-		slots:  make(chan struct{}, cfg.MaxConcurrency),
-		done:   make(chan struct{}),
-		procs:  make(map[*process]struct{}),
+		cfg:   cfg,
+		arn:   cfg.ARN,
+		slots: make(chan struct{}, cfg.MaxConcurrency),
+		done:  make(chan struct{}),
+		procs: make(map[*process]struct{}),
 	}
 }
 
@@ -136,7 +147,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (Result, error) {
 	select {
 	case f.slots <- struct{}{}:
 	case <-ctx.Done():
-		return Result{}, fmt.Errorf("waiting for a free %s process: %w", f.cfg.Name, ctx.Err())
+		return Result{}, fmt.Errorf("waiting for a free %s process: %w", f.cfg.Label, ctx.Err())
 	case <-f.done:
 		return Result{}, ErrClosed
 	}

@@ -1,4 +1,4 @@
-package localrt
+package localrt_test
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localrt"
 	"io"
 	"io/fs"
 	"os"
@@ -42,8 +44,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// start returns a Function running echofn, closed when the test ends.
-func start(t testing.TB, cfg Config) *Function {
+// start returns a localrt.Function running echofn, closed when the test ends.
+func start(t testing.TB, cfg localrt.Config) *localrt.Function {
 	t.Helper()
 	if cfg.Name == "" {
 		cfg.Name = "echofn"
@@ -54,13 +56,13 @@ func start(t testing.TB, cfg Config) *Function {
 	if cfg.Log == nil {
 		cfg.Log = t.Output()
 	}
-	f := New(cfg)
+	f := localrt.New(cfg)
 	t.Cleanup(func() { f.Close() })
 	return f
 }
 
 // invoke runs one event and fails the test if the runner itself fails.
-func invoke(t testing.TB, f *Function, event string) Result {
+func invoke(t testing.TB, f *localrt.Function, event string) localrt.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -72,7 +74,7 @@ func invoke(t testing.TB, f *Function, event string) Result {
 }
 
 // whoami asks the function about its process and invocation.
-func whoamiOf(t *testing.T, f *Function) whoami {
+func whoamiOf(t *testing.T, f *localrt.Function) whoami {
 	t.Helper()
 	res := invoke(t, f, `{"do":"whoami"}`)
 	if res.FunctionError != "" {
@@ -152,21 +154,21 @@ func children(t testing.TB) []int {
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestInvokeAnswersAsLambdaDoes(t *testing.T) {
-	f := start(t, Config{})
+	f := start(t, localrt.Config{})
 	tests := []struct {
 		name  string
 		event string
-		want  Result
+		want  localrt.Result
 	}{
 		{
 			name:  "an echo returns the event's value unchanged",
 			event: `{"value":{"RideId":"r-1","Unicorn":{"Name":"Shadowfax","Color":"White"}}}`,
-			want:  Result{Payload: []byte(`{"RideId":"r-1","Unicorn":{"Name":"Shadowfax","Color":"White"}}`)},
+			want:  localrt.Result{Payload: []byte(`{"RideId":"r-1","Unicorn":{"Name":"Shadowfax","Color":"White"}}`)},
 		},
 		{
 			name:  "a returned error is an Unhandled function error with its message and type",
 			event: `{"do":"fail","name":"no unicorn near you"}`,
-			want: Result{
+			want: localrt.Result{
 				Payload:       []byte(`{"errorMessage":"no unicorn near you","errorType":"unicornError"}`),
 				FunctionError: "Unhandled", ErrorType: "unicornError", ErrorMessage: "no unicorn near you",
 			},
@@ -174,7 +176,7 @@ func TestInvokeAnswersAsLambdaDoes(t *testing.T) {
 		{
 			name:  "a panic is an Unhandled function error",
 			event: `{"do":"panic","name":"the unicorn bolted"}`,
-			want:  Result{FunctionError: "Unhandled", ErrorType: "string", ErrorMessage: "the unicorn bolted"},
+			want:  localrt.Result{FunctionError: "Unhandled", ErrorType: "string", ErrorMessage: "the unicorn bolted"},
 		},
 	}
 	for _, tt := range tests {
@@ -202,7 +204,7 @@ func TestInvokeAnswersAsLambdaDoes(t *testing.T) {
 }
 
 func TestRuntimeAPITellsTheFunctionAboutItsInvocation(t *testing.T) {
-	f := start(t, Config{Name: "RequestRide", Env: map[string]string{"AWS_REGION": "eu-west-1"}, Timeout: 5 * time.Second, MemoryMB: 256})
+	f := start(t, localrt.Config{Name: "RequestRide", Env: map[string]string{"AWS_REGION": "eu-west-1"}, Timeout: 5 * time.Second, MemoryMB: 256})
 	before := time.Now()
 	w := whoamiOf(t, f)
 	if w.RequestID != w.resultRequestID {
@@ -220,8 +222,17 @@ func TestRuntimeAPITellsTheFunctionAboutItsInvocation(t *testing.T) {
 	}
 }
 
+// As on Lambda, a function's name and ARN are its physical ones, whatever its log lines say.
+func TestTheFunctionIsToldTheARNItIsInvokedBy(t *testing.T) {
+	const arn = "arn:aws:lambda:us-east-1:123456789012:function:wild-rydes-dev-RequestRide-0A1B2C3D4E5F"
+	f := start(t, localrt.Config{Name: "wild-rydes-dev-RequestRide-0A1B2C3D4E5F", ARN: arn, Label: "RequestRide"})
+	if w := whoamiOf(t, f); w.FunctionArn != arn || w.FunctionName != "wild-rydes-dev-RequestRide-0A1B2C3D4E5F" {
+		t.Errorf("the function was told it is %q (%q), want its physical name and ARN %q", w.FunctionName, w.FunctionArn, arn)
+	}
+}
+
 func TestTimeoutKillsTheProcessAndTheNextInvocationGetsANewOne(t *testing.T) {
-	f := start(t, Config{Timeout: 300 * time.Millisecond})
+	f := start(t, localrt.Config{Timeout: 300 * time.Millisecond})
 	first := whoamiOf(t, f)
 
 	started := time.Now()
@@ -252,7 +263,7 @@ func TestTimeoutAlsoStopsWhatTheFunctionStarted(t *testing.T) {
 	if _, err := exec.LookPath("sleep"); err != nil {
 		t.Skip("no sleep(1) here")
 	}
-	f := start(t, Config{Timeout: 300 * time.Millisecond})
+	f := start(t, localrt.Config{Timeout: 300 * time.Millisecond})
 	res := invoke(t, f, `{"do":"spawn"}`)
 	helper, err := strconv.Atoi(string(res.Payload))
 	if err != nil {
@@ -267,7 +278,7 @@ func TestTimeoutAlsoStopsWhatTheFunctionStarted(t *testing.T) {
 }
 
 func TestCrashIsARuntimeExitErrorAndThePoolRecovers(t *testing.T) {
-	f := start(t, Config{})
+	f := start(t, localrt.Config{})
 	first := whoamiOf(t, f)
 
 	res := invoke(t, f, `{"do":"exit","code":3}`)
@@ -294,19 +305,19 @@ func TestARuntimeThatCannotStartFailsTheInvocation(t *testing.T) {
 	}
 	tests := []struct {
 		name        string
-		cfg         Config
+		cfg         localrt.Config
 		wantType    string
 		wantMessage string
 	}{
 		{
 			name:        "an init/error post gives its type and message",
-			cfg:         Config{Env: map[string]string{"ECHOFN_INIT_ERROR": "TABLE_NAME is not set"}},
+			cfg:         localrt.Config{Env: map[string]string{"ECHOFN_INIT_ERROR": "TABLE_NAME is not set"}},
 			wantType:    "Runtime.ConfigError",
 			wantMessage: "TABLE_NAME is not set",
 		},
 		{
 			name:        "exiting before asking for an invocation is a Runtime.ExitError",
-			cfg:         Config{Binary: falseBin},
+			cfg:         localrt.Config{Binary: falseBin},
 			wantType:    "Runtime.ExitError",
 			wantMessage: "Runtime exited with error: exit status 1",
 		},
@@ -326,7 +337,7 @@ func TestARuntimeThatCannotStartFailsTheInvocation(t *testing.T) {
 }
 
 func TestAMissingBinaryIsTheRunnersError(t *testing.T) {
-	f := start(t, Config{Binary: filepath.Join(t.TempDir(), "no-such-function")})
+	f := start(t, localrt.Config{Binary: filepath.Join(t.TempDir(), "no-such-function")})
 	res, err := f.Invoke(context.Background(), []byte(`{}`))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Invoke = %+v, %v; want an error that the binary does not exist", res, err)
@@ -335,7 +346,7 @@ func TestAMissingBinaryIsTheRunnersError(t *testing.T) {
 
 func TestConcurrentInvocationsNeverRunMoreThanMaxConcurrencyProcesses(t *testing.T) {
 	const callers, limit = 20, 3
-	f := start(t, Config{MaxConcurrency: limit})
+	f := start(t, localrt.Config{MaxConcurrency: limit})
 
 	// Watch the process table while the burst runs.
 	children(t) // skips here, not in the watcher, if there is no /proc
@@ -388,7 +399,7 @@ func TestConcurrentInvocationsNeverRunMoreThanMaxConcurrencyProcesses(t *testing
 
 func TestTheFunctionSeesItsConfigAndNotThisProcesssEnvironment(t *testing.T) {
 	t.Setenv("LOCALRT_PARENT_ONLY", "leaked")
-	f := start(t, Config{MemoryMB: 512, Env: map[string]string{
+	f := start(t, localrt.Config{MemoryMB: 512, Env: map[string]string{
 		"X":                        "from the config",
 		"AWS_LAMBDA_FUNCTION_NAME": "spoofed", // reserved: Lambda's value wins
 	}})
@@ -422,27 +433,9 @@ func TestTheFunctionSeesItsConfigAndNotThisProcesssEnvironment(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log that the test reads while processes write it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestFunctionOutputIsLoggedLineByLineUnderItsName(t *testing.T) {
-	var log lockedBuffer
-	f := start(t, Config{Name: "PutRideRecord", Log: &log})
+	var log localtest.Log // read here while the processes write it
+	f := start(t, localrt.Config{Name: "PutRideRecord", Log: &log})
 	invoke(t, f, `{"do":"print","name":"{\"level\":\"INFO\",\"msg\":\"ride recorded\"}"}`)
 	f.Close() // the unfinished stderr line is written when the process ends
 
@@ -457,7 +450,7 @@ func TestFunctionOutputIsLoggedLineByLineUnderItsName(t *testing.T) {
 }
 
 func TestWaitingForAFreeProcessEndsWithTheContext(t *testing.T) {
-	f := start(t, Config{MaxConcurrency: 1})
+	f := start(t, localrt.Config{MaxConcurrency: 1})
 	busy := make(chan struct{})
 	go func() {
 		defer close(busy)
@@ -478,7 +471,7 @@ func TestWaitingForAFreeProcessEndsWithTheContext(t *testing.T) {
 }
 
 func TestCloseLeavesNoProcessBehind(t *testing.T) {
-	f := start(t, Config{MaxConcurrency: 3})
+	f := start(t, localrt.Config{MaxConcurrency: 3})
 	var wg sync.WaitGroup
 	for range 3 {
 		wg.Go(func() { invoke(t, f, `{"do":"sleep","ms":100}`) })
@@ -504,7 +497,7 @@ func TestCloseLeavesNoProcessBehind(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	t.Logf("Close took %v for %d processes", time.Since(started), len(pids))
-	if err := <-inFlight; !errors.Is(err, ErrClosed) {
+	if err := <-inFlight; !errors.Is(err, localrt.ErrClosed) {
 		t.Errorf("the invocation in flight at Close got %v, want ErrClosed", err)
 	}
 	for _, pid := range pids {
@@ -518,7 +511,7 @@ func TestCloseLeavesNoProcessBehind(t *testing.T) {
 	if s := f.Stats(); s.Processes != 0 {
 		t.Errorf("Stats after Close = %+v, want no process", s)
 	}
-	if _, err := f.Invoke(context.Background(), []byte(`{}`)); !errors.Is(err, ErrClosed) {
+	if _, err := f.Invoke(context.Background(), []byte(`{}`)); !errors.Is(err, localrt.ErrClosed) {
 		t.Errorf("Invoke after Close = %v, want ErrClosed", err)
 	}
 	if err := f.Close(); err != nil {
@@ -527,7 +520,7 @@ func TestCloseLeavesNoProcessBehind(t *testing.T) {
 }
 
 func TestShutdownKillsAProcessThatIgnoresSIGTERMAfterTheGracePeriod(t *testing.T) {
-	f := start(t, Config{})
+	f := start(t, localrt.Config{})
 	res := invoke(t, f, `{"do":"ignore-sigterm"}`)
 	pid, err := strconv.Atoi(string(res.Payload))
 	if err != nil {
@@ -552,7 +545,7 @@ func TestShutdownKillsAProcessThatIgnoresSIGTERMAfterTheGracePeriod(t *testing.T
 }
 
 func BenchmarkInvokeWarm(b *testing.B) {
-	f := start(b, Config{MaxConcurrency: 1, Log: io.Discard})
+	f := start(b, localrt.Config{MaxConcurrency: 1, Log: io.Discard})
 	event := []byte(`{"value":{"RideId":"r-1","Unicorn":{"Name":"Shadowfax","Color":"White"}}}`)
 	invoke(b, f, string(event)) // start the process
 	ctx := context.Background()

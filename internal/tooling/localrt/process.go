@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // process is one running copy of the function with its own Runtime API listener.
@@ -78,11 +80,11 @@ func failure(errorType, message string) answer {
 // spawn starts a process and its Runtime API listener.
 func (f *Function) spawn() (*process, error) {
 	if f.cfg.Binary == "" {
-		return nil, fmt.Errorf("starting %s: Config.Binary is empty", f.cfg.Name)
+		return nil, fmt.Errorf("starting %s: Config.Binary is empty", f.cfg.Label)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("starting %s: listening for its Runtime API: %w", f.cfg.Name, err)
+		return nil, fmt.Errorf("starting %s: listening for its Runtime API: %w", f.cfg.Label, err)
 	}
 	p := &process{
 		fn:         f,
@@ -93,7 +95,7 @@ func (f *Function) spawn() (*process, error) {
 	p.srv = &http.Server{Handler: p.runtimeAPI(), ReadHeaderTimeout: 10 * time.Second}
 	go p.srv.Serve(ln) // Serve returns when wait closes the server.
 
-	prefix := "[" + f.cfg.Name + "] "
+	prefix := "[" + f.cfg.Label + "] "
 	p.stdout = &lineWriter{mu: &f.logMu, out: f.cfg.Log, prefix: prefix}
 	p.stderr = &lineWriter{mu: &f.logMu, out: f.cfg.Log, prefix: prefix}
 	p.cmd = exec.Command(f.cfg.Binary)
@@ -106,7 +108,7 @@ func (f *Function) spawn() (*process, error) {
 	p.cmd.WaitDelay = time.Second
 	if err := p.cmd.Start(); err != nil {
 		p.srv.Close()
-		return nil, fmt.Errorf("starting %s: %w", f.cfg.Name, err)
+		return nil, fmt.Errorf("starting %s: %w", f.cfg.Label, err)
 	}
 	f.started.Add(1)
 
@@ -193,7 +195,7 @@ var errExitedWhileIdle = errors.New("the process exited between invocations")
 func (p *process) invoke(payload []byte) (res Result, reusable bool, err error) {
 	f := p.fn
 	inv := &invocation{
-		id:      newRequestID(),
+		id:      uuid.NewString(), // Lambda's request IDs are version 4 UUIDs
 		traceID: newTraceID(),
 		payload: payload,
 		answer:  make(chan answer, 1),
@@ -276,7 +278,7 @@ func (p *process) log(line string) {
 	f := p.fn
 	f.logMu.Lock()
 	defer f.logMu.Unlock()
-	io.WriteString(f.cfg.Log, "["+f.cfg.Name+"] "+line+"\n") // logs are best effort.
+	io.WriteString(f.cfg.Log, "["+f.cfg.Label+"] "+line+"\n") // logs are best effort.
 }
 
 // lineWriter prefixes each line of a process's output and writes it whole.
@@ -320,16 +322,6 @@ func (w *lineWriter) emit(line []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.out.Write(append([]byte(w.prefix), line...)) // a log that fails must not stop the function.
-}
-
-// newRequestID returns a random (version 4) UUID, as Lambda request IDs are.
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // newTraceID returns an X-Ray trace header for a root segment that is not sampled.

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -18,9 +20,10 @@ import (
 // RelPath is where the state file lives, relative to the repository root.
 const RelPath = "cdk.out/local/state.json"
 
-// The account the emulator pretends to be (moto's default) and the credentials that sign
-// requests to it.
+// The region, the account the emulator pretends to be (moto's default) and the credentials that
+// sign requests to it: the local system's defaults, declared once.
 const (
+	Region          = "us-east-1"
 	AccountID       = "123456789012"
 	AccessKeyID     = "local"
 	SecretAccessKey = "local"
@@ -33,6 +36,25 @@ func Path(root string) string { return filepath.Join(root, filepath.FromSlash(Re
 func Credentials() aws.CredentialsProvider {
 	return credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")
 }
+
+// Config is the one AWS configuration of the local system: its credentials, region (empty:
+// Region) and endpoint, with a timeout on every call. The local system's own clients, the console
+// and the commands that reach it all build their clients from it; a client that must reach
+// another endpoint of the system (DynamoDB through the fault switch) sets its BaseEndpoint.
+func Config(region, endpoint string) aws.Config {
+	if region == "" {
+		region = Region
+	}
+	return aws.Config{
+		Region:       region,
+		Credentials:  Credentials(),
+		BaseEndpoint: aws.String(endpoint),
+		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
+	}
+}
+
+// Config is the AWS configuration that reaches the emulator of the system this state describes.
+func (s State) Config() aws.Config { return Config(s.Region, s.Endpoint) }
 
 // State is what other commands need to reach the running system.
 type State struct {

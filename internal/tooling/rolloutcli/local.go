@@ -10,7 +10,7 @@ import (
 	"strconv"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/admin"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
@@ -48,7 +48,7 @@ func LocalDeploy(stateFile string, steps *synth.Steps) func(ctx context.Context,
 		if err != nil {
 			return err
 		}
-		body, _ := json.Marshal(local.DeployRequest{StackName: stack.Name, TemplateFile: stack.TemplateFile})
+		body, _ := json.Marshal(admin.DeployRequest{StackName: stack.Name, TemplateFile: stack.TemplateFile})
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, st.Admin+"/deploy", bytes.NewReader(body))
 		if err != nil {
 			return err

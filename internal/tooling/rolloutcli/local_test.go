@@ -13,52 +13,32 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // TestRolloutLocalUnderTraffic runs `wildrydes rollout --local` from step 0 to the final state
 // while two clients request rides, then attempts the deploys CloudFormation refuses.
 func TestRolloutLocalUnderTraffic(t *testing.T) {
 	ctx := context.Background()
-	root, err := synth.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	steps, err := synth.Synthesize(ctx, synth.Options{Root: root, Stage: "test", Log: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := localtest.Load(t)
+	steps := env.Steps
 	asms, err := steps.All()
 	if err != nil {
 		t.Fatal(err)
 	}
 	stateFile := filepath.Join(t.TempDir(), "state.json")
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	sys, err := local.Start(ctx, local.Options{Root: root, StateFile: stateFile, Concurrency: 32,
-		RetryDelays: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}, Log: lockedWriter{&logMu, &logs}})
+	sys := env.Start(t, localtest.Options{Path: []design.Step{design.StepSynchronous}, StateFile: stateFile})
+	st, err := sys.State()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sys.Close()
-	defer func() {
-		if t.Failed() {
-			logMu.Lock()
-			t.Log(tail(logs.String(), 40))
-			logMu.Unlock()
-		}
-	}()
-	if err := sys.DeploySteps(ctx, steps, []design.Step{design.StepSynchronous}, nil); err != nil {
-		t.Fatal(err)
-	}
-	rideURL := sys.State().ApiUrl + "/ride"
+	rideURL := st.ApiUrl + "/ride"
 
 	var mu sync.Mutex
 	var accepted []string
@@ -175,9 +155,11 @@ func requestRide(url string) (id string, status int, body string) {
 // storedRides counts the items of the ride table by RideId.
 func storedRides(t *testing.T, sys *local.System) map[string]int {
 	t.Helper()
-	st := sys.State()
-	ddb := dynamodb.NewFromConfig(aws.Config{Region: st.Region, BaseEndpoint: aws.String(st.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("t", "t", "")})
+	st, err := sys.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddb := dynamodb.NewFromConfig(st.Config())
 	out := map[string]int{}
 	var start map[string]ddbtypes.AttributeValue
 	for {
@@ -195,23 +177,4 @@ func storedRides(t *testing.T, sys *local.System) map[string]int {
 		}
 		start = page.LastEvaluatedKey
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}
-
-func tail(s string, lines int) string {
-	all := strings.Split(s, "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
 }

@@ -1,4 +1,4 @@
-package local
+package deploy
 
 import (
 	"context"
@@ -15,15 +15,15 @@ import (
 // CloudFormation's message: an SSM-typed parameter naming a parameter that does not exist (the
 // change set cannot be created), or a rollout guard whose conditions fail (it runs first, on a
 // create or when its properties changed, and the update rolls back).
-func (s *System) refuse(ctx context.Context, stack *cfn.Stack) error {
-	s.mu.Lock()
-	prev := s.stacks[stack.Name]
-	s.mu.Unlock()
+func (e *Engine) refuse(ctx context.Context, stack *cfn.Stack) error {
+	e.mu.Lock()
+	prev := e.stacks[stack.Name]
+	e.mu.Unlock()
 	var prevTemplate *cfn.Template
 	if prev != nil {
-		prevTemplate = prev.source.Template
+		prevTemplate = prev.Source.Template
 	}
-	r, err := rollout.Refuses(ctx, prevTemplate, stack.Template, rolloutguard.SSMLookup(s.aws.ssm))
+	r, err := rollout.Refuses(ctx, prevTemplate, stack.Template, rolloutguard.SSMLookup(e.AWS.SSM))
 	switch {
 	case err != nil:
 		return fmt.Errorf("deploying %s: %w", stack.Name, err)

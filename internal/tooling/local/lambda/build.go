@@ -1,4 +1,4 @@
-package local
+package lambda
 
 import (
 	"bytes"
@@ -16,19 +16,24 @@ import (
 	"time"
 )
 
-// builder compiles each function's folder under lambdas/ for this host: the same code the CDK
+// Builder compiles each function's folder under lambdas/ for this host: the same code the CDK
 // bundles for arm64 Lambda, run here under the local Runtime API. Its folder outlives the
 // system: go build leaves a binary that is up to date alone, so a start relinks nothing that did
 // not change.
-type builder struct {
+type Builder struct {
 	root, dir string
 	log       io.Writer
 	mu        sync.Mutex
 	built     map[string]string // entry -> binary
 }
 
-// binaries builds every entry not built yet, in one go build, and returns entry -> binary.
-func (b *builder) binaries(ctx context.Context, entries []string) (map[string]string, error) {
+// NewBuilder builds the functions of the repository at root, saying what it builds to log.
+func NewBuilder(root string, log io.Writer) *Builder {
+	return &Builder{root: root, dir: binDir(root), log: log}
+}
+
+// Binaries builds every entry not built yet, in one go build, and returns entry -> binary.
+func (b *Builder) Binaries(ctx context.Context, entries []string) (map[string]string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.built == nil {

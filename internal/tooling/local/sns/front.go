@@ -1,4 +1,4 @@
-package local
+package sns
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"time"
@@ -15,29 +14,17 @@ import (
 	"github.com/google/uuid"
 )
 
-// maxSNSMessage is SNS's limit on a message, 256 KB.
+// maxSNSMessage is SNS's limit on a message, 256 KB
+// (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
 const maxSNSMessage = 256 << 10
 
-// snsFront is the functions' SNS endpoint. Publish to a topic that has Lambda subscribers is
+// front is the functions' SNS endpoint. Publish to a topic that has Lambda subscribers is
 // fanned out here, to the same asynchronous invocations the emulator's deliveries reach through
 // the bridge; every other call (and a publish to a topic without Lambda subscribers) goes on to
 // the emulator. moto signs each message and POSTs it to each HTTP subscriber before its Publish
 // returns, some 6 ms of its one Python core a ride: at 100 rides a second that queue, not the
-// system, would set RequestRide's latency. Topics and subscriptions still live in the emulator.
-type snsFront struct {
-	sys   *System
-	proxy *httputil.ReverseProxy
-}
-
-func newSNSFront(sys *System) (*snsFront, error) {
-	target, err := url.Parse(sys.emu.endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("emulator endpoint %q: %w", sys.emu.endpoint, err)
-	}
-	return &snsFront{sys: sys, proxy: httputil.NewSingleHostReverseProxy(target)}, nil
-}
-
-func (f *snsFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// system, would set RequestRide's latency.
+func (s *Service) front(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 2*maxSNSMessage))
 	if err != nil {
 		snsError(w, http.StatusBadRequest, "InvalidParameter", "unreadable request")
@@ -45,17 +32,17 @@ func (f *snsFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := url.ParseQuery(string(body))
 	if err == nil && form.Get("Action") == "Publish" {
-		if subs := f.sys.bridge.subscribers(form.Get("TopicArn")); len(subs) > 0 {
-			f.publish(w, form, subs)
+		if subs := s.subscribers(form.Get("TopicArn")); len(subs) > 0 {
+			s.publish(w, form, subs)
 			return
 		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-	f.proxy.ServeHTTP(w, r)
+	s.proxy.ServeHTTP(w, r)
 }
 
-func (f *snsFront) publish(w http.ResponseWriter, form url.Values, subs []subscription) {
+func (s *Service) publish(w http.ResponseWriter, form url.Values, subs []subscription) {
 	message := form.Get("Message")
 	switch {
 	case message == "":
@@ -69,10 +56,11 @@ func (f *snsFront) publish(w http.ResponseWriter, form url.Values, subs []subscr
 	entity := events.SNSEntity{Type: "Notification", MessageID: id, TopicArn: form.Get("TopicArn"),
 		Subject: form.Get("Subject"), Message: message, Timestamp: time.Now().UTC(), SignatureVersion: "1",
 		MessageAttributes: messageAttributes(form)}
+	// The publish is told before any delivery starts, so a watcher never sees an attempt first.
+	s.events.Published(id, entity.TopicArn, message)
 	for _, sub := range subs {
-		f.sys.bridge.notify(sub, entity)
+		s.notify(sub, entity)
 	}
-	f.sys.published(id, entity.TopicArn, message)
 	w.Header().Set("Content-Type", "text/xml")
 	fmt.Fprintf(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>%s</MessageId></PublishResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></PublishResponse>`, id, uuid.NewString())
 }

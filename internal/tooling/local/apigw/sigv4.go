@@ -1,4 +1,4 @@
-package local
+package apigw
 
 import (
 	"context"
@@ -14,12 +14,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // An AWS_IAM route of the local gateway admits what API Gateway admits: a request signed with
 // SigV4 for execute-api, within five minutes of its X-Amz-Date, by a principal that may
-// execute-api:Invoke. The local system has one such principal: the credentials it runs with.
+// execute-api:Invoke (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html,
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html). The local system has one
+// such principal: the credentials it runs with.
 
 const (
 	sigV4Algorithm = "AWS4-HMAC-SHA256"
@@ -104,34 +105,4 @@ func verifySigV4(r *http.Request, body []byte, region string, now time.Time, sec
 		return errBadSignature
 	}
 	return nil
-}
-
-// localSecret is the secret of the one principal the local system knows: its own credentials.
-func localSecret(accessKey string) (string, bool) {
-	if accessKey == localstate.AccessKeyID {
-		return localstate.SecretAccessKey, true
-	}
-	return "", false
-}
-
-// SignRecordRequest signs req (whose body is body) as the local system's principal, for a
-// route that requires AWS_IAM: what a tool or an operator does with their own credentials.
-func SignRecordRequest(req *http.Request, body []byte, region string) error {
-	if region == "" {
-		region = "us-east-1"
-	}
-	sum := sha256.Sum256(body)
-	return v4.NewSigner().SignHTTP(req.Context(), aws.Credentials{AccessKeyID: localstate.AccessKeyID, SecretAccessKey: localstate.SecretAccessKey},
-		req, hex.EncodeToString(sum[:]), "execute-api", region, time.Now())
-}
-
-// setAuthorization records a route's AuthorizationType (NONE, or absent, admits anyone).
-func (a *httpAPI) setAuthorization(key, authorization string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if authorization == "" || authorization == "NONE" {
-		delete(a.auth, key)
-		return
-	}
-	a.auth[key] = authorization
 }

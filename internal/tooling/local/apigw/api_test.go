@@ -1,0 +1,80 @@
+package apigw
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localrt"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
+)
+
+// created is a function that answers 201 and keeps the events it was given.
+type created struct{ got []map[string]any }
+
+func (c *created) Invoke(_ context.Context, arn string, payload []byte) (localrt.Result, error) {
+	var ev map[string]any
+	_ = json.Unmarshal(payload, &ev)
+	ev["arn"] = arn
+	c.got = append(c.got, ev)
+	return localrt.Result{Payload: []byte(`{"statusCode":201,"body":"{}"}`)}, nil
+}
+
+// api is a gateway's API with POST /ride integrated with fn, served in-process.
+func api(t *testing.T, fn Invoker) *API {
+	t.Helper()
+	g := New(Options{Region: localstate.Region, Invoker: fn, Events: &events.Feed{}, Log: io.Discard})
+	t.Cleanup(func() { g.Shutdown(context.Background()) })
+	a, err := g.CreateAPI("a1b2c3d4e5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetIntegration("i1", "arn:aws:lambda:us-east-1:123456789012:function:RequestRide")
+	a.SetRoute("POST /ride", "i1")
+	return a
+}
+
+func serve(a *API, method, path string) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	a.ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader(`{}`)))
+	return w
+}
+
+// The stage's throttling is API Gateway's token bucket
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html): a full
+// burst is admitted at once, then requests beyond the rate get 429.
+func TestAStageAdmitsItsBurstThenAnswers429(t *testing.T) {
+	a := api(t, &created{})
+	a.SetThrottle(1, 3)
+	var codes []int
+	for range 5 {
+		codes = append(codes, serve(a, http.MethodPost, "/ride").Code)
+	}
+	if want := []int{201, 201, 201, 429, 429}; !slices.Equal(codes, want) {
+		t.Errorf("five requests at once at 1/s with a burst of 3 got %v, want %v", codes, want)
+	}
+	if w := serve(a, http.MethodPost, "/ride"); w.Body.String() != `{"message":"Too Many Requests"}` {
+		t.Errorf("a throttled request got %q, want API Gateway's message", w.Body.String())
+	}
+}
+
+func TestARouteInvokesItsFunctionWithPayloadFormat2(t *testing.T) {
+	fn := &created{}
+	a := api(t, fn)
+	if w := serve(a, http.MethodPost, "/ride"); w.Code != http.StatusCreated || w.Header().Get("Apigw-Requestid") == "" {
+		t.Fatalf("POST /ride = %d (request ID %q), want 201 with a request ID", w.Code, w.Header().Get("Apigw-Requestid"))
+	}
+	if len(fn.got) != 1 || fn.got[0]["version"] != "2.0" || fn.got[0]["routeKey"] != "POST /ride" ||
+		fn.got[0]["arn"] != "arn:aws:lambda:us-east-1:123456789012:function:RequestRide" {
+		t.Errorf("the function got %v, want one version 2.0 event of POST /ride", fn.got)
+	}
+	if w := serve(a, http.MethodGet, "/ride"); w.Code != http.StatusNotFound || len(fn.got) != 1 {
+		t.Errorf("GET /ride = %d and %d invocations, want 404 and no invocation", w.Code, len(fn.got))
+	}
+}

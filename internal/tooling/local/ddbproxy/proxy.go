@@ -1,0 +1,96 @@
+// Package ddbproxy sits between the functions and the emulator's DynamoDB: the one place where
+// the local system answers for DynamoDB what the emulator would not (today the table fault; the
+// place for DynamoDB's throughput limits).
+package ddbproxy
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
+)
+
+// Proxy forwards DynamoDB calls to the emulator on its own loopback listener. While the fault is
+// on, every call fails as an unavailable service does (HTTP 503, which the SDK retries), so rides
+// are accepted, retried, dead-lettered, and re-driven after recovery: the demo and test of the
+// dead-letter path.
+type Proxy struct {
+	srv   *loopback.Server
+	proxy *httputil.ReverseProxy
+	mu    sync.Mutex
+	until time.Time // zero: off
+	// rejected counts the calls refused while the fault was on.
+	rejected int64
+}
+
+// Start serves a proxy to the emulator at endpoint on a free loopback port.
+func Start(endpoint string) (*Proxy, error) {
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("emulator endpoint %q: %w", endpoint, err)
+	}
+	p := &Proxy{proxy: httputil.NewSingleHostReverseProxy(target)}
+	if p.srv, err = loopback.Serve("DynamoDB proxy", 0, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// URL is the proxy's endpoint: what the functions get as AWS_ENDPOINT_URL_DYNAMODB.
+func (p *Proxy) URL() string { return p.srv.URL }
+
+// Shutdown stops the listener.
+func (p *Proxy) Shutdown(ctx context.Context) {
+	if p != nil {
+		p.srv.Shutdown(ctx)
+	}
+}
+
+// SetUnavailable turns the fault on for d (d <= 0 turns it off; a very long d means until
+// turned off).
+func (p *Proxy) SetUnavailable(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if d <= 0 {
+		p.until = time.Time{}
+		return
+	}
+	p.until = time.Now().Add(d)
+}
+
+// Fault reports until when the table is unavailable (zero: it is available) and how many calls
+// the fault has refused so far.
+func (p *Proxy) Fault() (until time.Time, refused int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Now().Before(p.until) {
+		until = p.until
+	}
+	return until, p.rejected
+}
+
+// refuse counts a call when the fault is on, and says so.
+func (p *Proxy) refuse() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.until.IsZero() || !time.Now().Before(p.until) {
+		return false
+	}
+	p.rejected++
+	return true
+}
+
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.refuse() {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ServiceUnavailable","message":"the ride table is unavailable (local fault switch)"}`)
+		return
+	}
+	p.proxy.ServeHTTP(w, r)
+}

@@ -1,0 +1,116 @@
+package deploy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
+)
+
+// provider is how the local system creates, updates and deletes one resource type: the three
+// together, so that supporting a new type is one entry in providers, made in the file of its
+// service (provider_<service>.go). A type that nothing runs for locally is a placeholder, with
+// the reason; TestEveryResourceTypeOfEveryStepIsRunOrAPlaceholder holds every type of the
+// templates to one or the other.
+type provider struct {
+	// apply creates c.nr (c.old nil) or updates c.old into it. It reports whether c.old was
+	// replaced by a new physical resource, which then has to be deleted once the stack is updated.
+	apply func(ctx context.Context, e *Engine, c change) (*Resource, bool, error)
+	// remove deletes what a stack update dropped or replaced; nil when nothing runs locally.
+	remove func(ctx context.Context, e *Engine, r *Resource) error
+	// placeholder says why nothing runs for this type locally; empty for a type the local system
+	// runs.
+	placeholder string
+}
+
+// change is one resource of a stack update: the template's resource with its properties
+// resolved, the record being made of it, and what the previous deploy made (nil when new).
+type change struct {
+	stack string
+	res   cfn.Resource
+	props map[string]any
+	nr    *Resource
+	old   *Resource
+}
+
+// providers by resource type.
+var providers = map[string]provider{}
+
+// register declares the provider of a type the local system runs.
+func register(typ string, p provider) { providers[typ] = p }
+
+// placeholder declares a type nothing runs for locally, and why: its resources still get a
+// physical ID and an ARN, so that references to them resolve.
+func placeholder(typ, reason string) {
+	providers[typ] = provider{apply: applyPlaceholder, placeholder: reason}
+}
+
+func applyPlaceholder(_ context.Context, e *Engine, c change) (*Resource, bool, error) {
+	nr := c.nr
+	nr.Physical = physicalName(c.stack, c.res.LogicalID, 128)
+	service := strings.ToLower(strings.Split(strings.TrimPrefix(c.res.Type, "AWS::"), "::")[0])
+	nr.Attrs["Arn"] = fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, e.Region, localstate.AccountID, nr.Physical)
+	return nr, false, nil
+}
+
+// provision creates res, or updates old into it, with the provider of its type; a type no
+// provider declares is treated as a placeholder.
+func (e *Engine) provision(ctx context.Context, stack string, res cfn.Resource, props map[string]any, old *Resource) (*Resource, bool, error) {
+	b, _ := json.Marshal(props)
+	nr := &Resource{LogicalID: res.LogicalID, Type: res.Type, props: string(b), Attrs: map[string]string{},
+		retain: res.DeletionPolicy == "Retain" || res.DeletionPolicy == "RetainExceptOnCreate"}
+	if old != nil && old.props == nr.props {
+		return old, false, nil
+	}
+	apply := applyPlaceholder
+	if p, ok := providers[res.Type]; ok {
+		apply = p.apply
+	}
+	return apply(ctx, e, change{stack: stack, res: res, props: props, nr: nr, old: old})
+}
+
+// remove deletes what a stack update dropped or replaced, with the provider of its type.
+func (e *Engine) remove(ctx context.Context, r *Resource) {
+	if r.retain {
+		fmt.Fprintf(e.Log, "retained %s %s (DeletionPolicy Retain)\n", r.Type, r.LogicalID)
+		return
+	}
+	p, ok := providers[r.Type]
+	if !ok || p.remove == nil {
+		return
+	}
+	if err := p.remove(ctx, e, r); err != nil {
+		fmt.Fprintf(e.Log, "removing %s %s: %v\n", r.Type, r.LogicalID, err)
+	}
+}
+
+// keep carries the physical resource of old over to nr: an update in place.
+func keep(nr, old *Resource) *Resource {
+	nr.Physical, nr.Attrs = old.Physical, old.Attrs
+	return nr
+}
+
+// physicalName is how CloudFormation names what the template leaves unnamed: stack, logical ID
+// and a random suffix, so parallel stages and repeated runs never collide
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html).
+func physicalName(stack, logicalID string, limit int) string {
+	suffix := "-" + strings.ToUpper(randomID(12))
+	name := stack + "-" + logicalID
+	if len(name)+len(suffix) > limit {
+		name = name[:limit-len(suffix)]
+	}
+	return name + suffix
+}
+
+// randomID is n random lowercase hex digits: the shape of the short IDs AWS gives APIs, routes
+// and integrations, and of CloudFormation's name suffixes (not UUIDs).
+func randomID(n int) string {
+	b := make([]byte, (n+1)/2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)[:n]
+}

@@ -1,0 +1,102 @@
+// Package emulator is the AWS-compatible endpoint the local system's data services (DynamoDB,
+// SNS, SQS, SSM) run in: a moto_server it starts, or any endpoint the user gave (LocalStack, a
+// moto of their own).
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
+)
+
+// Emulator is a running emulator.
+type Emulator struct {
+	// Endpoint is its URL.
+	Endpoint string
+	cmd      *exec.Cmd // nil when the endpoint was given
+	done     chan struct{}
+}
+
+// Given is an emulator someone else runs at endpoint, once it answers.
+func Given(ctx context.Context, endpoint string) (*Emulator, error) {
+	e := &Emulator{Endpoint: endpoint}
+	if err := e.waitReady(ctx, 10*time.Second); err != nil {
+		return nil, fmt.Errorf("the emulator at %s does not answer: %w", endpoint, err)
+	}
+	return e, nil
+}
+
+// Start starts moto_server on the loopback port (a free one when port is 0) and waits until it
+// answers.
+func Start(ctx context.Context, log io.Writer, port int) (*Emulator, error) {
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		return nil, errors.New("moto_server is not on PATH: install it (pip install 'moto[server]') or set AWS_ENDPOINT_URL to an AWS-compatible endpoint such as LocalStack")
+	}
+	if port == 0 {
+		if port, err = loopback.FreePort(); err != nil {
+			return nil, err
+		}
+	} else if l, err := loopback.Listen("emulator", port); err != nil {
+		return nil, err // moto_server would only exit, without saying why
+	} else {
+		l.Close()
+	}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting moto_server: %w", err)
+	}
+	e := &Emulator{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(e.done) }()
+	if err := e.waitReady(ctx, 30*time.Second); err != nil {
+		e.Close()
+		return nil, err
+	}
+	fmt.Fprintf(log, "emulator: moto_server on %s (pid %d)\n", e.Endpoint, cmd.Process.Pid)
+	return e, nil
+}
+
+func (e *Emulator) waitReady(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.Endpoint+"/moto-api/", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-e.done: // nil for a given emulator: never ready
+			return errors.New("moto_server exited while starting")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("moto_server did not answer on %s within %s", e.Endpoint, limit)
+		}
+	}
+}
+
+// Close stops the moto_server this package started; a given emulator is left running.
+func (e *Emulator) Close() {
+	if e == nil || e.cmd == nil || e.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-e.done:
+	case <-time.After(3 * time.Second):
+		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+		<-e.done
+	}
+}

@@ -1,0 +1,182 @@
+// Package localtest is the one way tests start the local system: every step of stage "test"
+// synthesized once (cached while the app's sources do not change), a system at a step on free
+// ports (never the fixed ones), its log kept, and the part of it a failing test caused printed.
+// A system the tests of a package share is started once, on first use.
+package localtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+)
+
+// Stage is the stage the tests synthesize, so their assemblies never stand in for "dev".
+const Stage = "test"
+
+// tailLines is how much of a system's log a failing test prints.
+const tailLines = 60
+
+// Env is what the tests of a package share: the repository, every step's templates, and the
+// systems started for all of them.
+type Env struct {
+	Root  string
+	Steps *synth.Steps
+
+	mu     sync.Mutex
+	shared map[string]*shared
+}
+
+type shared struct {
+	once sync.Once
+	sys  *local.System
+	log  *Log
+	err  error
+}
+
+// Setup synthesizes every step of Stage once, for TestMain. It exits the test binary when the
+// templates cannot be had: no test of the local system can run without them.
+func Setup() *Env {
+	e, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return e
+}
+
+// Load is Setup for one test of a package whose other tests need no local system; the systems
+// it starts are stopped when t ends.
+func Load(t testing.TB) *Env {
+	t.Helper()
+	e, err := setup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.closeShared() })
+	return e
+}
+
+func setup() (*Env, error) {
+	root, err := synth.Root()
+	var steps *synth.Steps
+	if err == nil {
+		steps, err = synth.Synthesize(context.Background(), synth.Options{Root: root, Stage: Stage, Log: os.Stderr})
+	}
+	if err == nil {
+		_, err = steps.All()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("synthesizing every step: %w", err)
+	}
+	return &Env{Root: root, Steps: steps, shared: map[string]*shared{}}, nil
+}
+
+// Run runs the package's tests, then stops the systems they shared: TestMain's
+// os.Exit(env.Run(m)).
+func (e *Env) Run(m *testing.M) int {
+	code := m.Run()
+	e.closeShared()
+	return code
+}
+
+func (e *Env) closeShared() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.shared {
+		if s.sys != nil {
+			s.sys.Close()
+		}
+	}
+}
+
+// Options say what system a test needs; the zero value is a system with nothing deployed.
+type Options struct {
+	// Path is deployed as local.System.DeploySteps does: the first step installed, then each
+	// later step's changed stack.
+	Path []design.Step
+	// StateFile, if set, receives the system's state file.
+	StateFile string
+	// Concurrency caps each function's processes; default 100, so that an outage's retries of
+	// a hundred rides run at once, as Lambda scales an asynchronous backlog out.
+	Concurrency int
+	// RetryDelays between Lambda's asynchronous attempts; default 200 ms, then 400 ms.
+	RetryDelays []time.Duration
+}
+
+// At is a system at one step, as users reach it.
+func At(step design.Step) Options { return Options{Path: []design.Step{step}} }
+
+// Start starts a system for t alone, stopped when t ends; when t fails, the end of its log is
+// printed.
+func (e *Env) Start(t testing.TB, o Options) *local.System {
+	t.Helper()
+	sys, log, err := e.start(o)
+	if sys != nil {
+		t.Cleanup(sys.Close)
+	}
+	e.tailOnFailure(t, log, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys
+}
+
+// Shared is the system of o that the package's tests share, started on first use and stopped by
+// Run. A test that uses it must leave it as it found it (or assert only on what it changed
+// itself); when t fails, what the system logged during t is printed.
+func (e *Env) Shared(t testing.TB, o Options) *local.System {
+	t.Helper()
+	key := fmt.Sprintf("%+v", o)
+	e.mu.Lock()
+	s := e.shared[key]
+	if s == nil {
+		s = &shared{}
+		e.shared[key] = s
+	}
+	e.mu.Unlock()
+	s.once.Do(func() { s.sys, s.log, s.err = e.start(o) })
+	if s.err != nil {
+		e.tailOnFailure(t, s.log, 0)
+		t.Fatal(s.err)
+	}
+	e.tailOnFailure(t, s.log, s.log.Len())
+	return s.sys
+}
+
+func (e *Env) start(o Options) (*local.System, *Log, error) {
+	if o.Concurrency == 0 {
+		o.Concurrency = 100
+	}
+	if o.RetryDelays == nil {
+		o.RetryDelays = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}
+	}
+	log := &Log{}
+	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,
+		Concurrency: o.Concurrency, RetryDelays: o.RetryDelays})
+	if err != nil {
+		return nil, log, err
+	}
+	if len(o.Path) > 0 {
+		if err := sys.DeploySteps(context.Background(), e.Steps, o.Path, nil); err != nil {
+			sys.Close()
+			return nil, log, err
+		}
+	}
+	return sys, log, nil
+}
+
+// tailOnFailure prints, when t has failed, what log got after offset.
+func (e *Env) tailOnFailure(t testing.TB, log *Log, offset int) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("local system log (the last %d lines):\n%s", tailLines, log.Tail(offset, tailLines))
+		}
+	})
+}
