@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	wrconstructs "github.com/wildrydes/wild-rydes-cdk/constructs"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
 func TestEveryLambda(t *testing.T) {
@@ -54,7 +55,7 @@ func TestEveryLambda(t *testing.T) {
 }
 
 func TestNoStatementHasAWildcardAction(t *testing.T) {
-	for _, step := range allSteps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
 		for name, tpl := range map[string]map[string]any{"wild-rydes": s.wrJSON, "ride-record": s.rrJSON} {
 			for _, st := range policyStatements(tpl) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
@@ -181,10 +182,10 @@ func TestControlTowerProactiveControls(t *testing.T) {
 	waivers := loadGuardWaivers(t)
 	templates := map[string]map[string]any{}
 	var names []string
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
-		for kind, tpl := range map[stacks.StackKind]map[string]any{stacks.WildRydes: s.wrJSON, stacks.RideRecord: s.rrJSON} {
-			name := fmt.Sprintf("step %d %s", step, stacks.StackName(kind, stage))
+		for kind, tpl := range map[design.StackKind]map[string]any{design.WildRydes: s.wrJSON, design.RideRecord: s.rrJSON} {
+			name := fmt.Sprintf("step %d %s", step, design.StackName(kind, stage))
 			templates[name] = tpl
 			names = append(names, name)
 		}
@@ -229,14 +230,14 @@ func TestControlTowerProactiveControls(t *testing.T) {
 // rule cannot read in an environment-agnostic template: this account's HTTP API of the same
 // template, or the rides topic through its SSM parameter.
 func TestEveryInvokePermissionNamesItsSource(t *testing.T) {
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
-		for kind, tpl := range map[stacks.StackKind]map[string]any{stacks.WildRydes: s.wrJSON, stacks.RideRecord: s.rrJSON} {
+		for kind, tpl := range map[design.StackKind]map[string]any{design.WildRydes: s.wrJSON, design.RideRecord: s.rrJSON} {
 			for id, res := range resources(tpl, "AWS::Lambda::Permission") {
 				p := props(res)
 				if err := permissionSource(tpl, p); err != nil {
 					t.Errorf("step %d %s: permission %s (principal %v) may be invoked from outside this system: %v",
-						step, stacks.StackName(kind, stage), id, p["Principal"], err)
+						step, design.StackName(kind, stage), id, p["Principal"], err)
 				}
 			}
 		}

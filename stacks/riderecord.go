@@ -25,8 +25,8 @@ type RideRecordStackProps struct {
 	awscdk.StackProps
 	// Stage names the deployment; the rides topic is found through its SSM parameter.
 	Stage string
-	// Step of the refactor to synthesize; FinalStep for the finished design.
-	Step Step
+	// Step of the refactor to synthesize; design.FinalStep for the finished design.
+	Step design.Step
 	// ThrottleRate and ThrottleBurst bound POST /record (requests per second).
 	ThrottleRate, ThrottleBurst float64
 	// AlarmEmail, when set, is subscribed to the stack's alarm topic.
@@ -131,7 +131,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	}
 
 	awscdk.NewCfnOutput(stack, jsii.String("RideRecordTableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
-	addRolloutSafety(stack, RideRecord, props.Stage, step)
+	addRolloutSafety(stack, design.RideRecord, props.Stage, step)
 	addNagChecks(stack)
 	return stack
 }

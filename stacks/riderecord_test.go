@@ -7,10 +7,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
-
-func allSteps() []stacks.Step { return stacks.Steps() }
 
 func TestRideRecordStack(t *testing.T) {
 	s := final(t)
@@ -127,7 +126,7 @@ func TestRideRecordStack(t *testing.T) {
 }
 
 func TestStacksShareNothingThroughCloudFormation(t *testing.T) {
-	for _, step := range allSteps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
 		for name, tpl := range map[string]map[string]any{"wild-rydes": s.wrJSON, "ride-record": s.rrJSON} {
 			text := jsonString(tpl)
@@ -144,7 +143,7 @@ func TestStacksShareNothingThroughCloudFormation(t *testing.T) {
 }
 
 func TestNagPacksFindNoUnsuppressedError(t *testing.T) {
-	for _, step := range allSteps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
 		for _, st := range []struct {
 			name string

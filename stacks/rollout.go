@@ -37,10 +37,10 @@ type requirement struct {
 }
 
 // requirements of kind at step (its own step, StackStep), at stage.
-func requirements(kind StackKind, stage string, step Step) requirement {
+func requirements(kind design.StackKind, stage string, step design.Step) requirement {
 	req := requirement{exists: map[string]string{}}
 	switch kind {
-	case WildRydes:
+	case design.WildRydes:
 		if step.PublishesToTopic() {
 			req.exists["RideRecordSubscriberReady"] = design.SubscriberReadyParameterName(stage)
 		}
@@ -49,7 +49,7 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 				Parameter:     design.SubscriberReadyParameterName(stage),
 				AllowedValues: []string{""},
 				Reason: fmt.Sprintf("%s subscribes to the rides topic this state deletes: roll it back below step %d first",
-					StackName(RideRecord, stage), StepSubscriber),
+					design.StackName(design.RideRecord, stage), design.StepSubscriber),
 			})
 		}
 		if !step.PublishesToTopic() {
@@ -57,16 +57,16 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 				Parameter:     design.RecordAuthorizationParameterName(stage),
 				AllowedValues: []string{design.RecordOpen, ""},
 				Reason: fmt.Sprintf("this state POSTs each ride to POST /record, which %s locks with AWS_IAM: roll it back below step %d first",
-					StackName(RideRecord, stage), StepLockRecord),
+					design.StackName(design.RideRecord, stage), design.StepLockRecord),
 			})
 		}
-	case RideRecord:
+	case design.RideRecord:
 		if !step.HasSNSSubscriber() {
 			req.conditions = append(req.conditions, rolloutguard.Condition{
 				Parameter:     design.RideDeliveryParameterName(stage),
 				AllowedValues: []string{design.DeliveryHTTP, ""},
 				Reason: fmt.Sprintf("%s publishes rides to the topic and this state has no subscriber: roll it back to step %d first",
-					StackName(WildRydes, stage), StepPublish-1),
+					design.StackName(design.WildRydes, stage), design.StepPublish-1),
 			})
 		}
 		if step.HasLockedRecordRoute() {
@@ -74,7 +74,7 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 				Parameter:     design.RideDeliveryParameterName(stage),
 				AllowedValues: []string{design.DeliverySNS, ""},
 				Reason: fmt.Sprintf("%s still POSTs rides to POST /record, which this state locks with AWS_IAM: deploy its step %d first",
-					StackName(WildRydes, stage), StepPublish),
+					design.StackName(design.WildRydes, stage), design.StepPublish),
 			})
 		}
 	}
@@ -82,7 +82,7 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 }
 
 // addRolloutSafety is called once by each stack constructor, after every other resource exists.
-func addRolloutSafety(stack awscdk.Stack, kind StackKind, stage string, appStep Step) {
+func addRolloutSafety(stack awscdk.Stack, kind design.StackKind, stage string, appStep design.Step) {
 	step := appStep.StackStep(kind)
 	ready := publish(stack, kind, stage, step)
 	guard, guardFn := addGuard(stack, stage, requirements(kind, stage, step), step)
@@ -95,7 +95,7 @@ func addRolloutSafety(stack awscdk.Stack, kind StackKind, stage string, appStep 
 
 // publish writes what the stack provides at its step; it returns the parameter that announces
 // the subscriber (nil when there is none).
-func publish(stack awscdk.Stack, kind StackKind, stage string, step Step) awsssm.CfnParameter {
+func publish(stack awscdk.Stack, kind design.StackKind, stage string, step design.Step) awsssm.CfnParameter {
 	put := func(id, name, value, description string) awsssm.CfnParameter {
 		p := awsssm.NewStringParameter(stack, jsii.String(id), &awsssm.StringParameterProps{
 			ParameterName: jsii.String(name), StringValue: jsii.String(value), Description: jsii.String(description)})
@@ -104,10 +104,10 @@ func publish(stack awscdk.Stack, kind StackKind, stage string, step Step) awsssm
 		return cfnParam
 	}
 	switch kind {
-	case WildRydes:
+	case design.WildRydes:
 		put("RideDeliverySsmParam", design.RideDeliveryParameterName(stage), step.RideDelivery(),
 			"How RequestRide hands each ride to the ride-record service (http or sns); the ride-record stack's guard reads it")
-	case RideRecord:
+	case design.RideRecord:
 		put("RecordAuthorizationSsmParam", design.RecordAuthorizationParameterName(stage), step.RecordAuthorization(),
 			"What POST /record requires of a caller (NONE or AWS_IAM); the wild-rydes stack's guard reads it")
 		if step.HasSNSSubscriber() {
@@ -120,7 +120,7 @@ func publish(stack awscdk.Stack, kind StackKind, stage string, step Step) awsssm
 
 // addGuard adds the SSM-typed parameters and the guard that declare req. The guard's Step
 // property changes whenever the stack's template does, so CloudFormation runs it on every update.
-func addGuard(stack awscdk.Stack, stage string, req requirement, step Step) (awscdk.CfnResource, *wrconstructs.GoLambda) {
+func addGuard(stack awscdk.Stack, stage string, req requirement, step design.Step) (awscdk.CfnResource, *wrconstructs.GoLambda) {
 	fn := wrconstructs.NewGoLambda(stack, "CheckRollout", &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/rollout-guard",
 		Description: "Custom::RolloutGuard: fails a deploy whose stack state requires what the other stack does not provide",

@@ -13,7 +13,6 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
-	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
 // The proof that CloudFormation itself refuses every unsafe deploy: the synthesized templates of
@@ -46,7 +45,7 @@ var (
 // matrix is every deploy into every pair, worked out once.
 func matrix(t *testing.T) (*rollout.Analysis, *rollout.Matrix) {
 	t.Helper()
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		synth(t, step)
 	}
 	a := rollout.New(templates)
@@ -97,8 +96,8 @@ func TestEveryUnsafePairIsRefusedInBothDirections(t *testing.T) {
 
 func TestTheRideRecordStacksFirstDeployRequiresNothing(t *testing.T) {
 	a, _ := matrix(t)
-	for _, step := range []stacks.Step{stacks.StepSynchronous, stacks.StepSharedPutPath, stacks.StepTopic} {
-		v, err := a.Evaluate(context.Background(), rollout.Deploy{From: rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent}, Kind: stacks.RideRecord, Step: step})
+	for _, step := range []design.Step{design.StepSynchronous, design.StepSharedPutPath, design.StepTopic} {
+		v, err := a.Evaluate(context.Background(), rollout.Deploy{From: rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent}, Kind: design.RideRecord, Step: step})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,11 +109,11 @@ func TestTheRideRecordStacksFirstDeployRequiresNothing(t *testing.T) {
 
 func TestRollingRideRecordBackBelowTheSubscriberWhileWildRydesPublishesFails(t *testing.T) {
 	a, _ := matrix(t)
-	for _, wr := range []stacks.Step{stacks.StepPublish, stacks.StepOnDemand} {
-		for _, rr := range []stacks.Step{stacks.StepSubscriber, stacks.StepPublish, stacks.StepOnDemand} {
-			for _, back := range []stacks.Step{stacks.StepSynchronous, stacks.StepSharedPutPath, stacks.StepTopic} {
+	for _, wr := range []design.Step{design.StepPublish, design.StepOnDemand} {
+		for _, rr := range []design.Step{design.StepSubscriber, design.StepPublish, design.StepOnDemand} {
+			for _, back := range []design.Step{design.StepSynchronous, design.StepSharedPutPath, design.StepTopic} {
 				from := rollout.Pair{WildRydes: rollout.State(wr), RideRecord: rollout.State(rr)}
-				v, err := a.Evaluate(context.Background(), rollout.Deploy{From: from, Kind: stacks.RideRecord, Step: back})
+				v, err := a.Evaluate(context.Background(), rollout.Deploy{From: from, Kind: design.RideRecord, Step: back})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -148,13 +147,13 @@ func TestAFreshInstallReachesTheFinalStateThroughAllowedSafeDeploys(t *testing.T
 		at = d.To()
 		t.Log(d.Command(stage))
 	}
-	if final := (rollout.Pair{WildRydes: rollout.State(stacks.FinalStep), RideRecord: rollout.State(stacks.FinalStep)}); at != final {
+	if final := (rollout.Pair{WildRydes: rollout.State(design.FinalStep), RideRecord: rollout.State(design.FinalStep)}); at != final {
 		t.Errorf("the fresh install ends at %s, want %s", at, final)
 	}
 }
 
 func TestEveryIntegrationAndSubscriptionWaitsForItsInvokePermission(t *testing.T) {
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
 		sys := system(t, s, s)
 		for _, r := range sys.Routes() {
@@ -245,7 +244,7 @@ func refsIn(v any) []string {
 }
 
 func TestEveryOtherResourceWaitsForTheRolloutGuard(t *testing.T) {
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
 		for _, st := range []*cfn.Stack{modelStack(s.wildRydes, s.wrJSON), modelStack(s.rideRecord, s.rrJSON)} {
 			guard, needs := guardOf(t, st.Template)
@@ -266,7 +265,7 @@ func TestEveryOtherResourceWaitsForTheRolloutGuard(t *testing.T) {
 }
 
 func TestTheGuardMayReadExactlyTheParametersItChecks(t *testing.T) {
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
 		sys := system(t, s, s)
 		for _, st := range sys.Stacks {
@@ -305,9 +304,9 @@ func TestTheGuardMayReadExactlyTheParametersItChecks(t *testing.T) {
 }
 
 func TestEachStackSaysTheStepItWasDeployedAt(t *testing.T) {
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
-		for kind, tpl := range map[stacks.StackKind]map[string]any{stacks.WildRydes: s.wrJSON, stacks.RideRecord: s.rrJSON} {
+		for kind, tpl := range map[design.StackKind]map[string]any{design.WildRydes: s.wrJSON, design.RideRecord: s.rrJSON} {
 			out, _ := tpl["Outputs"].(map[string]any)[design.StepOutput].(map[string]any)
 			if want := fmt.Sprint(int(step.StackStep(kind))); out["Value"] != want {
 				t.Errorf("-c step=%d: %s's %s output is %v, want %s", step, kind, design.StepOutput, out["Value"], want)
@@ -318,7 +317,7 @@ func TestEachStackSaysTheStepItWasDeployedAt(t *testing.T) {
 
 func TestTheDeclaredFreshInstallOfEveryStepIsAllowedAndSafe(t *testing.T) {
 	a, _ := matrix(t)
-	for _, goal := range stacks.Steps() {
+	for _, goal := range design.Steps() {
 		at := rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent}
 		for _, m := range design.FreshInstall(goal) {
 			v, err := a.Evaluate(context.Background(), rollout.Deploy{From: at, Kind: m.Kind, Step: m.Step})

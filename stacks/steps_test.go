@@ -5,11 +5,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
 // moment is the system between two deploys: each stack at the step it was last deployed at.
-type moment struct{ wildRydes, rideRecord stacks.Step }
+type moment struct{ wildRydes, rideRecord design.Step }
 
 func (m moment) String() string {
 	return fmt.Sprintf("wild-rydes at step %d, ride-record at step %d", m.wildRydes, m.rideRecord)
@@ -17,11 +18,11 @@ func (m moment) String() string {
 
 // documentedOrder is every moment of the refactor, deploying each step's stack in turn.
 func documentedOrder() []moment {
-	m := moment{stacks.StepSynchronous, stacks.StepSynchronous}
+	m := moment{design.StepSynchronous, design.StepSynchronous}
 	moments := []moment{m}
-	for _, step := range stacks.Steps()[1:] {
+	for _, step := range design.Steps()[1:] {
 		for _, kind := range step.Changes() {
-			if kind == stacks.WildRydes {
+			if kind == design.WildRydes {
 				m.wildRydes = step
 			} else {
 				m.rideRecord = step
@@ -33,12 +34,12 @@ func documentedOrder() []moment {
 }
 
 func TestEveryStepChangesOneStack(t *testing.T) {
-	for _, step := range stacks.Steps()[1:] {
+	for _, step := range design.Steps()[1:] {
 		prev, cur := synth(t, step-1), synth(t, step)
 		changedWR := jsonString(prev.wrJSON) != jsonString(cur.wrJSON)
 		changedRR := jsonString(prev.rrJSON) != jsonString(cur.rrJSON)
 		want := step.Changes()
-		if changedWR != slices.Contains(want, stacks.WildRydes) || changedRR != slices.Contains(want, stacks.RideRecord) {
+		if changedWR != slices.Contains(want, design.WildRydes) || changedRR != slices.Contains(want, design.RideRecord) {
 			t.Errorf("step %d says it changes %v, but wild-rydes changed: %v, ride-record changed: %v", step, want, changedWR, changedRR)
 		}
 	}
@@ -61,7 +62,7 @@ func TestEveryMomentOfTheRefactorStoresEachRideExactlyOnce(t *testing.T) {
 func TestTheAnalysisSeesALostRide(t *testing.T) {
 	// The workshop's own order deploys the publishing RequestRide before anything subscribes:
 	// wild-rydes at step 4 with ride-record still at step 1. The checker must call that a loss.
-	paths, problems := rideWriters(t, synth(t, stacks.StepPublish), synth(t, stacks.StepSharedPutPath))
+	paths, problems := rideWriters(t, synth(t, design.StepPublish), synth(t, design.StepSharedPutPath))
 	if len(paths) != 0 || len(problems) == 0 {
 		t.Errorf("publishing with no subscriber was judged safe: paths %v, problems %v", paths, problems)
 	}
@@ -71,7 +72,7 @@ func TestStatefulResourcesKeepTheirLogicalIDs(t *testing.T) {
 	for id, want := range statefulResources {
 		t.Run(id, func(t *testing.T) {
 			var first map[string]any
-			for _, step := range stacks.Steps() {
+			for _, step := range design.Steps() {
 				all := withoutAlarmTopic(want.stack(synth(t, step)), resources(want.stack(synth(t, step)), want.typ))
 				res, ok := all[id]
 				if step < want.from {
@@ -98,7 +99,7 @@ func TestStatefulResourcesKeepTheirLogicalIDs(t *testing.T) {
 }
 
 func TestStep0IsTheSynchronousDesign(t *testing.T) {
-	s := synth(t, stacks.StepSynchronous)
+	s := synth(t, design.StepSynchronous)
 	if n := len(withoutAlarmTopic(s.wrJSON, resources(s.wrJSON, "AWS::SNS::Topic"))); n != 0 {
 		t.Errorf("%d topics besides the alarm topic at step 0", n)
 	}
@@ -115,7 +116,7 @@ func TestStep0IsTheSynchronousDesign(t *testing.T) {
 }
 
 func TestNoSubscriberRunsWithoutItsDeadLetterQueue(t *testing.T) {
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
 		subs := len(resources(s.rrJSON, "AWS::SNS::Subscription"))
 		queues := len(resources(s.rrJSON, "AWS::SQS::Queue"))
@@ -135,7 +136,7 @@ func keys(m map[string]map[string]any) []string {
 }
 
 func TestRequestRideMayPublishBeforeItStartsPublishing(t *testing.T) {
-	s := synth(t, stacks.StepTopic)
+	s := synth(t, design.StepTopic)
 	if _, publishes := env(t, s.wrJSON, "RequestRide")["RIDES_SNS_TOPIC_ARN"]; publishes {
 		t.Fatal("RequestRide publishes already at the step that adds the topic")
 	}
@@ -148,6 +149,6 @@ func TestRequestRideMayPublishBeforeItStartsPublishing(t *testing.T) {
 		}
 	}
 	if len(grants) != 1 || grants[0] != `{"Ref":"RidesSnsTopic"}` {
-		t.Errorf("sns:Publish grants at step %d: %v, want the rides topic, so the publishing step changes no IAM", stacks.StepTopic, grants)
+		t.Errorf("sns:Publish grants at step %d: %v, want the rides topic, so the publishing step changes no IAM", design.StepTopic, grants)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
@@ -26,13 +27,13 @@ type synthesized struct {
 }
 
 var (
-	synthOnce sync.Map // stacks.Step -> *sync.Once
-	synthDone sync.Map // stacks.Step -> *synthesized
+	synthOnce sync.Map // design.Step -> *sync.Once
+	synthDone sync.Map // design.Step -> *synthesized
 )
 
 // synth returns the templates of step, skipping asset bundling: these tests read the
 // CloudFormation, not the binaries (the app's own test builds those).
-func synth(t testing.TB, step stacks.Step) *synthesized {
+func synth(t testing.TB, step design.Step) *synthesized {
 	t.Helper()
 	once, _ := synthOnce.LoadOrStore(step, &sync.Once{})
 	once.(*sync.Once).Do(func() {
@@ -67,7 +68,7 @@ func cdkJSONContext() map[string]any {
 	return cfg.Context
 }
 
-func final(t testing.TB) *synthesized { return synth(t, stacks.FinalStep) }
+func final(t testing.TB) *synthesized { return synth(t, design.FinalStep) }
 
 func toMap(tpl assertions.Template) map[string]any {
 	b, err := json.Marshal(tpl.ToJSON())

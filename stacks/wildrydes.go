@@ -24,8 +24,8 @@ type WildRydesStackProps struct {
 	// Stage names the deployment (dev, prod, a developer's name); it is part of the stack name
 	// and of the SSM parameter names.
 	Stage string
-	// Step of the refactor to synthesize; FinalStep for the finished design.
-	Step Step
+	// Step of the refactor to synthesize; design.FinalStep for the finished design.
+	Step design.Step
 	// RequestUnicornURL, when set, is the unicorn fleet service RequestRide asks for a unicorn;
 	// otherwise it picks one from the built-in fleet.
 	RequestUnicornURL string
@@ -112,7 +112,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/ride")}),
 	})
 
-	addRolloutSafety(stack, WildRydes, props.Stage, step)
+	addRolloutSafety(stack, design.WildRydes, props.Stage, step)
 	addNagChecks(stack)
 	return stack
 }
