@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
 // The pinned @cdklabs/cdk-validator-cfnguard (package.json) ships cfn-guard and AWS Control
@@ -268,8 +267,8 @@ func permissionSource(tpl map[string]any, p map[string]any) error {
 	case "sns.amazonaws.com":
 		ref, _ := arn.(map[string]any)["Ref"].(string)
 		param, _ := tpl["Parameters"].(map[string]any)[ref].(map[string]any)
-		if param == nil || param["Default"] != stacks.TopicArnParameterName(stage) {
-			return fmt.Errorf("SourceArn %s is not the rides topic's ARN from %s", jsonString(arn), stacks.TopicArnParameterName(stage))
+		if param == nil || param["Default"] != design.TopicArnParameterName(stage) {
+			return fmt.Errorf("SourceArn %s is not the rides topic's ARN from %s", jsonString(arn), design.TopicArnParameterName(stage))
 		}
 		return nil
 	}

@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
@@ -31,11 +29,6 @@ type RideRecordStackProps struct {
 	ThrottleRate, ThrottleBurst float64
 	// AlarmEmail, when set, is subscribed to the stack's alarm topic.
 	AlarmEmail string
-}
-
-// RecordURLParameterName is the SSM parameter holding the POST /record URL.
-func RecordURLParameterName(stage string) string {
-	return fmt.Sprintf("/wild-rydes-ride-record/%s/URL", stage)
 }
 
 // Logical IDs of the stateful resources. They never change, whatever the step, so no refactor
@@ -106,7 +99,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	}
 	recordURL := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/record")})
 	urlParam := awsssm.NewStringParameter(stack, jsii.String("ServiceUrlSsmParam"), &awsssm.StringParameterProps{
-		ParameterName: jsii.String(RecordURLParameterName(props.Stage)),
+		ParameterName: jsii.String(design.RecordURLParameterName(props.Stage)),
 		StringValue:   recordURL,
 		Description:   jsii.String("URL that records a ride (POST)"),
 	})
@@ -167,7 +160,7 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 	// Messages that can never be stored go to the queue at once, with their reason.
 	dlq.GrantSendMessages(putSNS.Function)
 
-	topicArn := awsssm.StringParameter_ValueForStringParameter(stack, jsii.String(TopicArnParameterName(stage)), nil)
+	topicArn := awsssm.StringParameter_ValueForStringParameter(stack, jsii.String(design.TopicArnParameterName(stage)), nil)
 	topic := awssns.Topic_FromTopicArn(stack, jsii.String("RidesTopic"), topicArn)
 	topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(putSNS.Function, &awssnssubscriptions.LambdaSubscriptionProps{
 		DeadLetterQueue: dlq,

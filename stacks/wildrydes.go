@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
@@ -35,11 +33,6 @@ type WildRydesStackProps struct {
 	AlarmEmail string
 }
 
-// TopicArnParameterName is the SSM parameter holding the rides topic's ARN.
-func TopicArnParameterName(stage string) string {
-	return fmt.Sprintf("/wild-rydes/%s/SnsTopicArn", stage)
-}
-
 // NewWildRydesStack defines stack wild-rydes-<stage>: POST /ride on an HTTP API, RequestRide,
 // and (from StepTopic on) the rides topic with its ARN in SSM.
 func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesStackProps) awscdk.Stack {
@@ -60,7 +53,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		})
 		topic.Node().DefaultChild().(awssns.CfnTopic).OverrideLogicalId(jsii.String("RidesSnsTopic"))
 		param := awsssm.NewStringParameter(stack, jsii.String("RidesSnsTopicArnSsmParam"), &awsssm.StringParameterProps{
-			ParameterName: jsii.String(TopicArnParameterName(props.Stage)),
+			ParameterName: jsii.String(design.TopicArnParameterName(props.Stage)),
 			StringValue:   topic.TopicArn(),
 			Description:   jsii.String("ARN of the topic RequestRide publishes every booked ride to"),
 		})
@@ -71,7 +64,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 	} else {
 		// The synchronous design: the record service's URL, read from SSM at deploy time.
 		env[design.EnvRecordURL] = awsssm.StringParameter_ValueForStringParameter(stack,
-			jsii.String(RecordURLParameterName(props.Stage)), nil)
+			jsii.String(design.RecordURLParameterName(props.Stage)), nil)
 	}
 
 	requestRide := wrconstructs.NewGoLambda(stack, "RequestRide", &wrconstructs.GoLambdaProps{
