@@ -34,3 +34,12 @@ func NewApp(app awscdk.App, cfg AppConfig) (wildRydes, rideRecord awscdk.Stack) 
 	})
 	return wildRydes, rideRecord
 }
+
+// Logical IDs of the stateful resources. They never change, whatever the step, so no refactor
+// replaces the table (and loses the rides), the topic (whose old ARN the subscriber still reads
+// until the other stack deploys again) or the queue (and loses what waits in it).
+const (
+	TableLogicalID           = "RideRecordTable"
+	TopicLogicalID           = "RidesSnsTopic"
+	DeadLetterQueueLogicalID = "PutRideRecordSnsDLQ"
+)

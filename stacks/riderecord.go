@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
@@ -31,17 +33,12 @@ type RideRecordStackProps struct {
 	AlarmEmail string
 }
 
-// Logical IDs of the stateful resources. They never change, whatever the step, so no refactor
-// replaces the table (and loses the rides) or the queue (and loses what waits in it).
-const (
-	TableLogicalID           = "RideRecordTable"
-	TopicLogicalID           = "RidesSnsTopic"
-	DeadLetterQueueLogicalID = "PutRideRecordSnsDLQ"
-)
-
 // NewRideRecordStack defines stack wild-rydes-ride-record-<stage>: the ride table, the function
 // behind POST /record and (from StepSubscriber on) the topic subscriber with its dead-letter queue.
 func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecordStackProps) awscdk.Stack {
+	if props == nil || props.Stage == "" {
+		panic(fmt.Sprintf("RideRecordStack %s: props with a Stage are required (the stage names the stack's SSM parameters)", id))
+	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	step := props.Step
 

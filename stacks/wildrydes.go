@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
@@ -36,6 +38,9 @@ type WildRydesStackProps struct {
 // NewWildRydesStack defines stack wild-rydes-<stage>: POST /ride on an HTTP API, RequestRide,
 // and (from StepTopic on) the rides topic with its ARN in SSM.
 func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesStackProps) awscdk.Stack {
+	if props == nil || props.Stage == "" {
+		panic(fmt.Sprintf("WildRydesStack %s: props with a Stage are required (the stage names the stack's SSM parameters)", id))
+	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	step := props.Step
 
@@ -46,12 +51,12 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 
 	var topic awssns.Topic
 	if step.HasTopic() {
-		topic = awssns.NewTopic(stack, jsii.String("RidesSnsTopic"), &awssns.TopicProps{
+		topic = awssns.NewTopic(stack, jsii.String(TopicLogicalID), &awssns.TopicProps{
 			// No topic name: CloudFormation names it, so parallel stages never collide.
 			MasterKey:  awskms.Alias_FromAliasName(stack, jsii.String("SnsManagedKey"), jsii.String("alias/aws/sns")),
 			EnforceSSL: jsii.Bool(true),
 		})
-		topic.Node().DefaultChild().(awssns.CfnTopic).OverrideLogicalId(jsii.String("RidesSnsTopic"))
+		topic.Node().DefaultChild().(awssns.CfnTopic).OverrideLogicalId(jsii.String(TopicLogicalID))
 		param := awsssm.NewStringParameter(stack, jsii.String("RidesSnsTopicArnSsmParam"), &awsssm.StringParameterProps{
 			ParameterName: jsii.String(design.TopicArnParameterName(props.Stage)),
 			StringValue:   topic.TopicArn(),
