@@ -70,10 +70,9 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 		Entry:       "lambdas/put-ride-record-http",
 		Description: "Stores a ride POSTed to /record",
 		Environment: map[string]*string{design.EnvTableName: table.TableName()},
+		Invocation:  wrconstructs.InvokedSynchronously,
 	})
 	grantPutOnly(table, putHTTP)
-	acceptFunctionFindings(putHTTP)
-	acceptSynchronousFunction(putHTTP)
 
 	api := newHTTPAPI(stack, "RideRecordApi", props.ThrottleRate, props.ThrottleBurst)
 	recordRoute := &awsapigatewayv2.AddRoutesOptions{
@@ -138,7 +137,7 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
 	})
 	dlq.Node().DefaultChild().(awssqs.CfnQueue).OverrideLogicalId(jsii.String(DeadLetterQueueLogicalID))
-	suppress(dlq, "Serverless-SQSRedrivePolicy", "this queue is the dead-letter queue; its messages are re-driven by RedriveDeadLetters, not by another queue")
+	wrconstructs.AcceptFinding(dlq, "Serverless-SQSRedrivePolicy", "this queue is the dead-letter queue; its messages are re-driven by RedriveDeadLetters, not by another queue")
 
 	putSNS := wrconstructs.NewGoLambda(stack, "PutRideRecordSns", &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/put-ride-record-sns",
@@ -151,9 +150,6 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		RetryAttempts:   2,
 	})
 	grantPutOnly(table, putSNS)
-	acceptFunctionFindings(putSNS)
-	suppress(putSNS.Function, "Serverless-LambdaAsyncFailureDestination",
-		"failed events go to the function's dead-letter queue (DeadLetterConfig, as the workshop asks); an on-failure destination as well would put every failed ride in the queue twice")
 	// Messages that can never be stored go to the queue at once, with their reason.
 	dlq.GrantSendMessages(putSNS.Function)
 
@@ -171,10 +167,9 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 			design.EnvTableName:          table.TableName(),
 			design.EnvDeadLetterQueueURL: dlq.QueueUrl(),
 		},
+		Invocation: wrconstructs.InvokedSynchronously,
 	})
 	grantPutOnly(table, redrive)
-	acceptFunctionFindings(redrive)
-	acceptSynchronousFunction(redrive)
 	dlq.GrantConsumeMessages(redrive.Function)
 
 	alarms.add("PutRideRecordSnsErrorsAlarm", &awscloudwatch.AlarmProps{

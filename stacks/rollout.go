@@ -126,9 +126,8 @@ func addGuard(stack awscdk.Stack, stage string, req requirement, step design.Ste
 		Description: "Custom::RolloutGuard: fails a deploy whose stack state requires what the other stack does not provide",
 		MemorySize:  128,
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
+		Invocation:  wrconstructs.InvokedByCloudFormation,
 	})
-	acceptFunctionFindings(fn)
-	acceptCustomResourceFunction(fn)
 	var names []string
 	for _, c := range req.conditions {
 		names = append(names, c.Parameter)

@@ -77,15 +77,13 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Description: "Books a unicorn for a ride request and hands the ride to the record service",
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
 		Environment: env,
+		Invocation:  wrconstructs.InvokedSynchronously,
 	})
 	if step.HasTopic() {
 		// Granted with the topic, a step before RequestRide publishes: the step that starts
 		// publishing then changes only the environment, with no IAM change to propagate.
 		topic.GrantPublish(requestRide.Function)
 	}
-
-	acceptFunctionFindings(requestRide)
-	acceptSynchronousFunction(requestRide)
 
 	api := newHTTPAPI(stack, "WildRydesApi", props.ThrottleRate, props.ThrottleBurst)
 	acceptPublicRoute(api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
