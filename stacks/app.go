@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
@@ -43,3 +44,11 @@ const (
 	TopicLogicalID           = "RidesSnsTopic"
 	DeadLetterQueueLogicalID = "PutRideRecordSnsDLQ"
 )
+
+// sumOver5Minutes is how the error and throttle alarms count.
+func sumOver5Minutes() *awscloudwatch.MetricOptions {
+	return &awscloudwatch.MetricOptions{
+		Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+		Statistic: jsii.String("Sum"),
+	}
+}

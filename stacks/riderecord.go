@@ -27,8 +27,6 @@ type RideRecordStackProps struct {
 	Stage string
 	// Step of the refactor to synthesize; design.FinalStep for the finished design.
 	Step design.Step
-	// ThrottleRate and ThrottleBurst bound POST /record (requests per second).
-	ThrottleRate, ThrottleBurst float64
 	// AlarmEmail, when set, is subscribed to the stack's alarm topic.
 	AlarmEmail string
 }
@@ -74,7 +72,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	})
 	grantPutOnly(table, putHTTP)
 
-	api := newHTTPAPI(stack, "RideRecordApi", props.ThrottleRate, props.ThrottleBurst)
+	api := wrconstructs.NewHTTPAPI(stack, "RideRecordApi", nil)
 	recordRoute := &awsapigatewayv2.AddRoutesOptions{
 		Path:    jsii.String("/record"),
 		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
@@ -85,15 +83,15 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 		// Only a caller that signs with SigV4, as a principal allowed execute-api:Invoke on
 		// this route, gets through; RequestRide stopped calling it at StepPublish.
 		recordRoute.Authorizer = awsapigatewayv2authorizers.NewHttpIamAuthorizer()
-		api.AddRoutes(recordRoute)
+		api.API.AddRoutes(recordRoute)
 		awscdk.NewCfnOutput(stack, jsii.String("RecordRouteArn"), &awscdk.CfnOutputProps{
 			Description: jsii.String("Allow execute-api:Invoke on this ARN, and nothing broader, to a principal that must POST /record"),
-			Value:       api.ArnForExecuteApi(jsii.String("POST"), jsii.String("/record"), jsii.String("$default")),
+			Value:       api.API.ArnForExecuteApi(jsii.String("POST"), jsii.String("/record"), jsii.String("$default")),
 		})
 	} else {
-		acceptPublicRoute(api.AddRoutes(recordRoute))
+		acceptPublicRoute(api.API.AddRoutes(recordRoute))
 	}
-	recordURL := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/record")})
+	recordURL := api.URL("/record")
 	urlParam := awsssm.NewStringParameter(stack, jsii.String("ServiceUrlSsmParam"), &awsssm.StringParameterProps{
 		ParameterName: jsii.String(design.RecordURLParameterName(props.Stage)),
 		StringValue:   recordURL,
@@ -102,16 +100,16 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	urlParam.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("ServiceUrlSsmParam"))
 	awscdk.NewCfnOutput(stack, jsii.String("RecordUrl"), &awscdk.CfnOutputProps{Value: recordURL})
 
-	alarms := newAlarms(stack, props.AlarmEmail)
-	alarms.add("RideRecordApi5xxAlarm", &awscloudwatch.AlarmProps{
+	alarms := wrconstructs.NewAlarmTopic(stack, "AlarmTopic", &wrconstructs.AlarmTopicProps{Email: props.AlarmEmail})
+	alarms.AddAlarm("RideRecordApi5xxAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("POST /record answered 5xx: rides sent to it are not stored; read the API's access log and " + httpName + "'s log"),
-		Metric:           api.MetricServerError(sumOver5Minutes),
+		Metric:           api.API.MetricServerError(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
 	if !step.HasOnDemandTable() {
-		alarms.add("RideRecordTableWriteThrottleAlarm", &awscloudwatch.AlarmProps{
+		alarms.AddAlarm("RideRecordTableWriteThrottleAlarm", &awscloudwatch.AlarmProps{
 			AlarmDescription: jsii.String("Writes to RideRecordTable were throttled: its provisioned write capacity is too small for the traffic"),
-			Metric:           table.Metric(jsii.String("WriteThrottleEvents"), sumOver5Minutes),
+			Metric:           table.Metric(jsii.String("WriteThrottleEvents"), sumOver5Minutes()),
 			Threshold:        jsii.Number(1),
 		})
 	}
@@ -129,7 +127,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 // time (not a CloudFormation export, which would lock the two stacks together), with a
 // dead-letter queue for both ways a ride can fail to arrive: SNS cannot deliver it, or the
 // function fails every attempt.
-func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table, alarms *alarms) {
+func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table, alarms *wrconstructs.AlarmTopic) {
 	dlq := awssqs.NewQueue(stack, jsii.String(DeadLetterQueueLogicalID), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
@@ -172,17 +170,17 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 	grantPutOnly(table, redrive)
 	dlq.GrantConsumeMessages(redrive.Function)
 
-	alarms.add("PutRideRecordSnsErrorsAlarm", &awscloudwatch.AlarmProps{
+	alarms.AddAlarm("PutRideRecordSnsErrorsAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("PutRideRecordSns failed to store a ride: Lambda retries it twice, then it goes to the dead-letter queue; read PutRideRecordSns's log"),
-		Metric:           putSNS.Function.MetricErrors(sumOver5Minutes),
+		Metric:           putSNS.Function.MetricErrors(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
-	alarms.add("PutRideRecordSnsThrottlesAlarm", &awscloudwatch.AlarmProps{
+	alarms.AddAlarm("PutRideRecordSnsThrottlesAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("PutRideRecordSns was throttled: rides wait for Lambda's retries (up to 6 hours); check the account's concurrency"),
-		Metric:           putSNS.Function.MetricThrottles(sumOver5Minutes),
+		Metric:           putSNS.Function.MetricThrottles(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
-	alarms.add("DeadLetterQueueAlarm", &awscloudwatch.AlarmProps{
+	alarms.AddAlarm("DeadLetterQueueAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("Rides are waiting in the dead-letter queue: run RedriveDeadLetters (or wildrydes dlq redrive) after fixing the cause"),
 		Metric: dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(1)),

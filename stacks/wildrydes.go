@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -29,8 +28,6 @@ type WildRydesStackProps struct {
 	// RequestUnicornURL, when set, is the unicorn fleet service RequestRide asks for a unicorn;
 	// otherwise it picks one from the built-in fleet.
 	RequestUnicornURL string
-	// ThrottleRate and ThrottleBurst bound the API's stage (requests per second).
-	ThrottleRate, ThrottleBurst float64
 	// AlarmEmail, when set, is subscribed to the stack's alarm topic.
 	AlarmEmail string
 }
@@ -85,67 +82,30 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		topic.GrantPublish(requestRide.Function)
 	}
 
-	api := newHTTPAPI(stack, "WildRydesApi", props.ThrottleRate, props.ThrottleBurst)
-	acceptPublicRoute(api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+	api := wrconstructs.NewHTTPAPI(stack, "WildRydesApi", nil)
+	acceptPublicRoute(api.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path:    jsii.String("/ride"),
 		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(
 			jsii.String("RequestRideIntegration"), requestRide.Function, nil),
 	}))
-	alarms := newAlarms(stack, props.AlarmEmail)
-	alarms.add("RequestRideErrorsAlarm", &awscloudwatch.AlarmProps{
+	alarms := wrconstructs.NewAlarmTopic(stack, "AlarmTopic", &wrconstructs.AlarmTopicProps{Email: props.AlarmEmail})
+	alarms.AddAlarm("RequestRideErrorsAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("RequestRide failed: a rider was refused a ride; read RequestRide's log"),
-		Metric:           requestRide.Function.MetricErrors(sumOver5Minutes),
+		Metric:           requestRide.Function.MetricErrors(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
-	alarms.add("WildRydesApi5xxAlarm", &awscloudwatch.AlarmProps{
+	alarms.AddAlarm("WildRydesApi5xxAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("POST /ride answered 5xx: riders see errors; read the API's access log and RequestRide's log"),
-		Metric:           api.MetricServerError(sumOver5Minutes),
+		Metric:           api.API.MetricServerError(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("RideUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("POST a ride request here"),
-		Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/ride")}),
+		Value:       api.URL("/ride"),
 	})
 
 	addRolloutSafety(stack, design.WildRydes, props.Stage, step)
 	addNagChecks(stack)
 	return stack
-}
-
-// newHTTPAPI is an HTTP API (cheaper than REST) with CORS open as in the original, and one
-// $default stage with throttling and JSON access logs.
-func newHTTPAPI(stack awscdk.Stack, id string, rate, burst float64) awsapigatewayv2.HttpApi {
-	// Defaults well above the load test's 100 rides/s, well below the account's 10,000.
-	if rate == 0 {
-		rate = 500
-	}
-	if burst == 0 {
-		burst = 1000
-	}
-	api := awsapigatewayv2.NewHttpApi(stack, jsii.String(id), &awsapigatewayv2.HttpApiProps{
-		CreateDefaultStage: jsii.Bool(false),
-		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins: jsii.Strings("*"),
-			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_OPTIONS},
-			AllowHeaders: jsii.Strings("Content-Type", "Authorization"),
-		},
-	})
-	accessLogs := awslogs.NewLogGroup(stack, jsii.String(id+"AccessLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_MONTH,
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	stage := awsapigatewayv2.NewHttpStage(stack, jsii.String(id+"DefaultStage"), &awsapigatewayv2.HttpStageProps{
-		HttpApi:    api,
-		StageName:  jsii.String("$default"),
-		AutoDeploy: jsii.Bool(true),
-		Throttle:   &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(rate), BurstLimit: jsii.Number(burst)},
-	})
-	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
-		DestinationArn: accessLogs.LogGroupArn(),
-		Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
-			`"requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status",` +
-			`"latency":"$context.responseLatency","integrationError":"$context.integrationErrorMessage"}`),
-	})
-	return api
 }
