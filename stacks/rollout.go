@@ -81,7 +81,8 @@ func requirements(kind design.StackKind, stage string, step design.Step) require
 	return req
 }
 
-// addRolloutSafety is called once by each stack constructor, after every other resource exists.
+// addRolloutSafety is called once by each stack constructor: what the stack publishes, its guard
+// and the order of its deploy (an Aspect, so resources added after the call are ordered too).
 func addRolloutSafety(stack awscdk.Stack, kind design.StackKind, stage string, appStep design.Step) {
 	step := appStep.StackStep(kind)
 	ready := publish(stack, kind, stage, step)
@@ -175,52 +176,79 @@ func addGuard(stack awscdk.Stack, stage string, req requirement, step design.Ste
 	return cfnGuard, fn
 }
 
-// orderDeploy makes every resource but the guard's own wait for the guard, every route
-// integration and subscription wait for the permission that lets it invoke its function, and the
-// SubscriberReady parameter wait for the subscription it announces.
+// deployOrder is the Aspect that orders each stack's deploy: every resource but the guard's own
+// waits for the guard, every route integration and subscription waits for the permission that
+// lets it invoke its function, and the SubscriberReady parameter waits for the subscription it
+// announces. An Aspect visits every construct of the stack when it is synthesized, so it also
+// orders what is added after the constructor has returned; a pair is linked whichever of the two
+// it visits first.
+type deployOrder struct {
+	stack     awscdk.Stack
+	guard     awscdk.CfnResource
+	guardPath string
+	own       string              // path prefix of the guard's own function, role, policies and log group
+	ready     awsssm.CfnParameter // nil when the stack announces no subscriber
+
+	permissions map[string][]awslambda.CfnPermission // by invoker key: resolved function and principal
+	invokers    map[string][]invoker
+}
+
+// invoker is a resource that invokes a function once it exists: a route integration or a
+// subscription.
+type invoker struct {
+	resource awscdk.CfnResource
+	why      string
+}
+
+// orderDeploy adds the deployOrder Aspect to stack. It mutates the templates, so it runs before
+// the read-only aspects (cdk-nag's packs).
 func orderDeploy(stack awscdk.Stack, guard awscdk.CfnResource, guardFn *wrconstructs.GoLambda, ready awsssm.CfnParameter) {
-	own := *guardFn.Node().Path() + "/"
-	var all []awscdk.CfnResource
-	permissions := map[string][]awslambda.CfnPermission{} // resolved function -> permissions
-	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		r, ok := c.(awscdk.CfnResource)
-		if !ok || !*awscdk.CfnResource_IsCfnResource(c) {
-			continue
+	awscdk.Aspects_Of(stack).Add(&deployOrder{
+		stack: stack, guard: guard, guardPath: *guard.Node().Path(), own: *guardFn.Node().Path() + "/", ready: ready,
+		permissions: map[string][]awslambda.CfnPermission{}, invokers: map[string][]invoker{},
+	}, &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()})
+}
+
+// Visit orders one resource of the stack.
+func (o *deployOrder) Visit(node constructs.IConstruct) {
+	r, ok := node.(awscdk.CfnResource)
+	if !ok || !*awscdk.CfnResource_IsCfnResource(node) {
+		return
+	}
+	path := *r.Node().Path()
+	switch {
+	case path == o.guardPath:
+		return
+	case strings.HasPrefix(path, o.own):
+		// The guard's own function, role, policies and log group are ready before it runs.
+		o.guard.AddResourceDependency(r, jsii.String("the guard runs once its function may"))
+		return
+	}
+	r.AddResourceDependency(o.guard, jsii.String("nothing changes before the rollout guard's check passes"))
+	switch x := r.(type) {
+	case awslambda.CfnPermission:
+		key := resolved(o.stack, x.FunctionName()) + " " + *x.Principal()
+		o.permissions[key] = append(o.permissions[key], x)
+		for _, i := range o.invokers[key] {
+			i.resource.AddResourceDependency(x, jsii.String(i.why))
 		}
-		all = append(all, r)
-		if p, ok := c.(awslambda.CfnPermission); ok {
-			key := resolved(stack, p.FunctionName()) + " " + *p.Principal()
-			permissions[key] = append(permissions[key], p)
+	case awsapigatewayv2.CfnIntegration:
+		o.invokes(x, resolved(o.stack, x.IntegrationUri())+" apigateway.amazonaws.com",
+			"API Gateway may invoke the function before the route points at it")
+	case awssns.CfnSubscription:
+		o.invokes(x, resolved(o.stack, x.Endpoint())+" sns.amazonaws.com",
+			"SNS may invoke the function before the subscription delivers to it")
+		if o.ready != nil {
+			o.ready.AddResourceDependency(x, jsii.String("the subscriber is announced once it is subscribed"))
 		}
 	}
-	var subscriptions []awssns.CfnSubscription
-	for _, r := range all {
-		path := *r.Node().Path()
-		switch {
-		case r == guard:
-			continue
-		case strings.HasPrefix(path, own):
-			// The guard's own function, role, policies and log group are ready before it runs.
-			guard.AddResourceDependency(r, jsii.String("the guard runs once its function may"))
-			continue
-		}
-		r.AddResourceDependency(guard, jsii.String("nothing changes before the rollout guard's check passes"))
-		switch x := r.(type) {
-		case awsapigatewayv2.CfnIntegration:
-			for _, p := range permissions[resolved(stack, x.IntegrationUri())+" apigateway.amazonaws.com"] {
-				x.AddResourceDependency(p, jsii.String("API Gateway may invoke the function before the route points at it"))
-			}
-		case awssns.CfnSubscription:
-			for _, p := range permissions[resolved(stack, x.Endpoint())+" sns.amazonaws.com"] {
-				x.AddResourceDependency(p, jsii.String("SNS may invoke the function before the subscription delivers to it"))
-			}
-			subscriptions = append(subscriptions, x)
-		}
-	}
-	for _, s := range subscriptions {
-		if ready != nil {
-			ready.AddResourceDependency(s, jsii.String("the subscriber is announced once it is subscribed"))
-		}
+}
+
+// invokes makes r wait for every permission with key, those visited already and those to come.
+func (o *deployOrder) invokes(r awscdk.CfnResource, key, why string) {
+	o.invokers[key] = append(o.invokers[key], invoker{r, why})
+	for _, p := range o.permissions[key] {
+		r.AddResourceDependency(p, jsii.String(why))
 	}
 }
 
