@@ -7,9 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
@@ -112,14 +109,7 @@ func alarmTopic(t *testing.T, name string, tpl map[string]any) string {
 func refTo(id string) map[string]any { return map[string]any{"Ref": id} }
 
 var withEmail = sync.OnceValue(func() *synthesized {
-	context := cdkJSONContext()
-	context["aws:cdk:bundling-stacks"] = []string{}
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
-	wr, rr := stacks.NewApp(app, stacks.AppConfig{Stage: stage, Step: design.FinalStep, AlarmEmail: "ops@example.com"})
-	s := &synthesized{wildRydes: wr, rideRecord: rr,
-		wr: assertions.Template_FromStack(wr, nil), rr: assertions.Template_FromStack(rr, nil)}
-	s.wrJSON, s.rrJSON = toMap(s.wr), toMap(s.rr)
-	return s
+	return synthesizeInProcess(cdkJSONContext(), stacks.AppConfig{Stage: stage, Step: design.FinalStep, AlarmEmail: "ops@example.com"})
 })
 
 func TestTheAlarmEmailIsSubscribedOnlyWhenGiven(t *testing.T) {

@@ -4,9 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
@@ -30,8 +27,8 @@ var statefulResources = map[string]struct {
 // resource's logical ID, replacement-forcing properties and retention.
 func TestFeatureFlagsLeaveStatefulResourcesAlone(t *testing.T) {
 	// GIVEN the final state with cdk.json's context, and with its feature flags removed
-	withFlags := final(t)
-	context := map[string]any{"aws:cdk:bundling-stacks": []string{}}
+	withFlags := inProcess()
+	context := map[string]any{}
 	flags := 0
 	for k, v := range cdkJSONContext() {
 		if strings.HasPrefix(k, "@aws-cdk") {
@@ -43,9 +40,7 @@ func TestFeatureFlagsLeaveStatefulResourcesAlone(t *testing.T) {
 	if flags < 70 {
 		t.Fatalf("cdk.json sets %d feature flags; `cdk flags --unstable=flags` recommends over 70", flags)
 	}
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
-	wr, rr := stacks.NewApp(app, stacks.AppConfig{Stage: stage, Step: design.FinalStep})
-	withoutFlags := &synthesized{wrJSON: toMap(assertions.Template_FromStack(wr, nil)), rrJSON: toMap(assertions.Template_FromStack(rr, nil))}
+	withoutFlags := synthesizeInProcess(context, stacks.AppConfig{Stage: stage, Step: design.FinalStep})
 
 	for id, want := range statefulResources {
 		t.Run(id, func(t *testing.T) {

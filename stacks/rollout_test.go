@@ -23,17 +23,9 @@ import (
 func templates(kind design.StackKind, step design.Step) (*cfn.Stack, error) {
 	s := synthOrPanic(step)
 	if kind == design.WildRydes {
-		return modelStack(s.wildRydes, s.wrJSON), nil
+		return modelStack(design.WildRydes, s.wrJSON), nil
 	}
-	return modelStack(s.rideRecord, s.rrJSON), nil
-}
-
-func synthOrPanic(step design.Step) *synthesized {
-	s, ok := synthDone.Load(step)
-	if !ok {
-		panic(fmt.Sprintf("step %d was not synthesized", step))
-	}
-	return s.(*synthesized)
+	return modelStack(design.RideRecord, s.rrJSON), nil
 }
 
 var (
@@ -246,7 +238,7 @@ func refsIn(v any) []string {
 func TestEveryOtherResourceWaitsForTheRolloutGuard(t *testing.T) {
 	for _, step := range design.Steps() {
 		s := synth(t, step)
-		for _, st := range []*cfn.Stack{modelStack(s.wildRydes, s.wrJSON), modelStack(s.rideRecord, s.rrJSON)} {
+		for _, st := range []*cfn.Stack{modelStack(design.WildRydes, s.wrJSON), modelStack(design.RideRecord, s.rrJSON)} {
 			guard, needs := guardOf(t, st.Template)
 			for id := range needs {
 				switch st.Template.Resources[id].Type {
@@ -256,6 +248,11 @@ func TestEveryOtherResourceWaitsForTheRolloutGuard(t *testing.T) {
 				}
 			}
 			for id, r := range st.Template.Resources {
+				if r.Type == "AWS::CDK::Metadata" {
+					// The CLI's version report, added after every aspect has run: it records the
+					// CDK version used and changes nothing a ride goes through.
+					continue
+				}
 				if id != guard.LogicalID && !needs[id] && !slices.Contains(r.DependsOn, guard.LogicalID) {
 					t.Errorf("step %d %s: %s (%s) does not wait for %s: it could change before the check fails", step, st.Name, id, r.Type, guard.LogicalID)
 				}
