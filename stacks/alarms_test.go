@@ -140,26 +140,6 @@ func TestTheAlarmEmailIsSubscribedOnlyWhenGiven(t *testing.T) {
 	}
 }
 
-// TestNoKeyOrTopicPolicyAllowsAWildcardAction extends TestNoStatementHasAWildcardAction to the
-// resource policies of keys and topics.
-func TestNoKeyOrTopicPolicyAllowsAWildcardAction(t *testing.T) {
-	for _, step := range design.Steps() {
-		s := synth(t, step)
-		for name, tpl := range map[string]map[string]any{"wild-rydes": s.wrJSON, "ride-record": s.rrJSON} {
-			for typ, field := range map[string]string{"AWS::KMS::Key": "KeyPolicy", "AWS::SNS::TopicPolicy": "PolicyDocument", "AWS::SQS::QueuePolicy": "PolicyDocument"} {
-				for id, res := range resources(tpl, typ) {
-					for _, raw := range props(res)[field].(map[string]any)["Statement"].([]any) {
-						st := raw.(map[string]any)
-						if st["Effect"] == "Allow" && strings.Contains(jsonString(st["Action"]), "*") {
-							t.Errorf("step %d %s: %s allows %s", step, name, id, jsonString(st["Action"]))
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
 // withoutAlarmTopic leaves out of res the topic the template's alarms notify.
 func withoutAlarmTopic(tpl map[string]any, res map[string]map[string]any) map[string]map[string]any {
 	out := map[string]map[string]any{}

@@ -252,13 +252,36 @@ func TestEveryInvokePermissionNamesItsSource(t *testing.T) {
 	for _, step := range design.Steps() {
 		s := synth(t, step)
 		for kind, tpl := range map[design.StackKind]map[string]any{design.WildRydes: s.wrJSON, design.RideRecord: s.rrJSON} {
-			for id, res := range resources(tpl, "AWS::Lambda::Permission") {
+			permissions := resources(tpl, "AWS::Lambda::Permission")
+			if len(permissions) == 0 {
+				t.Errorf("step %d %s: no invoke permission: every stack's API invokes a function", step, design.StackName(kind, stage))
+			}
+			for id, res := range permissions {
 				p := props(res)
 				if err := permissionSource(tpl, p); err != nil {
 					t.Errorf("step %d %s: permission %s (principal %v) may be invoked from outside this system: %v",
 						step, design.StackName(kind, stage), id, p["Principal"], err)
 				}
 			}
+		}
+	}
+	// The check refuses a permission the waiver must not cover.
+	tpl := final(t).rrJSON
+	thisAPI := map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":execute-api:",
+		map[string]any{"Ref": "AWS::Region"}, ":", map[string]any{"Ref": "AWS::AccountId"}, ":", map[string]any{"Ref": routeAPI(t, system(t, final(t), final(t)), "POST /record")}, "/*/*/record"}}}
+	if err := permissionSource(tpl, map[string]any{"Principal": "apigateway.amazonaws.com", "SourceArn": thisAPI}); err != nil {
+		t.Errorf("this account's own API is refused as a source: %v", err)
+	}
+	for name, p := range map[string]map[string]any{
+		"a public principal":          {"Principal": "*"},
+		"a function URL":              {"Principal": "*", "FunctionUrlAuthType": "NONE"},
+		"API Gateway with no source":  {"Principal": "apigateway.amazonaws.com"},
+		"another account's API":       {"Principal": "apigateway.amazonaws.com", "SourceArn": map[string]any{"Fn::Join": []any{"", []any{"arn:aws:execute-api:us-east-1:111122223333:abc/*"}}}},
+		"SNS from any topic":          {"Principal": "sns.amazonaws.com"},
+		"SNS from a topic named here": {"Principal": "sns.amazonaws.com", "SourceArn": "arn:aws:sns:us-east-1:111122223333:rides"},
+	} {
+		if err := permissionSource(tpl, p); err == nil {
+			t.Errorf("a permission with %s is taken for one of this system's", name)
 		}
 	}
 }
@@ -270,7 +293,7 @@ func permissionSource(tpl map[string]any, p map[string]any) error {
 	arn := p["SourceArn"]
 	switch p["Principal"] {
 	case "apigateway.amazonaws.com":
-		join, _ := arn.(map[string]any)["Fn::Join"].([]any)
+		join, _ := asMap(arn)["Fn::Join"].([]any)
 		if len(join) != 2 {
 			return fmt.Errorf("SourceArn %s is not this account's API", jsonString(arn))
 		}
@@ -285,7 +308,7 @@ func permissionSource(tpl map[string]any, p map[string]any) error {
 		}
 		return fmt.Errorf("SourceArn %s names no HTTP API of this template", parts)
 	case "sns.amazonaws.com":
-		ref, _ := arn.(map[string]any)["Ref"].(string)
+		ref, _ := asMap(arn)["Ref"].(string)
 		param, _ := tpl["Parameters"].(map[string]any)[ref].(map[string]any)
 		if param == nil || param["Default"] != design.TopicArnParameterName(stage) {
 			return fmt.Errorf("SourceArn %s is not the rides topic's ARN from %s", jsonString(arn), design.TopicArnParameterName(stage))

@@ -42,6 +42,19 @@ func TestRideRecordStack(t *testing.T) {
 		}
 	})
 
+	t.Run("POST /record's stage is throttled (500 requests/s, bursts of 1,000) and writes access logs", func(t *testing.T) {
+		check(t, "throttling", func() {
+			s.rr.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), map[string]any{
+				"StageName": "$default",
+				"DefaultRouteSettings": assertions.Match_ObjectLike(&map[string]any{
+					"ThrottlingRateLimit":  500,
+					"ThrottlingBurstLimit": 1000,
+				}),
+				"AccessLogSettings": assertions.Match_ObjectLike(&map[string]any{"Format": assertions.Match_AnyValue()}),
+			})
+		})
+	})
+
 	t.Run("PutRideRecordHttp serves POST /record", func(t *testing.T) {
 		route := routeFunction(t, system(t, s, s), "POST /record")
 		if route != "PutRideRecordHttp" {

@@ -8,11 +8,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
+	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
 // The proof that CloudFormation itself refuses every unsafe deploy: the synthesized templates of
@@ -258,6 +263,21 @@ func TestEveryOtherResourceWaitsForTheRolloutGuard(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The deploy order is an Aspect: a resource added to a stack after its constructor returned
+// waits for the rollout guard too.
+func TestAResourceAddedAfterTheConstructorWaitsForTheGuard(t *testing.T) {
+	context := cdkJSONContext()
+	context["aws:cdk:bundling-stacks"] = []string{}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
+	rr := stacks.NewRideRecordStack(app, design.StackName(design.RideRecord, stage),
+		&stacks.RideRecordStackProps{Stage: stage, Step: design.StepSynchronous})
+	awscdk.NewCfnWaitConditionHandle(rr, jsii.String("AddedLater"), nil)
+	added := resources(toMap(assertions.Template_FromStack(rr, nil)), "AWS::CloudFormation::WaitConditionHandle")["AddedLater"]
+	if deps, _ := added["DependsOn"].([]any); !slices.Contains(deps, any("RolloutGuard")) {
+		t.Errorf("a resource added after NewRideRecordStack returned depends on %v, not on the rollout guard: it could change before the check fails", added["DependsOn"])
 	}
 }
 

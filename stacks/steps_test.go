@@ -123,6 +123,60 @@ func TestNoSubscriberRunsWithoutItsDeadLetterQueue(t *testing.T) {
 		if subs > 0 && queues == 0 {
 			t.Errorf("step %d subscribes PutRideRecordSns without a dead-letter queue: a failing ride would be dropped", step)
 		}
+		if step.HasSNSSubscriber() && subs == 0 {
+			t.Errorf("step %d has no subscription to the rides topic", step)
+		}
+		checkSubscribersDeadLetter(t, fmt.Sprintf("step %d", step), s.rrJSON)
+	}
+}
+
+// checkSubscribersDeadLetter: each subscription sends what SNS cannot deliver to a queue of the
+// stack, and the function it delivers to sends what it fails every attempt to one too.
+func checkSubscribersDeadLetter(t reporter, where string, tpl map[string]any) {
+	queue := func(arn any) bool {
+		att, _ := asMap(arn)["Fn::GetAtt"].([]any)
+		return len(att) == 2 && resources(tpl, "AWS::SQS::Queue")[fmt.Sprint(att[0])] != nil && att[1] == "Arn"
+	}
+	for id, sub := range resources(tpl, "AWS::SNS::Subscription") {
+		p := props(sub)
+		if redrive, _ := p["RedrivePolicy"].(map[string]any); !queue(redrive["deadLetterTargetArn"]) {
+			t.Errorf("%s: subscription %s has no dead-letter queue of the stack (RedrivePolicy %s): a ride SNS cannot deliver would be dropped", where, id, jsonString(p["RedrivePolicy"]))
+		}
+		endpoint, _ := asMap(p["Endpoint"])["Fn::GetAtt"].([]any)
+		if len(endpoint) != 2 {
+			t.Errorf("%s: subscription %s delivers to %s, no function of the stack", where, id, jsonString(p["Endpoint"]))
+			continue
+		}
+		fn := resources(tpl, "AWS::Lambda::Function")[fmt.Sprint(endpoint[0])]
+		if dlc, _ := props(fn)["DeadLetterConfig"].(map[string]any); !queue(dlc["TargetArn"]) {
+			t.Errorf("%s: %s, subscribed by %s, has no dead-letter queue of the stack (DeadLetterConfig %s): a ride it fails every attempt would be dropped", where, endpoint[0], id, jsonString(dlc))
+		}
+	}
+}
+
+// The check fails on a subscription, or a subscribed function, without its dead-letter queue.
+func TestTheDeadLetterCheckFailsWithoutTheQueue(t *testing.T) {
+	for _, tc := range []struct {
+		breaks string
+		change func(tpl map[string]any)
+	}{
+		{"the subscription's redrive policy", func(tpl map[string]any) {
+			for _, sub := range resources(tpl, "AWS::SNS::Subscription") {
+				delete(props(sub), "RedrivePolicy")
+			}
+		}},
+		{"the function's dead-letter config", func(tpl map[string]any) {
+			delete(props(resources(tpl, "AWS::Lambda::Function")["PutRideRecordSns"]), "DeadLetterConfig")
+		}},
+	} {
+		tpl := copyJSON(final(t).rrJSON)
+		var before, after recorder
+		checkSubscribersDeadLetter(&before, "before", tpl)
+		tc.change(tpl)
+		checkSubscribersDeadLetter(&after, "after", tpl)
+		if len(before) != 0 || len(after) == 0 {
+			t.Errorf("without %s: the check reports %v before and %v after", tc.breaks, before, after)
+		}
 	}
 }
 
