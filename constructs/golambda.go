@@ -33,6 +33,8 @@ type GoLambdaProps struct {
 	Timeout awscdk.Duration
 	// Environment variables.
 	Environment map[string]*string
+	// Invocation is how the function is invoked; default InvokedAsynchronously.
+	Invocation Invocation
 	// DeadLetterQueue receives events of asynchronous invocations that failed every attempt.
 	DeadLetterQueue awssqs.IQueue
 	// RetryAttempts for asynchronous invocations (0..2); only set when DeadLetterQueue is set.
@@ -41,10 +43,30 @@ type GoLambdaProps struct {
 	LogRetention awslogs.RetentionDays
 }
 
+// Invocation is how a function is invoked, which decides where an event it fails goes and so
+// which of cdk-nag's Serverless findings the design accepts for it.
+type Invocation int
+
+const (
+	// InvokedAsynchronously: Lambda queues each event (SNS, EventBridge) and retries it; one that
+	// fails every attempt goes to the DeadLetterQueue, which cdk-nag's Serverless-LambdaDLQ then
+	// requires. The default.
+	// https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+	InvokedAsynchronously Invocation = iota
+	// InvokedSynchronously: an HTTP API or an operator invokes it and receives its error; a
+	// dead-letter queue only ever receives asynchronous events.
+	InvokedSynchronously
+	// InvokedByCloudFormation: the function behind a custom resource. CloudFormation invokes it
+	// and waits for its answer at the response URL; a failed invocation fails the deploy.
+	// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html
+	InvokedByCloudFormation
+)
+
 // GoLambda is a Go function built by the CDK from its folder with the project's defaults:
 // provided.al2023 on arm64, a stripped and reproducible build, X-Ray tracing, JSON logs into a
 // log group with a retention, and a role that may write its own logs and nothing else until a
-// stack grants more.
+// stack grants more. It accepts the cdk-nag findings that these defaults and its Invocation
+// cause by design, each with its reason (accept).
 type GoLambda struct {
 	constructs.Construct
 	Function awslambda.Function
@@ -56,6 +78,9 @@ type GoLambda struct {
 func NewGoLambda(scope constructs.Construct, id string, props *GoLambdaProps) *GoLambda {
 	if props == nil || props.Entry == "" {
 		panic(fmt.Sprintf("GoLambda %s: Entry (the folder under lambdas/) is required", id))
+	}
+	if props.DeadLetterQueue != nil && props.Invocation != InvokedAsynchronously {
+		panic(fmt.Sprintf("GoLambda %s: a DeadLetterQueue only receives asynchronous invocations; this one is invoked otherwise", id))
 	}
 	this := constructs.NewConstruct(scope, jsii.String(id))
 
@@ -126,7 +151,31 @@ func NewGoLambda(scope constructs.Construct, id string, props *GoLambdaProps) *G
 	cfnFn.OverrideLogicalId(jsii.String(id))
 	cfnFn.AddMetadata(jsii.String(EntryMetadataKey), props.Entry)
 
-	return &GoLambda{Construct: this, Function: fn, Role: role, LogGroup: logGroup}
+	l := &GoLambda{Construct: this, Function: fn, Role: role, LogGroup: logGroup}
+	l.accept(props)
+	return l
+}
+
+// accept records the cdk-nag findings every GoLambda causes by design, and those of its
+// Invocation, with their reasons.
+func (l *GoLambda) accept(props *GoLambdaProps) {
+	// X-Ray's write actions have no resource-level permissions, so tracing's statement names
+	// them on "*". https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+	AcceptFinding(l.Construct, "AwsSolutions-IAM5",
+		"X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; the actions are named, not wildcarded",
+		"Resource::*")
+	switch props.Invocation {
+	case InvokedSynchronously:
+		AcceptFinding(l.Function, "Serverless-LambdaDLQ",
+			"invoked synchronously (HTTP API or on demand): the caller receives the error; a dead-letter queue only applies to asynchronous invocations")
+	case InvokedByCloudFormation:
+		AcceptFinding(l.Function, "Serverless-LambdaDLQ",
+			"invoked by CloudFormation for a custom resource: its answer goes to CloudFormation's response URL, and a failed invocation fails the deploy; a dead-letter queue would hold nothing anyone re-drives")
+	}
+	if props.DeadLetterQueue != nil {
+		AcceptFinding(l.Function, "Serverless-LambdaAsyncFailureDestination",
+			"failed events go to the function's dead-letter queue (DeadLetterConfig, as the workshop asks); an on-failure destination as well would put every failed ride in the queue twice")
+	}
 }
 
 // ModuleRoot is the folder holding go.mod, found upwards from the working directory, so the app

@@ -2,13 +2,16 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
 // AppConfig is what the app reads from its context.
 type AppConfig struct {
 	Stage             string
-	Step              Step
+	Step              design.Step
 	RequestUnicornURL string
 	// AlarmEmail, when set, is subscribed to both stacks' alarm topics.
 	AlarmEmail string
@@ -17,13 +20,13 @@ type AppConfig struct {
 // NewApp adds both stacks to app. They share nothing in CloudFormation: the rides topic's ARN
 // and the record URL travel through SSM parameters, so each stack deploys on its own.
 func NewApp(app awscdk.App, cfg AppConfig) (wildRydes, rideRecord awscdk.Stack) {
-	rideRecord = NewRideRecordStack(app, StackName(RideRecord, cfg.Stage), &RideRecordStackProps{
+	rideRecord = NewRideRecordStack(app, design.StackName(design.RideRecord, cfg.Stage), &RideRecordStackProps{
 		StackProps: awscdk.StackProps{Description: jsii.String("Wild Rydes ride records: table, POST /record, rides topic subscriber")},
 		Stage:      cfg.Stage,
 		Step:       cfg.Step,
 		AlarmEmail: cfg.AlarmEmail,
 	})
-	wildRydes = NewWildRydesStack(app, StackName(WildRydes, cfg.Stage), &WildRydesStackProps{
+	wildRydes = NewWildRydesStack(app, design.StackName(design.WildRydes, cfg.Stage), &WildRydesStackProps{
 		StackProps:        awscdk.StackProps{Description: jsii.String("Wild Rydes: POST /ride books a unicorn and publishes the ride")},
 		Stage:             cfg.Stage,
 		Step:              cfg.Step,
@@ -31,4 +34,21 @@ func NewApp(app awscdk.App, cfg AppConfig) (wildRydes, rideRecord awscdk.Stack) 
 		AlarmEmail:        cfg.AlarmEmail,
 	})
 	return wildRydes, rideRecord
+}
+
+// Logical IDs of the stateful resources. They never change, whatever the step, so no refactor
+// replaces the table (and loses the rides), the topic (whose old ARN the subscriber still reads
+// until the other stack deploys again) or the queue (and loses what waits in it).
+const (
+	TableLogicalID           = "RideRecordTable"
+	TopicLogicalID           = "RidesSnsTopic"
+	DeadLetterQueueLogicalID = "PutRideRecordSnsDLQ"
+)
+
+// sumOver5Minutes is how the error and throttle alarms count.
+func sumOver5Minutes() *awscloudwatch.MetricOptions {
+	return &awscloudwatch.MetricOptions{
+		Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+		Statistic: jsii.String("Sum"),
+	}
 }

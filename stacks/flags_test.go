@@ -4,9 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
@@ -15,12 +13,12 @@ import (
 var statefulResources = map[string]struct {
 	stack    func(*synthesized) map[string]any
 	typ      string
-	from     stacks.Step
+	from     design.Step
 	replaces []string // properties whose change replaces the resource
 }{
-	stacks.TableLogicalID:           {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::DynamoDB::Table", stacks.StepSynchronous, []string{"TableName", "KeySchema", "AttributeDefinitions"}},
-	stacks.TopicLogicalID:           {func(s *synthesized) map[string]any { return s.wrJSON }, "AWS::SNS::Topic", stacks.StepTopic, []string{"TopicName", "FifoTopic"}},
-	stacks.DeadLetterQueueLogicalID: {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::SQS::Queue", stacks.StepSubscriber, []string{"QueueName", "FifoQueue"}},
+	stacks.TableLogicalID:           {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::DynamoDB::Table", design.StepSynchronous, []string{"TableName", "KeySchema", "AttributeDefinitions"}},
+	stacks.TopicLogicalID:           {func(s *synthesized) map[string]any { return s.wrJSON }, "AWS::SNS::Topic", design.StepTopic, []string{"TopicName", "FifoTopic"}},
+	stacks.DeadLetterQueueLogicalID: {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::SQS::Queue", design.StepSubscriber, []string{"QueueName", "FifoQueue"}},
 }
 
 // The feature flags cdk.json sets (those `cdk flags` recommends for a new app) must not touch a
@@ -29,8 +27,8 @@ var statefulResources = map[string]struct {
 // resource's logical ID, replacement-forcing properties and retention.
 func TestFeatureFlagsLeaveStatefulResourcesAlone(t *testing.T) {
 	// GIVEN the final state with cdk.json's context, and with its feature flags removed
-	withFlags := final(t)
-	context := map[string]any{"aws:cdk:bundling-stacks": []string{}}
+	withFlags := inProcess()
+	context := map[string]any{}
 	flags := 0
 	for k, v := range cdkJSONContext() {
 		if strings.HasPrefix(k, "@aws-cdk") {
@@ -42,9 +40,7 @@ func TestFeatureFlagsLeaveStatefulResourcesAlone(t *testing.T) {
 	if flags < 70 {
 		t.Fatalf("cdk.json sets %d feature flags; `cdk flags --unstable=flags` recommends over 70", flags)
 	}
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
-	wr, rr := stacks.NewApp(app, stacks.AppConfig{Stage: stage, Step: stacks.FinalStep})
-	withoutFlags := &synthesized{wrJSON: toMap(assertions.Template_FromStack(wr, nil)), rrJSON: toMap(assertions.Template_FromStack(rr, nil))}
+	withoutFlags := synthesizeInProcess(context, stacks.AppConfig{Stage: stage, Step: design.FinalStep})
 
 	for id, want := range statefulResources {
 		t.Run(id, func(t *testing.T) {

@@ -1,12 +1,9 @@
 package stacks_test
 
 import (
-	"encoding/json"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
@@ -15,23 +12,10 @@ import (
 // from RequestRide's environment, through the SSM names (the only link between the stacks), to
 // the functions that may write the table is worked out there, once.
 
-// modelStack is a synthesized stack as the model reads it.
-func modelStack(stack awscdk.Stack, tpl map[string]any) *cfn.Stack {
-	b, err := json.Marshal(tpl)
-	if err != nil {
-		panic(err)
-	}
-	t, err := cfn.ParseTemplate(b)
-	if err != nil {
-		panic(err)
-	}
-	return &cfn.Stack{Name: *stack.StackName(), Template: t}
-}
-
 // system is the model of wild-rydes as wr synthesized it and ride-record as rr did.
 func system(t *testing.T, wr, rr *synthesized) *model.System {
 	t.Helper()
-	sys, err := model.New(modelStack(wr.wildRydes, wr.wrJSON), modelStack(rr.rideRecord, rr.rrJSON))
+	sys, err := model.New(modelStack(design.WildRydes, wr.wrJSON), modelStack(design.RideRecord, rr.rrJSON))
 	if err != nil {
 		t.Fatal(err)
 	}

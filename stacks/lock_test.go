@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wildrydes/wild-rydes-cdk/stacks"
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
 // routeAuthorization is the AuthorizationType of the route with routeKey ("NONE" when unset), as
@@ -16,7 +16,7 @@ func routeAuthorization(t *testing.T, s *synthesized, routeKey string) string {
 }
 
 func TestOnlyTheLastStepLocksPOSTRecordWithIAM(t *testing.T) {
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
 		want := "NONE"
 		if step.HasLockedRecordRoute() {
@@ -54,7 +54,7 @@ func TestNoMomentLocksRequestRideOutOfPOSTRecord(t *testing.T) {
 		}
 	}
 	// Locking the route before RequestRide publishes is a deploy the analysis refuses.
-	early := moment{stacks.StepTopic, stacks.StepLockRecord}
+	early := moment{design.StepTopic, design.StepLockRecord}
 	err := lockedOut(t, synth(t, early.wildRydes), synth(t, early.rideRecord))
 	if err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("%s: the analysis does not see RequestRide locked out of POST /record (%v)", early, err)

@@ -25,30 +25,18 @@ type RideRecordStackProps struct {
 	awscdk.StackProps
 	// Stage names the deployment; the rides topic is found through its SSM parameter.
 	Stage string
-	// Step of the refactor to synthesize; FinalStep for the finished design.
-	Step Step
-	// ThrottleRate and ThrottleBurst bound POST /record (requests per second).
-	ThrottleRate, ThrottleBurst float64
+	// Step of the refactor to synthesize; design.FinalStep for the finished design.
+	Step design.Step
 	// AlarmEmail, when set, is subscribed to the stack's alarm topic.
 	AlarmEmail string
 }
 
-// RecordURLParameterName is the SSM parameter holding the POST /record URL.
-func RecordURLParameterName(stage string) string {
-	return fmt.Sprintf("/wild-rydes-ride-record/%s/URL", stage)
-}
-
-// Logical IDs of the stateful resources. They never change, whatever the step, so no refactor
-// replaces the table (and loses the rides) or the queue (and loses what waits in it).
-const (
-	TableLogicalID           = "RideRecordTable"
-	TopicLogicalID           = "RidesSnsTopic"
-	DeadLetterQueueLogicalID = "PutRideRecordSnsDLQ"
-)
-
 // NewRideRecordStack defines stack wild-rydes-ride-record-<stage>: the ride table, the function
 // behind POST /record and (from StepSubscriber on) the topic subscriber with its dead-letter queue.
 func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecordStackProps) awscdk.Stack {
+	if props == nil || props.Stage == "" {
+		panic(fmt.Sprintf("RideRecordStack %s: props with a Stage are required (the stage names the stack's SSM parameters)", id))
+	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	step := props.Step
 
@@ -80,12 +68,11 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 		Entry:       "lambdas/put-ride-record-http",
 		Description: "Stores a ride POSTed to /record",
 		Environment: map[string]*string{design.EnvTableName: table.TableName()},
+		Invocation:  wrconstructs.InvokedSynchronously,
 	})
 	grantPutOnly(table, putHTTP)
-	acceptFunctionFindings(putHTTP)
-	acceptSynchronousFunction(putHTTP)
 
-	api := newHTTPAPI(stack, "RideRecordApi", props.ThrottleRate, props.ThrottleBurst)
+	api := wrconstructs.NewHTTPAPI(stack, "RideRecordApi", nil)
 	recordRoute := &awsapigatewayv2.AddRoutesOptions{
 		Path:    jsii.String("/record"),
 		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
@@ -96,33 +83,33 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 		// Only a caller that signs with SigV4, as a principal allowed execute-api:Invoke on
 		// this route, gets through; RequestRide stopped calling it at StepPublish.
 		recordRoute.Authorizer = awsapigatewayv2authorizers.NewHttpIamAuthorizer()
-		api.AddRoutes(recordRoute)
+		api.API.AddRoutes(recordRoute)
 		awscdk.NewCfnOutput(stack, jsii.String("RecordRouteArn"), &awscdk.CfnOutputProps{
 			Description: jsii.String("Allow execute-api:Invoke on this ARN, and nothing broader, to a principal that must POST /record"),
-			Value:       api.ArnForExecuteApi(jsii.String("POST"), jsii.String("/record"), jsii.String("$default")),
+			Value:       api.API.ArnForExecuteApi(jsii.String("POST"), jsii.String("/record"), jsii.String("$default")),
 		})
 	} else {
-		acceptPublicRoute(api.AddRoutes(recordRoute))
+		acceptPublicRoute(api.API.AddRoutes(recordRoute))
 	}
-	recordURL := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/record")})
+	recordURL := api.URL("/record")
 	urlParam := awsssm.NewStringParameter(stack, jsii.String("ServiceUrlSsmParam"), &awsssm.StringParameterProps{
-		ParameterName: jsii.String(RecordURLParameterName(props.Stage)),
+		ParameterName: jsii.String(design.RecordURLParameterName(props.Stage)),
 		StringValue:   recordURL,
 		Description:   jsii.String("URL that records a ride (POST)"),
 	})
 	urlParam.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("ServiceUrlSsmParam"))
 	awscdk.NewCfnOutput(stack, jsii.String("RecordUrl"), &awscdk.CfnOutputProps{Value: recordURL})
 
-	alarms := newAlarms(stack, props.AlarmEmail)
-	alarms.add("RideRecordApi5xxAlarm", &awscloudwatch.AlarmProps{
+	alarms := wrconstructs.NewAlarmTopic(stack, "AlarmTopic", &wrconstructs.AlarmTopicProps{Email: props.AlarmEmail})
+	alarms.AddAlarm("RideRecordApi5xxAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("POST /record answered 5xx: rides sent to it are not stored; read the API's access log and " + httpName + "'s log"),
-		Metric:           api.MetricServerError(sumOver5Minutes),
+		Metric:           api.API.MetricServerError(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
 	if !step.HasOnDemandTable() {
-		alarms.add("RideRecordTableWriteThrottleAlarm", &awscloudwatch.AlarmProps{
+		alarms.AddAlarm("RideRecordTableWriteThrottleAlarm", &awscloudwatch.AlarmProps{
 			AlarmDescription: jsii.String("Writes to RideRecordTable were throttled: its provisioned write capacity is too small for the traffic"),
-			Metric:           table.Metric(jsii.String("WriteThrottleEvents"), sumOver5Minutes),
+			Metric:           table.Metric(jsii.String("WriteThrottleEvents"), sumOver5Minutes()),
 			Threshold:        jsii.Number(1),
 		})
 	}
@@ -131,7 +118,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	}
 
 	awscdk.NewCfnOutput(stack, jsii.String("RideRecordTableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
-	addRolloutSafety(stack, RideRecord, props.Stage, step)
+	addRolloutSafety(stack, design.RideRecord, props.Stage, step)
 	addNagChecks(stack)
 	return stack
 }
@@ -140,7 +127,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 // time (not a CloudFormation export, which would lock the two stacks together), with a
 // dead-letter queue for both ways a ride can fail to arrive: SNS cannot deliver it, or the
 // function fails every attempt.
-func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table, alarms *alarms) {
+func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table, alarms *wrconstructs.AlarmTopic) {
 	dlq := awssqs.NewQueue(stack, jsii.String(DeadLetterQueueLogicalID), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
@@ -148,7 +135,7 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
 	})
 	dlq.Node().DefaultChild().(awssqs.CfnQueue).OverrideLogicalId(jsii.String(DeadLetterQueueLogicalID))
-	suppress(dlq, "Serverless-SQSRedrivePolicy", "this queue is the dead-letter queue; its messages are re-driven by RedriveDeadLetters, not by another queue")
+	wrconstructs.AcceptFinding(dlq, "Serverless-SQSRedrivePolicy", "this queue is the dead-letter queue; its messages are re-driven by RedriveDeadLetters, not by another queue")
 
 	putSNS := wrconstructs.NewGoLambda(stack, "PutRideRecordSns", &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/put-ride-record-sns",
@@ -161,13 +148,10 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		RetryAttempts:   2,
 	})
 	grantPutOnly(table, putSNS)
-	acceptFunctionFindings(putSNS)
-	suppress(putSNS.Function, "Serverless-LambdaAsyncFailureDestination",
-		"failed events go to the function's dead-letter queue (DeadLetterConfig, as the workshop asks); an on-failure destination as well would put every failed ride in the queue twice")
 	// Messages that can never be stored go to the queue at once, with their reason.
 	dlq.GrantSendMessages(putSNS.Function)
 
-	topicArn := awsssm.StringParameter_ValueForStringParameter(stack, jsii.String(TopicArnParameterName(stage)), nil)
+	topicArn := awsssm.StringParameter_ValueForStringParameter(stack, jsii.String(design.TopicArnParameterName(stage)), nil)
 	topic := awssns.Topic_FromTopicArn(stack, jsii.String("RidesTopic"), topicArn)
 	topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(putSNS.Function, &awssnssubscriptions.LambdaSubscriptionProps{
 		DeadLetterQueue: dlq,
@@ -181,23 +165,22 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 			design.EnvTableName:          table.TableName(),
 			design.EnvDeadLetterQueueURL: dlq.QueueUrl(),
 		},
+		Invocation: wrconstructs.InvokedSynchronously,
 	})
 	grantPutOnly(table, redrive)
-	acceptFunctionFindings(redrive)
-	acceptSynchronousFunction(redrive)
 	dlq.GrantConsumeMessages(redrive.Function)
 
-	alarms.add("PutRideRecordSnsErrorsAlarm", &awscloudwatch.AlarmProps{
+	alarms.AddAlarm("PutRideRecordSnsErrorsAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("PutRideRecordSns failed to store a ride: Lambda retries it twice, then it goes to the dead-letter queue; read PutRideRecordSns's log"),
-		Metric:           putSNS.Function.MetricErrors(sumOver5Minutes),
+		Metric:           putSNS.Function.MetricErrors(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
-	alarms.add("PutRideRecordSnsThrottlesAlarm", &awscloudwatch.AlarmProps{
+	alarms.AddAlarm("PutRideRecordSnsThrottlesAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("PutRideRecordSns was throttled: rides wait for Lambda's retries (up to 6 hours); check the account's concurrency"),
-		Metric:           putSNS.Function.MetricThrottles(sumOver5Minutes),
+		Metric:           putSNS.Function.MetricThrottles(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
-	alarms.add("DeadLetterQueueAlarm", &awscloudwatch.AlarmProps{
+	alarms.AddAlarm("DeadLetterQueueAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("Rides are waiting in the dead-letter queue: run RedriveDeadLetters (or wildrydes dlq redrive) after fixing the cause"),
 		Metric: dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(1)),

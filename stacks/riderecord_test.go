@@ -1,16 +1,21 @@
 package stacks_test
 
 import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
-
-func allSteps() []stacks.Step { return stacks.Steps() }
 
 func TestRideRecordStack(t *testing.T) {
 	s := final(t)
@@ -35,6 +40,19 @@ func TestRideRecordStack(t *testing.T) {
 		if table["DeletionPolicy"] != "Retain" || table["UpdateReplacePolicy"] != "Retain" {
 			t.Errorf("DeletionPolicy = %v, UpdateReplacePolicy = %v, want Retain", table["DeletionPolicy"], table["UpdateReplacePolicy"])
 		}
+	})
+
+	t.Run("POST /record's stage is throttled (500 requests/s, bursts of 1,000) and writes access logs", func(t *testing.T) {
+		check(t, "throttling", func() {
+			s.rr.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), map[string]any{
+				"StageName": "$default",
+				"DefaultRouteSettings": assertions.Match_ObjectLike(&map[string]any{
+					"ThrottlingRateLimit":  500,
+					"ThrottlingBurstLimit": 1000,
+				}),
+				"AccessLogSettings": assertions.Match_ObjectLike(&map[string]any{"Format": assertions.Match_AnyValue()}),
+			})
+		})
 	})
 
 	t.Run("PutRideRecordHttp serves POST /record", func(t *testing.T) {
@@ -127,7 +145,7 @@ func TestRideRecordStack(t *testing.T) {
 }
 
 func TestStacksShareNothingThroughCloudFormation(t *testing.T) {
-	for _, step := range allSteps() {
+	for _, step := range design.Steps() {
 		s := synth(t, step)
 		for name, tpl := range map[string]map[string]any{"wild-rydes": s.wrJSON, "ride-record": s.rrJSON} {
 			text := jsonString(tpl)
@@ -143,25 +161,116 @@ func TestStacksShareNothingThroughCloudFormation(t *testing.T) {
 	}
 }
 
+// cdk-nag's packs check every synthesis (stacks.addNagChecks): an unsuppressed finding is an
+// error annotation, and a warning (which `cdk synth --strict` fails on) a warning annotation.
 func TestNagPacksFindNoUnsuppressedError(t *testing.T) {
-	for _, step := range allSteps() {
+	// Every step as the project synthesized it: the annotations the cloud assembly recorded, and
+	// each pack's report, which shows the pack did check the stack.
+	for _, step := range design.Steps() {
 		s := synth(t, step)
-		for _, st := range []struct {
-			name string
-			a    assertions.Annotations
-		}{
-			{"wild-rydes", assertions.Annotations_FromStack(s.wildRydes)},
-			{"ride-record", assertions.Annotations_FromStack(s.rideRecord)},
-		} {
-			errs := st.a.FindError(jsii.String("*"), assertions.Match_AnyValue())
-			for _, e := range *errs {
-				t.Errorf("step %d %s: %s: %v", step, st.name, *e.Id, e.Entry.Data)
+		for _, kind := range []design.StackKind{design.WildRydes, design.RideRecord} {
+			name := design.StackName(kind, stage)
+			for _, m := range assemblyMessages(t, s.dir, name, "aws:cdk:error", "aws:cdk:warning") {
+				t.Errorf("step %d %s: %s", step, name, m)
 			}
-			warnings := st.a.FindWarning(jsii.String("*"), assertions.Match_AnyValue())
-			for _, w := range *warnings {
-				t.Errorf("step %d %s: warning (cdk synth --strict fails on it): %s: %v", step, st.name, *w.Id, w.Entry.Data)
+			for _, pack := range []string{"AwsSolutions", "Serverless"} {
+				rows := nagReport(t, s.dir, pack, name)
+				if len(rows) == 0 {
+					t.Errorf("step %d %s: cdk-nag's %s pack reported no rule: it did not check the stack", step, name, pack)
+				}
+				for _, r := range rows {
+					if r.compliance != "Compliant" && r.compliance != "Suppressed" && r.compliance != "N/A" {
+						t.Errorf("step %d %s: %s on %s is %s", step, name, r.rule, r.resource, r.compliance)
+					}
+				}
 			}
 		}
+	}
+	// The final step synthesized in this process: the construct objects' own annotations.
+	s := inProcess()
+	for _, st := range []struct {
+		name string
+		a    assertions.Annotations
+	}{
+		{"wild-rydes", assertions.Annotations_FromStack(s.wildRydes)},
+		{"ride-record", assertions.Annotations_FromStack(s.rideRecord)},
+	} {
+		errs := st.a.FindError(jsii.String("*"), assertions.Match_AnyValue())
+		for _, e := range *errs {
+			t.Errorf("%s: %s: %v", st.name, *e.Id, e.Entry.Data)
+		}
+		warnings := st.a.FindWarning(jsii.String("*"), assertions.Match_AnyValue())
+		for _, w := range *warnings {
+			t.Errorf("%s: warning (cdk synth --strict fails on it): %s: %v", st.name, *w.Id, w.Entry.Data)
+		}
+	}
+}
+
+// assemblyMessages lists the annotations of the given types that the cloud assembly in dir
+// recorded for stack: what assertions.Annotations reads from a stack synthesized in process.
+func assemblyMessages(t *testing.T, dir, stack string, types ...string) []string {
+	t.Helper()
+	var manifest struct {
+		Artifacts map[string]struct {
+			Metadata               map[string][]map[string]any `json:"metadata"`
+			AdditionalMetadataFile string                      `json:"additionalMetadataFile"`
+		} `json:"artifacts"`
+	}
+	readJSON(t, filepath.Join(dir, "manifest.json"), &manifest)
+	art, ok := manifest.Artifacts[stack]
+	if !ok {
+		t.Fatalf("%s: no artifact %s", dir, stack)
+	}
+	metadata := art.Metadata
+	if art.AdditionalMetadataFile != "" {
+		readJSON(t, filepath.Join(dir, art.AdditionalMetadataFile), &metadata)
+	}
+	var out []string
+	for path, entries := range metadata {
+		for _, e := range entries {
+			if slices.Contains(types, fmt.Sprint(e["type"])) {
+				out = append(out, fmt.Sprintf("%s %s: %v", e["type"], path, e["data"]))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nagRow is one line of a cdk-nag report: a rule's verdict on one resource.
+type nagRow struct{ rule, resource, compliance string }
+
+// nagReport reads the report cdk-nag's pack wrote for stack into the cloud assembly dir.
+func nagReport(t *testing.T, dir, pack, stack string) []nagRow {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, pack+"-*"+stack+"-NagReport.csv"))
+	if len(files) != 1 {
+		t.Fatalf("%s: %d %s reports for %s (%v), want 1", dir, len(files), pack, stack, files)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	records, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(records) == 0 {
+		t.Fatalf("%s: %v", files[0], err)
+	}
+	var rows []nagRow
+	for _, r := range records[1:] {
+		rows = append(rows, nagRow{rule: r[0], resource: r[1], compliance: r[2]})
+	}
+	return rows
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 }
 

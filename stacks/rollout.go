@@ -37,10 +37,10 @@ type requirement struct {
 }
 
 // requirements of kind at step (its own step, StackStep), at stage.
-func requirements(kind StackKind, stage string, step Step) requirement {
+func requirements(kind design.StackKind, stage string, step design.Step) requirement {
 	req := requirement{exists: map[string]string{}}
 	switch kind {
-	case WildRydes:
+	case design.WildRydes:
 		if step.PublishesToTopic() {
 			req.exists["RideRecordSubscriberReady"] = design.SubscriberReadyParameterName(stage)
 		}
@@ -49,7 +49,7 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 				Parameter:     design.SubscriberReadyParameterName(stage),
 				AllowedValues: []string{""},
 				Reason: fmt.Sprintf("%s subscribes to the rides topic this state deletes: roll it back below step %d first",
-					StackName(RideRecord, stage), StepSubscriber),
+					design.StackName(design.RideRecord, stage), design.StepSubscriber),
 			})
 		}
 		if !step.PublishesToTopic() {
@@ -57,16 +57,16 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 				Parameter:     design.RecordAuthorizationParameterName(stage),
 				AllowedValues: []string{design.RecordOpen, ""},
 				Reason: fmt.Sprintf("this state POSTs each ride to POST /record, which %s locks with AWS_IAM: roll it back below step %d first",
-					StackName(RideRecord, stage), StepLockRecord),
+					design.StackName(design.RideRecord, stage), design.StepLockRecord),
 			})
 		}
-	case RideRecord:
+	case design.RideRecord:
 		if !step.HasSNSSubscriber() {
 			req.conditions = append(req.conditions, rolloutguard.Condition{
 				Parameter:     design.RideDeliveryParameterName(stage),
 				AllowedValues: []string{design.DeliveryHTTP, ""},
 				Reason: fmt.Sprintf("%s publishes rides to the topic and this state has no subscriber: roll it back to step %d first",
-					StackName(WildRydes, stage), StepPublish-1),
+					design.StackName(design.WildRydes, stage), design.StepPublish-1),
 			})
 		}
 		if step.HasLockedRecordRoute() {
@@ -74,15 +74,16 @@ func requirements(kind StackKind, stage string, step Step) requirement {
 				Parameter:     design.RideDeliveryParameterName(stage),
 				AllowedValues: []string{design.DeliverySNS, ""},
 				Reason: fmt.Sprintf("%s still POSTs rides to POST /record, which this state locks with AWS_IAM: deploy its step %d first",
-					StackName(WildRydes, stage), StepPublish),
+					design.StackName(design.WildRydes, stage), design.StepPublish),
 			})
 		}
 	}
 	return req
 }
 
-// addRolloutSafety is called once by each stack constructor, after every other resource exists.
-func addRolloutSafety(stack awscdk.Stack, kind StackKind, stage string, appStep Step) {
+// addRolloutSafety is called once by each stack constructor: what the stack publishes, its guard
+// and the order of its deploy (an Aspect, so resources added after the call are ordered too).
+func addRolloutSafety(stack awscdk.Stack, kind design.StackKind, stage string, appStep design.Step) {
 	step := appStep.StackStep(kind)
 	ready := publish(stack, kind, stage, step)
 	guard, guardFn := addGuard(stack, stage, requirements(kind, stage, step), step)
@@ -95,7 +96,7 @@ func addRolloutSafety(stack awscdk.Stack, kind StackKind, stage string, appStep 
 
 // publish writes what the stack provides at its step; it returns the parameter that announces
 // the subscriber (nil when there is none).
-func publish(stack awscdk.Stack, kind StackKind, stage string, step Step) awsssm.CfnParameter {
+func publish(stack awscdk.Stack, kind design.StackKind, stage string, step design.Step) awsssm.CfnParameter {
 	put := func(id, name, value, description string) awsssm.CfnParameter {
 		p := awsssm.NewStringParameter(stack, jsii.String(id), &awsssm.StringParameterProps{
 			ParameterName: jsii.String(name), StringValue: jsii.String(value), Description: jsii.String(description)})
@@ -104,10 +105,10 @@ func publish(stack awscdk.Stack, kind StackKind, stage string, step Step) awsssm
 		return cfnParam
 	}
 	switch kind {
-	case WildRydes:
+	case design.WildRydes:
 		put("RideDeliverySsmParam", design.RideDeliveryParameterName(stage), step.RideDelivery(),
 			"How RequestRide hands each ride to the ride-record service (http or sns); the ride-record stack's guard reads it")
-	case RideRecord:
+	case design.RideRecord:
 		put("RecordAuthorizationSsmParam", design.RecordAuthorizationParameterName(stage), step.RecordAuthorization(),
 			"What POST /record requires of a caller (NONE or AWS_IAM); the wild-rydes stack's guard reads it")
 		if step.HasSNSSubscriber() {
@@ -120,15 +121,14 @@ func publish(stack awscdk.Stack, kind StackKind, stage string, step Step) awsssm
 
 // addGuard adds the SSM-typed parameters and the guard that declare req. The guard's Step
 // property changes whenever the stack's template does, so CloudFormation runs it on every update.
-func addGuard(stack awscdk.Stack, stage string, req requirement, step Step) (awscdk.CfnResource, *wrconstructs.GoLambda) {
+func addGuard(stack awscdk.Stack, stage string, req requirement, step design.Step) (awscdk.CfnResource, *wrconstructs.GoLambda) {
 	fn := wrconstructs.NewGoLambda(stack, "CheckRollout", &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/rollout-guard",
 		Description: "Custom::RolloutGuard: fails a deploy whose stack state requires what the other stack does not provide",
 		MemorySize:  128,
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
+		Invocation:  wrconstructs.InvokedByCloudFormation,
 	})
-	acceptFunctionFindings(fn)
-	acceptCustomResourceFunction(fn)
 	var names []string
 	for _, c := range req.conditions {
 		names = append(names, c.Parameter)
@@ -176,52 +176,79 @@ func addGuard(stack awscdk.Stack, stage string, req requirement, step Step) (aws
 	return cfnGuard, fn
 }
 
-// orderDeploy makes every resource but the guard's own wait for the guard, every route
-// integration and subscription wait for the permission that lets it invoke its function, and the
-// SubscriberReady parameter wait for the subscription it announces.
+// deployOrder is the Aspect that orders each stack's deploy: every resource but the guard's own
+// waits for the guard, every route integration and subscription waits for the permission that
+// lets it invoke its function, and the SubscriberReady parameter waits for the subscription it
+// announces. An Aspect visits every construct of the stack when it is synthesized, so it also
+// orders what is added after the constructor has returned; a pair is linked whichever of the two
+// it visits first.
+type deployOrder struct {
+	stack     awscdk.Stack
+	guard     awscdk.CfnResource
+	guardPath string
+	own       string              // path prefix of the guard's own function, role, policies and log group
+	ready     awsssm.CfnParameter // nil when the stack announces no subscriber
+
+	permissions map[string][]awslambda.CfnPermission // by invoker key: resolved function and principal
+	invokers    map[string][]invoker
+}
+
+// invoker is a resource that invokes a function once it exists: a route integration or a
+// subscription.
+type invoker struct {
+	resource awscdk.CfnResource
+	why      string
+}
+
+// orderDeploy adds the deployOrder Aspect to stack. It mutates the templates, so it runs before
+// the read-only aspects (cdk-nag's packs).
 func orderDeploy(stack awscdk.Stack, guard awscdk.CfnResource, guardFn *wrconstructs.GoLambda, ready awsssm.CfnParameter) {
-	own := *guardFn.Node().Path() + "/"
-	var all []awscdk.CfnResource
-	permissions := map[string][]awslambda.CfnPermission{} // resolved function -> permissions
-	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		r, ok := c.(awscdk.CfnResource)
-		if !ok || !*awscdk.CfnResource_IsCfnResource(c) {
-			continue
+	awscdk.Aspects_Of(stack).Add(&deployOrder{
+		stack: stack, guard: guard, guardPath: *guard.Node().Path(), own: *guardFn.Node().Path() + "/", ready: ready,
+		permissions: map[string][]awslambda.CfnPermission{}, invokers: map[string][]invoker{},
+	}, &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()})
+}
+
+// Visit orders one resource of the stack.
+func (o *deployOrder) Visit(node constructs.IConstruct) {
+	r, ok := node.(awscdk.CfnResource)
+	if !ok || !*awscdk.CfnResource_IsCfnResource(node) {
+		return
+	}
+	path := *r.Node().Path()
+	switch {
+	case path == o.guardPath:
+		return
+	case strings.HasPrefix(path, o.own):
+		// The guard's own function, role, policies and log group are ready before it runs.
+		o.guard.AddResourceDependency(r, jsii.String("the guard runs once its function may"))
+		return
+	}
+	r.AddResourceDependency(o.guard, jsii.String("nothing changes before the rollout guard's check passes"))
+	switch x := r.(type) {
+	case awslambda.CfnPermission:
+		key := resolved(o.stack, x.FunctionName()) + " " + *x.Principal()
+		o.permissions[key] = append(o.permissions[key], x)
+		for _, i := range o.invokers[key] {
+			i.resource.AddResourceDependency(x, jsii.String(i.why))
 		}
-		all = append(all, r)
-		if p, ok := c.(awslambda.CfnPermission); ok {
-			key := resolved(stack, p.FunctionName()) + " " + *p.Principal()
-			permissions[key] = append(permissions[key], p)
+	case awsapigatewayv2.CfnIntegration:
+		o.invokes(x, resolved(o.stack, x.IntegrationUri())+" apigateway.amazonaws.com",
+			"API Gateway may invoke the function before the route points at it")
+	case awssns.CfnSubscription:
+		o.invokes(x, resolved(o.stack, x.Endpoint())+" sns.amazonaws.com",
+			"SNS may invoke the function before the subscription delivers to it")
+		if o.ready != nil {
+			o.ready.AddResourceDependency(x, jsii.String("the subscriber is announced once it is subscribed"))
 		}
 	}
-	var subscriptions []awssns.CfnSubscription
-	for _, r := range all {
-		path := *r.Node().Path()
-		switch {
-		case r == guard:
-			continue
-		case strings.HasPrefix(path, own):
-			// The guard's own function, role, policies and log group are ready before it runs.
-			guard.AddResourceDependency(r, jsii.String("the guard runs once its function may"))
-			continue
-		}
-		r.AddResourceDependency(guard, jsii.String("nothing changes before the rollout guard's check passes"))
-		switch x := r.(type) {
-		case awsapigatewayv2.CfnIntegration:
-			for _, p := range permissions[resolved(stack, x.IntegrationUri())+" apigateway.amazonaws.com"] {
-				x.AddResourceDependency(p, jsii.String("API Gateway may invoke the function before the route points at it"))
-			}
-		case awssns.CfnSubscription:
-			for _, p := range permissions[resolved(stack, x.Endpoint())+" sns.amazonaws.com"] {
-				x.AddResourceDependency(p, jsii.String("SNS may invoke the function before the subscription delivers to it"))
-			}
-			subscriptions = append(subscriptions, x)
-		}
-	}
-	for _, s := range subscriptions {
-		if ready != nil {
-			ready.AddResourceDependency(s, jsii.String("the subscriber is announced once it is subscribed"))
-		}
+}
+
+// invokes makes r wait for every permission with key, those visited already and those to come.
+func (o *deployOrder) invokes(r awscdk.CfnResource, key, why string) {
+	o.invokers[key] = append(o.invokers[key], invoker{r, why})
+	for _, p := range o.permissions[key] {
+		r.AddResourceDependency(p, jsii.String(why))
 	}
 }
 

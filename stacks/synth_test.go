@@ -1,9 +1,12 @@
 package stacks_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,46 +14,114 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	toolsynth "github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
 // The stage the tests synthesize; a name no real deployment uses.
 const stage = "test"
 
-// synthesized is one step's pair of stacks, synthesized once per test binary: a synth costs
-// seconds, the assertions milliseconds.
+// synthesized is one step's pair of stacks: their templates, for the CDK assertions library
+// (wr, rr) and as JSON (wrJSON, rrJSON). wildRydes and rideRecord, the construct objects, exist
+// only for a synthesis made in this test binary (inProcess, withEmail).
 type synthesized struct {
 	wildRydes, rideRecord awscdk.Stack
 	wr, rr                assertions.Template
 	wrJSON, rrJSON        map[string]any
+	// dir is the cloud assembly the templates come from ("" for an in-process synthesis).
+	dir string
 }
 
+// steps are the templates of every step as the project synthesizes them (`cdk synth --strict`
+// with bundling and validation, every step in one run of the app), cached by the app's sources:
+// a warm run of these tests synthesizes nothing, and the tests read what a user deploys.
+var steps = sync.OnceValues(func() (*toolsynth.Steps, error) {
+	return toolsynth.Synthesize(context.Background(), toolsynth.Options{Stage: stage, Log: os.Stderr})
+})
+
 var (
-	synthOnce sync.Map // stacks.Step -> *sync.Once
-	synthDone sync.Map // stacks.Step -> *synthesized
+	synthOnce sync.Map // design.Step -> *sync.Once
+	synthDone sync.Map // design.Step -> *synthesized
+	synthErr  sync.Map // design.Step -> error
 )
 
-// synth returns the templates of step, skipping asset bundling: these tests read the
-// CloudFormation, not the binaries (the app's own test builds those).
-func synth(t testing.TB, step stacks.Step) *synthesized {
+// synth returns the templates of step from the cached synthesis.
+func synth(t testing.TB, step design.Step) *synthesized {
 	t.Helper()
 	once, _ := synthOnce.LoadOrStore(step, &sync.Once{})
 	once.(*sync.Once).Do(func() {
-		context := cdkJSONContext()
-		context["aws:cdk:bundling-stacks"] = []string{}
-		app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
-		wr, rr := stacks.NewApp(app, stacks.AppConfig{Stage: stage, Step: step})
-		s := &synthesized{wildRydes: wr, rideRecord: rr,
-			wr: assertions.Template_FromStack(wr, nil), rr: assertions.Template_FromStack(rr, nil)}
-		s.wrJSON = toMap(s.wr)
-		s.rrJSON = toMap(s.rr)
+		s, err := load(step)
+		if err != nil {
+			synthErr.Store(step, err)
+			return
+		}
 		synthDone.Store(step, s)
 	})
+	if err, failed := synthErr.Load(step); failed {
+		t.Fatalf("step %d: %v", step, err)
+	}
+	return synthOrPanic(step)
+}
+
+// load reads both stacks of step from the cached synthesis.
+func load(step design.Step) (*synthesized, error) {
+	all, err := steps()
+	if err != nil {
+		return nil, err
+	}
+	asm, err := all.Assembly(step)
+	if err != nil {
+		return nil, err
+	}
+	s := &synthesized{dir: asm.Dir}
+	for _, st := range []struct {
+		kind design.StackKind
+		tpl  *assertions.Template
+		json *map[string]any
+	}{{design.WildRydes, &s.wr, &s.wrJSON}, {design.RideRecord, &s.rr, &s.rrJSON}} {
+		stack, err := all.Stack(st.kind, step)
+		if err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(stack.TemplateFile)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, st.json); err != nil {
+			return nil, fmt.Errorf("%s: %w", stack.TemplateFile, err)
+		}
+		*st.tpl = assertions.Template_FromString(jsii.String(string(b)), nil)
+	}
+	return s, nil
+}
+
+func synthOrPanic(step design.Step) *synthesized {
 	s, ok := synthDone.Load(step)
 	if !ok {
-		t.Fatalf("step %d did not synthesize (see the first failure)", step)
+		panic(fmt.Sprintf("step %d was not synthesized", step))
 	}
 	return s.(*synthesized)
+}
+
+// inProcess is the final step synthesized in this test binary, as the app builds it, skipping
+// asset bundling: the construct objects whose annotations cdk-nag writes, and the proof that the
+// cached templates are the ones the app's code makes.
+var inProcess = sync.OnceValue(func() *synthesized {
+	return synthesizeInProcess(cdkJSONContext(), stacks.AppConfig{Stage: stage, Step: design.FinalStep})
+})
+
+// synthesizeInProcess synthesizes the app with context and cfg in this test binary, skipping
+// asset bundling: these tests read the CloudFormation, not the binaries.
+func synthesizeInProcess(context map[string]any, cfg stacks.AppConfig) *synthesized {
+	context["aws:cdk:bundling-stacks"] = []string{}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
+	wr, rr := stacks.NewApp(app, cfg)
+	s := &synthesized{wildRydes: wr, rideRecord: rr,
+		wr: assertions.Template_FromStack(wr, nil), rr: assertions.Template_FromStack(rr, nil)}
+	s.wrJSON, s.rrJSON = toMap(s.wr), toMap(s.rr)
+	return s
 }
 
 // cdkJSONContext is the context cdk.json gives the app (its feature flags change the
@@ -67,7 +138,7 @@ func cdkJSONContext() map[string]any {
 	return cfg.Context
 }
 
-func final(t testing.TB) *synthesized { return synth(t, stacks.FinalStep) }
+func final(t testing.TB) *synthesized { return synth(t, design.FinalStep) }
 
 func toMap(tpl assertions.Template) map[string]any {
 	b, err := json.Marshal(tpl.ToJSON())
@@ -129,4 +200,92 @@ func env(t *testing.T, tpl map[string]any, function string) map[string]any {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// modelStack is a template of kind as the model reads it.
+func modelStack(kind design.StackKind, tpl map[string]any) *cfn.Stack {
+	b, err := json.Marshal(tpl)
+	if err != nil {
+		panic(err)
+	}
+	t, err := cfn.ParseTemplate(b)
+	if err != nil {
+		panic(err)
+	}
+	return &cfn.Stack{Name: design.StackName(kind, stage), Template: t}
+}
+
+// The templates the other tests read from the cache are the ones the app's code builds: the
+// final step synthesized in this process matches the cached one, resource by resource, but for
+// what the CLI adds to every template (withoutCLIMetadata).
+func TestTheCachedTemplatesAreTheOnesTheAppBuilds(t *testing.T) {
+	cached, built := final(t), inProcess()
+	for _, st := range []struct {
+		kind          design.StackKind
+		cached, built map[string]any
+	}{{design.WildRydes, cached.wrJSON, built.wrJSON}, {design.RideRecord, cached.rrJSON, built.rrJSON}} {
+		for _, d := range jsonDiff("", withoutCLIMetadata(st.cached), st.built) {
+			t.Errorf("%s: %s", design.StackName(st.kind, stage), d)
+		}
+	}
+}
+
+// withoutCLIMetadata is tpl without what the CDK CLI asks the app to add: each resource's
+// construct path and asset metadata, and the version-reporting resource with its condition.
+// (its global options --path-metadata, --asset-metadata and --version-reporting, on by default)
+// https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd.html#ref-cli-cmd-options
+func withoutCLIMetadata(tpl map[string]any) map[string]any {
+	var out map[string]any
+	_ = json.Unmarshal([]byte(jsonString(tpl)), &out)
+	resources, _ := out["Resources"].(map[string]any)
+	delete(resources, "CDKMetadata")
+	if conditions, ok := out["Conditions"].(map[string]any); ok {
+		delete(conditions, "CDKMetadataAvailable")
+		if len(conditions) == 0 {
+			delete(out, "Conditions")
+		}
+	}
+	for _, r := range resources {
+		res := r.(map[string]any)
+		metadata, _ := res["Metadata"].(map[string]any)
+		for k := range metadata {
+			if k == "aws:cdk:path" || strings.HasPrefix(k, "aws:asset:") {
+				delete(metadata, k)
+			}
+		}
+		if metadata != nil && len(metadata) == 0 {
+			delete(res, "Metadata")
+		}
+	}
+	return out
+}
+
+// jsonDiff lists where a and b differ, by path.
+func jsonDiff(path string, a, b any) []string {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if aok && bok {
+		var out []string
+		for _, k := range sortedKeys(am, bm) {
+			out = append(out, jsonDiff(path+"/"+k, am[k], bm[k])...)
+		}
+		return out
+	}
+	if jsonString(a) != jsonString(b) {
+		return []string{fmt.Sprintf("%s is %s in the cache, %s built here", path, jsonString(a), jsonString(b))}
+	}
+	return nil
+}
+
+func sortedKeys(ms ...map[string]any) []string {
+	var keys []string
+	for _, m := range ms {
+		for k := range m {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -24,25 +23,21 @@ type WildRydesStackProps struct {
 	// Stage names the deployment (dev, prod, a developer's name); it is part of the stack name
 	// and of the SSM parameter names.
 	Stage string
-	// Step of the refactor to synthesize; FinalStep for the finished design.
-	Step Step
+	// Step of the refactor to synthesize; design.FinalStep for the finished design.
+	Step design.Step
 	// RequestUnicornURL, when set, is the unicorn fleet service RequestRide asks for a unicorn;
 	// otherwise it picks one from the built-in fleet.
 	RequestUnicornURL string
-	// ThrottleRate and ThrottleBurst bound the API's stage (requests per second).
-	ThrottleRate, ThrottleBurst float64
 	// AlarmEmail, when set, is subscribed to the stack's alarm topic.
 	AlarmEmail string
-}
-
-// TopicArnParameterName is the SSM parameter holding the rides topic's ARN.
-func TopicArnParameterName(stage string) string {
-	return fmt.Sprintf("/wild-rydes/%s/SnsTopicArn", stage)
 }
 
 // NewWildRydesStack defines stack wild-rydes-<stage>: POST /ride on an HTTP API, RequestRide,
 // and (from StepTopic on) the rides topic with its ARN in SSM.
 func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesStackProps) awscdk.Stack {
+	if props == nil || props.Stage == "" {
+		panic(fmt.Sprintf("WildRydesStack %s: props with a Stage are required (the stage names the stack's SSM parameters)", id))
+	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	step := props.Step
 
@@ -53,14 +48,14 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 
 	var topic awssns.Topic
 	if step.HasTopic() {
-		topic = awssns.NewTopic(stack, jsii.String("RidesSnsTopic"), &awssns.TopicProps{
+		topic = awssns.NewTopic(stack, jsii.String(TopicLogicalID), &awssns.TopicProps{
 			// No topic name: CloudFormation names it, so parallel stages never collide.
 			MasterKey:  awskms.Alias_FromAliasName(stack, jsii.String("SnsManagedKey"), jsii.String("alias/aws/sns")),
 			EnforceSSL: jsii.Bool(true),
 		})
-		topic.Node().DefaultChild().(awssns.CfnTopic).OverrideLogicalId(jsii.String("RidesSnsTopic"))
+		topic.Node().DefaultChild().(awssns.CfnTopic).OverrideLogicalId(jsii.String(TopicLogicalID))
 		param := awsssm.NewStringParameter(stack, jsii.String("RidesSnsTopicArnSsmParam"), &awsssm.StringParameterProps{
-			ParameterName: jsii.String(TopicArnParameterName(props.Stage)),
+			ParameterName: jsii.String(design.TopicArnParameterName(props.Stage)),
 			StringValue:   topic.TopicArn(),
 			Description:   jsii.String("ARN of the topic RequestRide publishes every booked ride to"),
 		})
@@ -71,7 +66,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 	} else {
 		// The synchronous design: the record service's URL, read from SSM at deploy time.
 		env[design.EnvRecordURL] = awsssm.StringParameter_ValueForStringParameter(stack,
-			jsii.String(RecordURLParameterName(props.Stage)), nil)
+			jsii.String(design.RecordURLParameterName(props.Stage)), nil)
 	}
 
 	requestRide := wrconstructs.NewGoLambda(stack, "RequestRide", &wrconstructs.GoLambdaProps{
@@ -79,6 +74,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Description: "Books a unicorn for a ride request and hands the ride to the record service",
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
 		Environment: env,
+		Invocation:  wrconstructs.InvokedSynchronously,
 	})
 	if step.HasTopic() {
 		// Granted with the topic, a step before RequestRide publishes: the step that starts
@@ -86,70 +82,30 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		topic.GrantPublish(requestRide.Function)
 	}
 
-	acceptFunctionFindings(requestRide)
-	acceptSynchronousFunction(requestRide)
-
-	api := newHTTPAPI(stack, "WildRydesApi", props.ThrottleRate, props.ThrottleBurst)
-	acceptPublicRoute(api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+	api := wrconstructs.NewHTTPAPI(stack, "WildRydesApi", nil)
+	acceptPublicRoute(api.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path:    jsii.String("/ride"),
 		Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(
 			jsii.String("RequestRideIntegration"), requestRide.Function, nil),
 	}))
-	alarms := newAlarms(stack, props.AlarmEmail)
-	alarms.add("RequestRideErrorsAlarm", &awscloudwatch.AlarmProps{
+	alarms := wrconstructs.NewAlarmTopic(stack, "AlarmTopic", &wrconstructs.AlarmTopicProps{Email: props.AlarmEmail})
+	alarms.AddAlarm("RequestRideErrorsAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("RequestRide failed: a rider was refused a ride; read RequestRide's log"),
-		Metric:           requestRide.Function.MetricErrors(sumOver5Minutes),
+		Metric:           requestRide.Function.MetricErrors(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
-	alarms.add("WildRydesApi5xxAlarm", &awscloudwatch.AlarmProps{
+	alarms.AddAlarm("WildRydesApi5xxAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("POST /ride answered 5xx: riders see errors; read the API's access log and RequestRide's log"),
-		Metric:           api.MetricServerError(sumOver5Minutes),
+		Metric:           api.API.MetricServerError(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("RideUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("POST a ride request here"),
-		Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String("/ride")}),
+		Value:       api.URL("/ride"),
 	})
 
-	addRolloutSafety(stack, WildRydes, props.Stage, step)
+	addRolloutSafety(stack, design.WildRydes, props.Stage, step)
 	addNagChecks(stack)
 	return stack
-}
-
-// newHTTPAPI is an HTTP API (cheaper than REST) with CORS open as in the original, and one
-// $default stage with throttling and JSON access logs.
-func newHTTPAPI(stack awscdk.Stack, id string, rate, burst float64) awsapigatewayv2.HttpApi {
-	// Defaults well above the load test's 100 rides/s, well below the account's 10,000.
-	if rate == 0 {
-		rate = 500
-	}
-	if burst == 0 {
-		burst = 1000
-	}
-	api := awsapigatewayv2.NewHttpApi(stack, jsii.String(id), &awsapigatewayv2.HttpApiProps{
-		CreateDefaultStage: jsii.Bool(false),
-		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins: jsii.Strings("*"),
-			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_OPTIONS},
-			AllowHeaders: jsii.Strings("Content-Type", "Authorization"),
-		},
-	})
-	accessLogs := awslogs.NewLogGroup(stack, jsii.String(id+"AccessLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_MONTH,
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	stage := awsapigatewayv2.NewHttpStage(stack, jsii.String(id+"DefaultStage"), &awsapigatewayv2.HttpStageProps{
-		HttpApi:    api,
-		StageName:  jsii.String("$default"),
-		AutoDeploy: jsii.Bool(true),
-		Throttle:   &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(rate), BurstLimit: jsii.Number(burst)},
-	})
-	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
-		DestinationArn: accessLogs.LogGroupArn(),
-		Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
-			`"requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status",` +
-			`"latency":"$context.responseLatency","integrationError":"$context.integrationErrorMessage"}`),
-	})
-	return api
 }

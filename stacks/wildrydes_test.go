@@ -28,13 +28,13 @@ func TestWildRydesStack(t *testing.T) {
 		})
 	})
 
-	t.Run("the stage is throttled and writes access logs", func(t *testing.T) {
+	t.Run("the stage is throttled (500 requests/s, bursts of 1,000) and writes access logs", func(t *testing.T) {
 		check(t, "throttling", func() {
 			s.wr.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), map[string]any{
 				"StageName": "$default",
 				"DefaultRouteSettings": assertions.Match_ObjectLike(&map[string]any{
-					"ThrottlingRateLimit":  assertions.Match_AnyValue(),
-					"ThrottlingBurstLimit": assertions.Match_AnyValue(),
+					"ThrottlingRateLimit":  500,
+					"ThrottlingBurstLimit": 1000,
 				}),
 				"AccessLogSettings": assertions.Match_ObjectLike(&map[string]any{"Format": assertions.Match_AnyValue()}),
 			})

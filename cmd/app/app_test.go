@@ -18,6 +18,7 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
+	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
 // knownNoise is what a good synth once printed: jsii-runtime-go before v1.142.0 had two
@@ -151,21 +152,31 @@ func root(t *testing.T) string {
 }
 
 func TestContextIsChecked(t *testing.T) {
+	// What no context gives; each case says what it changes.
+	defaults := stacks.AppConfig{Stage: design.DefaultStage, Step: design.FinalStep}
+	with := func(change func(*stacks.AppConfig)) stacks.AppConfig {
+		c := defaults
+		change(&c)
+		return c
+	}
 	for _, tc := range []struct {
-		name     string
-		context  map[string]any
-		wantErr  string
-		wantStep design.Step
+		name    string
+		context map[string]any
+		wantErr string
+		want    stacks.AppConfig
 	}{
-		{"no context means stage dev and the final step", map[string]any{}, "", design.FinalStep},
-		{"a step number is read", map[string]any{"step": "2"}, "", design.StepTopic},
-		{"a step from cdk.json may be a number", map[string]any{"step": 3.0}, "", design.StepSubscriber},
-		{"a step that is not a number is refused", map[string]any{"step": "two"}, "not a whole number", 0},
-		{"a step past the last is refused", map[string]any{"step": "9"}, "does not exist", 0},
-		{"a stage with upper case is refused", map[string]any{"stage": "Prod"}, "lower-case", 0},
-		{"an alarm email is read", map[string]any{"alarmEmail": "ops@example.com"}, "", design.FinalStep},
-		{"an alarm email that is not an address is refused", map[string]any{"alarmEmail": "ops"}, "context alarmEmail", 0},
-		{"an alarm email with a display name is refused", map[string]any{"alarmEmail": "Ops <ops@example.com>"}, "context alarmEmail", 0},
+		{"no context means stage dev and the final step", map[string]any{}, "", defaults},
+		{"a stage is read", map[string]any{"stage": "prod-2"}, "", with(func(c *stacks.AppConfig) { c.Stage = "prod-2" })},
+		{"a step number is read", map[string]any{"step": "2"}, "", with(func(c *stacks.AppConfig) { c.Step = design.StepTopic })},
+		{"a step from cdk.json may be a number", map[string]any{"step": 3.0}, "", with(func(c *stacks.AppConfig) { c.Step = design.StepSubscriber })},
+		{"a step that is not a number is refused", map[string]any{"step": "two"}, "not a whole number", stacks.AppConfig{}},
+		{"a step past the last is refused", map[string]any{"step": "9"}, "does not exist", stacks.AppConfig{}},
+		{"a stage with upper case is refused", map[string]any{"stage": "Prod"}, "lower-case", stacks.AppConfig{}},
+		{"a unicorn service URL is read", map[string]any{"requestUnicornUrl": "https://unicorns.example.com/request"}, "",
+			with(func(c *stacks.AppConfig) { c.RequestUnicornURL = "https://unicorns.example.com/request" })},
+		{"an alarm email is read", map[string]any{"alarmEmail": "ops@example.com"}, "", with(func(c *stacks.AppConfig) { c.AlarmEmail = "ops@example.com" })},
+		{"an alarm email that is not an address is refused", map[string]any{"alarmEmail": "ops"}, "context alarmEmail", stacks.AppConfig{}},
+		{"an alarm email with a display name is refused", map[string]any{"alarmEmail": "Ops <ops@example.com>"}, "context alarmEmail", stacks.AppConfig{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := tc.context
@@ -176,8 +187,8 @@ func TestContextIsChecked(t *testing.T) {
 				t.Errorf("error %v, want one saying %q", err, tc.wantErr)
 			case tc.wantErr == "" && err != nil:
 				t.Errorf("unexpected error %v", err)
-			case tc.wantErr == "" && cfg.Step != tc.wantStep:
-				t.Errorf("step %d, want %d", cfg.Step, tc.wantStep)
+			case tc.wantErr == "" && cfg != tc.want:
+				t.Errorf("config %+v, want %+v", cfg, tc.want)
 			}
 		})
 	}

@@ -38,7 +38,7 @@ func main() {
 
 // configFromContext reads -c stage=..., -c step=..., -c requestUnicornUrl=... and -c alarmEmail=... .
 func configFromContext(app awscdk.App) (stacks.AppConfig, error) {
-	cfg := stacks.AppConfig{Stage: "dev", Step: stacks.FinalStep}
+	cfg := stacks.AppConfig{Stage: design.DefaultStage, Step: design.FinalStep}
 	if v, ok := contextString(app, "stage"); ok {
 		if !stageName.MatchString(v) {
 			return cfg, fmt.Errorf("context stage=%q: a stage is lower-case letters, digits and dashes, starting with a letter (it names stacks and SSM parameters)", v)
@@ -48,9 +48,9 @@ func configFromContext(app awscdk.App) (stacks.AppConfig, error) {
 	if v, ok := contextString(app, "step"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return cfg, fmt.Errorf("context step=%q is not a whole number: use -c step=0 .. -c step=%d", v, stacks.FinalStep)
+			return cfg, fmt.Errorf("context step=%q is not a whole number: use -c step=0 .. -c step=%d", v, design.FinalStep)
 		}
-		cfg.Step = stacks.Step(n)
+		cfg.Step = design.Step(n)
 		if err := cfg.Step.Validate(); err != nil {
 			return cfg, fmt.Errorf("context step: %w", err)
 		}

@@ -21,7 +21,7 @@ import (
 func synthAllSteps(app awscdk.App, cfg stacks.AppConfig) error {
 	outdir := *app.Outdir()
 	prev := ""
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		c := cfg
 		c.Step = step
 		dir := design.StepAssembly(outdir, step)

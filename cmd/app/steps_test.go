@@ -35,7 +35,7 @@ func TestAllStepsInOneRunAreEachStepAlone(t *testing.T) {
 	if err := synthAllSteps(all, stacks.AppConfig{Stage: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range stacks.Steps() {
+	for _, step := range design.Steps() {
 		app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
 		wr, rr := stacks.NewApp(app, stacks.AppConfig{Stage: "test", Step: step})
 		for _, alone := range []awscdk.Stack{wr, rr} {

@@ -1,5 +1,7 @@
 package design
 
+import "fmt"
+
 // The names that connect the pieces of the system: the stacks write them, the functions read
 // them, and the tools find the system's parts through them. Each is declared here and only here.
 
@@ -140,4 +142,39 @@ func Metrics() []Metric {
 	return []Metric{MetricRidesBooked, MetricRidesReplayed, MetricRidesHandedOff, MetricRidesStored,
 		MetricRidesAlreadyStored, MetricRidesDeadLettered, MetricRidesSetAside, MetricRidesRedriven,
 		MetricDeliveryLatency}
+}
+
+// The SSM parameters the stacks write: the only link between the two stacks (each reads the
+// other's at deploy time, never through a CloudFormation export), and how the tools and an
+// operator find the system's parts. Users find them by name, so, unlike topics and queues, they
+// have physical names, one set per stage.
+
+// TopicArnParameterName holds the rides topic's ARN (wild-rydes, from StepTopic on); the
+// ride-record stack subscribes PutRideRecordSns to the topic it names.
+func TopicArnParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes/%s/SnsTopicArn", stage)
+}
+
+// RecordURLParameterName holds the POST /record URL (ride-record); RequestRide POSTs rides to it
+// before StepPublish.
+func RecordURLParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes-ride-record/%s/URL", stage)
+}
+
+// RideDeliveryParameterName is where wild-rydes says how RequestRide delivers rides (DeliveryHTTP
+// or DeliverySNS).
+func RideDeliveryParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes/%s/RideDelivery", stage)
+}
+
+// SubscriberReadyParameterName exists while PutRideRecordSns is subscribed to the rides topic.
+// Its name is what CloudFormation's refusal quotes: deploy the ride-record subscriber first.
+func SubscriberReadyParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes-ride-record/%s/SubscriberReady", stage)
+}
+
+// RecordAuthorizationParameterName is where ride-record says what POST /record requires of a
+// caller: RecordOpen, or RecordIAM once the route is locked.
+func RecordAuthorizationParameterName(stage string) string {
+	return fmt.Sprintf("/wild-rydes-ride-record/%s/RecordAuthorization", stage)
 }

@@ -1,10 +1,9 @@
 package design
 
-import "fmt"
-
-// What each stack publishes about itself in SSM, and how a stack state declares what it requires
-// of the other: the names are declared here once; the stacks write them into the templates, and
-// every tool (the rollout analysis, the local system) reads them back from the templates.
+// What each stack publishes about itself in SSM (the parameters are named in contract.go, with
+// the others), and how a stack state declares what it requires of the other: declared here once;
+// the stacks write them into the templates, and every tool (the rollout analysis, the local
+// system) reads them back from the templates.
 
 // GuardResourceType is the custom resource that checks, before anything else of its stack
 // changes, the SSM parameters its properties name.
@@ -22,24 +21,6 @@ const (
 	DeliveryHTTP = "http"
 	DeliverySNS  = "sns"
 )
-
-// RideDeliveryParameterName is where wild-rydes says how RequestRide delivers rides (DeliveryHTTP
-// or DeliverySNS).
-func RideDeliveryParameterName(stage string) string {
-	return fmt.Sprintf("/wild-rydes/%s/RideDelivery", stage)
-}
-
-// SubscriberReadyParameterName exists while PutRideRecordSns is subscribed to the rides topic.
-// Its name is what CloudFormation's refusal quotes: deploy the ride-record subscriber first.
-func SubscriberReadyParameterName(stage string) string {
-	return fmt.Sprintf("/wild-rydes-ride-record/%s/SubscriberReady", stage)
-}
-
-// RecordAuthorizationParameterName is where ride-record says what POST /record requires of a
-// caller: RecordOpen, or RecordIAM once the route is locked.
-func RecordAuthorizationParameterName(stage string) string {
-	return fmt.Sprintf("/wild-rydes-ride-record/%s/RecordAuthorization", stage)
-}
 
 // RecordAuthorization values: the route's authorization type.
 const (

@@ -1,4 +1,4 @@
-package stacks
+package constructs
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -8,22 +8,42 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
 
-// alarms is a stack's alarm topic: every alarm of the stack notifies it when it goes into alarm
-// and when it recovers, and an operator subscribes to it (AppConfig.AlarmEmail does that).
-type alarms struct {
-	stack awscdk.Stack
-	topic awssns.Topic
+// AlarmTopicProps configures an AlarmTopic. Every field has a default.
+type AlarmTopicProps struct {
+	// Email, when set, is subscribed to the topic; default none (an operator subscribes to the
+	// <id>Arn output).
+	Email string
 }
 
-// newAlarms adds the stack's alarm topic, subscribing email when it is set. CloudWatch cannot
-// publish to a topic encrypted with the AWS managed key (its key policy does not admit
-// CloudWatch), so the topic has its own key, whose policy names every action it allows.
-func newAlarms(stack awscdk.Stack, email string) *alarms {
+// AlarmTopic is where a stack's alarms notify, when they go into alarm and when they recover,
+// and what an operator subscribes to: an SNS topic that accepts only TLS, named by
+// CloudFormation (so parallel stages never collide), encrypted with a key of its own, and the
+// stack output <id>Arn giving its ARN.
+//
+// CloudWatch cannot publish to a topic encrypted with the AWS managed key, whose policy does not
+// admit it, so the topic has its own key (<id>Key), whose policy names every action it allows.
+// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+//
+// Like HTTPAPI, it adds its resources, and its alarms, beside it in scope: their logical IDs
+// stay those of the stacks that defined them before this construct did.
+type AlarmTopic struct {
+	Topic awssns.Topic
+	Key   awskms.Key
+	scope constructs.Construct
+}
+
+// NewAlarmTopic defines an AlarmTopic; props may be nil.
+func NewAlarmTopic(scope constructs.Construct, id string, props *AlarmTopicProps) *AlarmTopic {
+	p := AlarmTopicProps{}
+	if props != nil {
+		p = *props
+	}
 	account := awsiam.NewAccountRootPrincipal()
-	key := awskms.NewKey(stack, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
+	key := awskms.NewKey(scope, jsii.String(id+"Key"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the alarm topic; CloudWatch alarms may use it to publish"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
@@ -59,28 +79,28 @@ func newAlarms(stack awscdk.Stack, email string) *alarms {
 			}),
 		}}),
 	})
-	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
-		// No topic name: CloudFormation names it, so parallel stages never collide.
+	topic := awssns.NewTopic(scope, jsii.String(id), &awssns.TopicProps{
 		DisplayName: jsii.String("Wild Rydes alarms"),
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	if email != "" {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
-		suppress(topic, "Serverless-SNSRedrivePolicy",
+	if p.Email != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.Email), nil))
+		AcceptFinding(topic, "Serverless-SNSRedrivePolicy",
 			"the operator's email subscription: an alarm notification SNS cannot deliver leaves the alarm's state in CloudWatch, and nothing would read a queue of undelivered alarm emails")
 	}
-	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
+	awscdk.NewCfnOutput(scope, jsii.String(id+"Arn"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Subscribe here to hear of every alarm of this stack"),
 		Value:       topic.TopicArn(),
 	})
-	return &alarms{stack: stack, topic: topic}
+	return &AlarmTopic{Topic: topic, Key: key, scope: scope}
 }
 
-// add defines an alarm that notifies the topic when it fires and when it clears. A period of 5
-// minutes and one evaluation period, unless props say otherwise; no data is not a breach (a
-// quiet system emits no error metrics).
-func (a *alarms) add(id string, props *awscloudwatch.AlarmProps) awscloudwatch.Alarm {
+// AddAlarm defines an alarm beside the topic that notifies it when it fires and when it clears.
+// Unless props say otherwise: one evaluation period, a breach at or above the threshold, and no
+// data is not a breach (a quiet system emits no error metrics).
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
+func (a *AlarmTopic) AddAlarm(id string, props *awscloudwatch.AlarmProps) awscloudwatch.Alarm {
 	if props.EvaluationPeriods == nil {
 		props.EvaluationPeriods = jsii.Number(1)
 	}
@@ -90,15 +110,9 @@ func (a *alarms) add(id string, props *awscloudwatch.AlarmProps) awscloudwatch.A
 	if props.TreatMissingData == "" {
 		props.TreatMissingData = awscloudwatch.TreatMissingData_NOT_BREACHING
 	}
-	alarm := awscloudwatch.NewAlarm(a.stack, jsii.String(id), props)
-	action := awscloudwatchactions.NewSnsAction(a.topic)
+	alarm := awscloudwatch.NewAlarm(a.scope, jsii.String(id), props)
+	action := awscloudwatchactions.NewSnsAction(a.Topic)
 	alarm.AddAlarmAction(action)
 	alarm.AddOkAction(action)
 	return alarm
-}
-
-// sumOver5Minutes is how the error and throttle alarms count.
-var sumOver5Minutes = &awscloudwatch.MetricOptions{
-	Period:    awscdk.Duration_Minutes(jsii.Number(5)),
-	Statistic: jsii.String("Sum"),
 }
