@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -10,20 +11,27 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
-// Deploy creates or updates one stack as CloudFormation would (deploy.Engine.Deploy: one update
-// at a time per stack, and what CloudFormation refuses refused), then points the fronts at the
-// APIs that now play their roles and rewrites the state file. Every deploy of the local system
+// Deploy creates or updates one stack as CloudFormation would (deploy.Engine.Deploy: one
+// operation at a time per stack, what CloudFormation refuses refused, a failed update rolled
+// back), then points the fronts at the APIs that now play their roles and rewrites the state file. Every deploy of the local system
 // comes here: Install, DeployStep, the admin endpoint (`rollout --local`, `local-deploy`) and
 // the console's next step.
 func (s *System) Deploy(ctx context.Context, stack *cfn.Stack) error {
-	if err := s.engine.Deploy(ctx, stack); err != nil {
-		return err
+	deployErr := s.engine.Deploy(ctx, stack)
+	if err := s.publish(); err != nil {
+		return errors.Join(deployErr, fmt.Errorf("after deploying %s: %w", stack.Name, err))
 	}
+	return deployErr
+}
+
+// publish points the fronts at the APIs that play their roles in the stacks as they are now (a
+// failed deploy rolled back leaves them too) and rewrites the state file.
+func (s *System) publish() error {
 	s.published.Lock()
 	defer s.published.Unlock()
 	sys, err := s.engine.Model()
 	if err != nil {
-		return fmt.Errorf("deployed %s: %w", stack.Name, err)
+		return err
 	}
 	s.gateway.SetRoles(roleAPIs(sys, s.engine.Stacks()))
 	return s.writeState()

@@ -18,6 +18,8 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/admin"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/apigw"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudformation"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/ddbproxy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/deploy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
@@ -52,6 +54,9 @@ type Options struct {
 	APIPort, RecordPort, EmulatorPort int
 	// ConsolePort is the web console's loopback port (0: any free port).
 	ConsolePort int
+	// Clock is the AWS time the local system keeps (a custom resource's ServiceTimeout passes in
+	// it); default the real one.
+	Clock *clock.Clock
 }
 
 // PortInUseError says a fixed port the local system was asked to listen on is taken.
@@ -73,6 +78,7 @@ type System struct {
 	sns     *sns.Service
 	gateway *apigw.Gateway
 	admin   *admin.Server
+	cfn     *cloudformation.Server
 	engine  *deploy.Engine
 	fronts  map[string]string // role -> the front's URL
 
@@ -95,6 +101,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
 	}
 	if opts.Root == "" {
 		return nil, errors.New("local: Options.Root (the repository) is required")
@@ -141,14 +150,20 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	}
 	s.gateway = apigw.New(apigw.Options{Region: opts.Region, Invoker: s.lambda, Events: &s.events, Log: opts.Log})
 	s.fronts = map[string]string{rideRole: s.gateway.Front(apiL, rideRole), recordRole: s.gateway.Front(recL, recordRole)}
+	if s.cfn, err = cloudformation.Listen(); err != nil {
+		return err
+	}
 	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Gateway: s.gateway, Lambda: s.lambda,
 		SNS: s.sns, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
+		Responses: s.cfn.ResponsesURL(), Clock: opts.Clock,
 		FunctionEnv: map[string]string{
 			"AWS_REGION": opts.Region, "AWS_DEFAULT_REGION": opts.Region,
 			"AWS_ACCESS_KEY_ID": localstate.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localstate.SecretAccessKey,
 			"AWS_ENDPOINT_URL": s.emu.Endpoint, "AWS_ENDPOINT_URL_DYNAMODB": s.table.URL(), "AWS_ENDPOINT_URL_SNS": s.sns.URL(),
-			"AWS_EC2_METADATA_DISABLED": "true",
+			"AWS_ENDPOINT_URL_CLOUDFORMATION": s.cfn.URL,
+			"AWS_EC2_METADATA_DISABLED":       "true",
 		}})
+	s.cfn.Serve(s.engine)
 	s.admin, err = admin.Start(s)
 	return err
 }
@@ -201,6 +216,7 @@ func (s *System) Close() {
 		s.gateway.Shutdown(ctx)
 	}
 	s.admin.Shutdown(ctx)
+	s.cfn.Shutdown(ctx)
 	s.table.Shutdown(ctx)
 	s.sns.Shutdown(ctx)
 	s.emu.Close()

@@ -56,14 +56,20 @@ func Config(region, endpoint string) aws.Config {
 // Config is the AWS configuration that reaches the emulator of the system this state describes.
 func (s State) Config() aws.Config { return Config(s.Region, s.Endpoint) }
 
+// CloudFormationConfig is the AWS configuration that reaches its CloudFormation endpoint.
+func (s State) CloudFormationConfig() aws.Config { return Config(s.Region, s.CloudFormation) }
+
 // State is what other commands need to reach the running system.
 type State struct {
-	Region       string
-	Endpoint     string // the emulator
-	DynamoDB     string // DynamoDB through the fault switch, as the functions see it
-	Admin        string // POST {"unavailableFor":"30s"} to Admin+"/faults/table"
-	ApiUrl       string // the API riders book rides on (POST /ride)
-	RecordApiUrl string // the ride-record API (POST /record)
+	Region   string
+	Endpoint string // the emulator
+	DynamoDB string // DynamoDB through the fault switch, as the functions see it
+	Admin    string // POST {"unavailableFor":"30s"} to Admin+"/faults/table"
+	// CloudFormation is the local CloudFormation endpoint: DescribeStacks and
+	// ContinueUpdateRollback through the SDK's client (CloudFormationConfig).
+	CloudFormation string
+	ApiUrl         string // the API riders book rides on (POST /ride)
+	RecordApiUrl   string // the ride-record API (POST /record)
 	// RideTable is the table rides are stored in and DeadLetterQueueUrl the queue of the rides
 	// that could not be stored yet (empty before the subscriber's step): found by their roles in
 	// the model of the deployed templates.

@@ -46,8 +46,13 @@ func (e *Engine) provisionFunction(ctx context.Context, c change) (*Resource, bo
 	if err != nil {
 		return nil, false, err
 	}
+	// A function keeps its name through updates (a new FunctionName replaces it).
 	name, _ := c.props["FunctionName"].(string)
-	if name == "" {
+	switch {
+	case name != "":
+	case c.old != nil:
+		name = c.old.Physical
+	default:
 		name = physicalName(c.stack, c.res.LogicalID, 64)
 	}
 	f := lambda.Function{Name: name, Label: c.res.LogicalID, Binary: bins[entry],
@@ -81,5 +86,5 @@ func (e *Engine) provisionFunction(ctx context.Context, c change) (*Resource, bo
 	e.Lambda.Deploy(f)
 	c.nr.Physical = name
 	c.nr.Attrs["Arn"] = f.ARN
-	return c.nr, false, nil
+	return c.nr, c.old != nil && c.old.Physical != name, nil
 }

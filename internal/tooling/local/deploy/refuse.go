@@ -2,37 +2,47 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
 )
 
-// refuse fails a deploy CloudFormation would refuse, before anything changes, with
-// CloudFormation's message: an SSM-typed parameter naming a parameter that does not exist (the
-// change set cannot be created), or a rollout guard whose conditions fail (it runs first, on a
-// create or when its properties changed, and the update rolls back).
-func (e *Engine) refuse(ctx context.Context, stack *cfn.Stack) error {
-	e.mu.Lock()
-	prev := e.stacks[stack.Name]
-	e.mu.Unlock()
-	var prevTemplate *cfn.Template
-	if prev != nil {
-		prevTemplate = prev.Source.Template
+// parameters resolves the template's parameters as CloudFormation does when it makes the change
+// set, before anything of the stack changes: an SSM-typed parameter is read from SSM now (what the
+// other stack writes later does not count), and one that names no SSM parameter refuses the deploy
+// with CloudFormation's message. Everything else CloudFormation refuses is found by running the
+// stack's resources, its custom resources included.
+func (e *Engine) parameters(ctx context.Context, stack *cfn.Stack) (map[string]string, error) {
+	bootstrap := map[string]bool{} // CDK's bootstrap version: a local run has no bootstrap stack
+	for _, p := range stack.Template.Parameters {
+		if name, ok := p.SSMName(); ok && p.CDKBootstrap() {
+			bootstrap[name] = true
+		}
 	}
-	r, err := rollout.Refuses(ctx, prevTemplate, stack.Template, rolloutguard.SSMLookup(e.AWS.SSM))
-	switch {
-	case err != nil:
-		return fmt.Errorf("deploying %s: %w", stack.Name, err)
-	case r == nil:
-		return nil
-	case r.By == "parameter":
-		return fmt.Errorf("deploying %s: ValidationError: %s", stack.Name, strings.TrimSuffix(r.Message, "."))
-	default:
-		return fmt.Errorf("deploying %s: %s (%s) failed: Received response status [FAILED] from custom resource. Message returned: %s; the stack was left as it was",
-			stack.Name, r.Resource, design.GuardResourceType, r.Message)
+	var missing []string
+	params, err := cfn.ResolveParameters(stack.Template, func(name string) (string, error) {
+		out, err := e.AWS.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+		var notFound *ssmtypes.ParameterNotFound
+		if errors.As(err, &notFound) && !bootstrap[name] {
+			missing = append(missing, name)
+		}
+		if err != nil {
+			return "", fmt.Errorf("SSM parameter %s: %w", name, err)
+		}
+		return aws.ToString(out.Parameter.Value), nil
+	}, nil)
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("deploying %s: ValidationError: Unable to fetch parameters [%s] from parameter store for this account",
+			stack.Name, strings.Join(missing, ","))
 	}
+	if err != nil {
+		return nil, fmt.Errorf("deploying %s: %w", stack.Name, err)
+	}
+	return params, nil
 }

@@ -31,11 +31,12 @@ type provider struct {
 // change is one resource of a stack update: the template's resource with its properties
 // resolved, the record being made of it, and what the previous deploy made (nil when new).
 type change struct {
-	stack string
-	res   cfn.Resource
-	props map[string]any
-	nr    *Resource
-	old   *Resource
+	stack   string // its name
+	stackID string
+	res     cfn.Resource
+	props   map[string]any
+	nr      *Resource
+	old     *Resource
 }
 
 // providers by resource type.
@@ -58,33 +59,72 @@ func applyPlaceholder(_ context.Context, e *Engine, c change) (*Resource, bool, 
 	return nr, false, nil
 }
 
-// provision creates res, or updates old into it, with the provider of its type; a type no
-// provider declares is treated as a placeholder.
-func (e *Engine) provision(ctx context.Context, stack string, res cfn.Resource, props map[string]any, old *Resource) (*Resource, bool, error) {
+// provision creates res in the stack rec, or updates old into it, with the provider of its type; a
+// type no provider declares is treated as a placeholder.
+func (e *Engine) provision(ctx context.Context, rec *stackRecord, res cfn.Resource, props map[string]any, old *Resource) (*Resource, bool, error) {
 	b, _ := json.Marshal(props)
-	nr := &Resource{LogicalID: res.LogicalID, Type: res.Type, props: string(b), Attrs: map[string]string{},
+	nr := &Resource{LogicalID: res.LogicalID, Type: res.Type, props: string(b), Attrs: map[string]string{}, stackID: rec.id,
 		retain: res.DeletionPolicy == "Retain" || res.DeletionPolicy == "RetainExceptOnCreate"}
 	if old != nil && old.props == nr.props {
 		return old, false, nil
 	}
 	apply := applyPlaceholder
-	if p, ok := providers[res.Type]; ok {
+	if p, ok := providerOf(res.Type); ok {
 		apply = p.apply
 	}
-	return apply(ctx, e, change{stack: stack, res: res, props: props, nr: nr, old: old})
+	return apply(ctx, e, change{stack: rec.name, stackID: rec.id, res: res, props: props, nr: nr, old: old})
 }
 
-// remove deletes what a stack update dropped or replaced, with the provider of its type.
-func (e *Engine) remove(ctx context.Context, r *Resource) {
+// providerOf is the provider of a type: the one registered, or, for any custom resource type,
+// the custom resource's.
+func providerOf(typ string) (provider, bool) {
+	if p, ok := providers[typ]; ok {
+		return p, true
+	}
+	if isCustom(typ) {
+		return customResource, true
+	}
+	return provider{}, false
+}
+
+// attempted is what a resource whose create or update failed may have become, for the rollback to
+// undo: a custom resource's function may have acted before it answered FAILED (or never
+// answered); the other providers fail before they change anything (nil).
+func (e *Engine) attempted(rec *stackRecord, res cfn.Resource, props map[string]any, old *Resource, err error) *Resource {
+	if !isCustom(res.Type) {
+		return nil
+	}
+	b, _ := json.Marshal(props)
+	r := &Resource{LogicalID: res.LogicalID, Type: res.Type, props: string(b), Attrs: map[string]string{}, stackID: rec.id}
+	switch {
+	case old != nil:
+		r.Physical = old.Physical
+	case physicalOf(err) != "":
+		r.Physical = physicalOf(err)
+	default:
+		r.Physical = physicalName(rec.name, res.LogicalID, 128)
+	}
+	return r
+}
+
+// remove deletes what a stack update dropped or replaced, or a rollback undoes, with the
+// provider of its type (nothing for a resource retained by its DeletionPolicy).
+func (e *Engine) remove(ctx context.Context, r *Resource) error {
 	if r.retain {
 		fmt.Fprintf(e.Log, "retained %s %s (DeletionPolicy Retain)\n", r.Type, r.LogicalID)
-		return
+		return nil
 	}
-	p, ok := providers[r.Type]
+	p, ok := providerOf(r.Type)
 	if !ok || p.remove == nil {
-		return
+		return nil
 	}
-	if err := p.remove(ctx, e, r); err != nil {
+	return p.remove(ctx, e, r)
+}
+
+// removeReporting is remove in a clean-up, whose failure CloudFormation reports (DELETE_FAILED)
+// without failing the stack's operation.
+func (e *Engine) removeReporting(ctx context.Context, r *Resource) {
+	if err := e.remove(ctx, r); err != nil {
 		fmt.Fprintf(e.Log, "removing %s %s: %v\n", r.Type, r.LogicalID, err)
 	}
 }
