@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
 )
 
@@ -24,15 +25,22 @@ type Stacks interface {
 	State(ctx context.Context, name string) (rollout.State, error)
 }
 
-// describer is the part of the SDK's CloudFormation client the rollout uses.
-type describer interface {
+// cfnClient is the part of the SDK's CloudFormation client the rollout uses.
+type cfnClient interface {
 	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
+	ContinueUpdateRollback(ctx context.Context, in *cloudformation.ContinueUpdateRollbackInput, optFns ...func(*cloudformation.Options)) (*cloudformation.ContinueUpdateRollbackOutput, error)
 }
 
-var _ describer = (*cloudformation.Client)(nil)
+var _ cfnClient = (*cloudformation.Client)(nil)
 
-// CloudFormation reads a stack's Step output with DescribeStacks, through the SDK's client.
-type CloudFormation struct{ client describer }
+// CloudFormation reads a stack's Step output with DescribeStacks, through the SDK's client: on
+// AWS, or on the local system's CloudFormation endpoint.
+type CloudFormation struct{ client cfnClient }
+
+// LocalCloudFormation is CloudFormation on the running local system that st describes.
+func LocalCloudFormation(st localstate.State) *CloudFormation {
+	return &CloudFormation{client: cloudformation.NewFromConfig(st.CloudFormationConfig())}
+}
 
 // NewCloudFormation uses the default AWS configuration, so AWS_ENDPOINT_URL_CLOUDFORMATION and
 // AWS_ENDPOINT_URL point it at another endpoint

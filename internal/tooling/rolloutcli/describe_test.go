@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
 )
@@ -86,6 +87,59 @@ func TestTheStateOfAStackIsItsStepOutput(t *testing.T) {
 				t.Fatalf("State = %v, %v; want an error saying %q", got, err, tt.err)
 			case tt.err == "" && got != tt.want:
 				t.Errorf("State = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestContinueUpdateRollbackSkipsWhatItIsToldAndWaitsForTheRollbackToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name, last string
+		err        string // part of the error, "" for none
+	}{
+		{"a rollback that completes", "UPDATE_ROLLBACK_COMPLETE", ""},
+		{"a rollback that fails again", "UPDATE_ROLLBACK_FAILED", "is UPDATE_ROLLBACK_FAILED again (The following resource(s) failed to update: [RolloutGuard].)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var skipped []string
+			described := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = r.ParseForm()
+				w.Header().Set("Content-Type", "text/xml")
+				switch r.Form.Get("Action") {
+				case "ContinueUpdateRollback":
+					for n := 1; r.Form.Has(fmt.Sprintf("ResourcesToSkip.member.%d", n)); n++ {
+						skipped = append(skipped, r.Form.Get(fmt.Sprintf("ResourcesToSkip.member.%d", n)))
+					}
+					fmt.Fprint(w, `<ContinueUpdateRollbackResponse><ContinueUpdateRollbackResult/><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ContinueUpdateRollbackResponse>`)
+				case "DescribeStacks":
+					described++
+					status := "UPDATE_ROLLBACK_IN_PROGRESS"
+					if described > 2 {
+						status = tc.last
+					}
+					fmt.Fprint(w, strings.Replace(stackAnswer(status), "</StackStatus>", "</StackStatus><StackStatusReason>The following resource(s) failed to update: [RolloutGuard].</StackStatusReason>", 1))
+				}
+			}))
+			t.Cleanup(srv.Close)
+			t.Setenv("AWS_ACCESS_KEY_ID", "test")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+			t.Setenv("AWS_REGION", "us-east-1")
+			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+			cf, err := NewCloudFormation(context.Background(), srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			err = cf.ContinueUpdateRollback(context.Background(), "s", []string{"RolloutGuard", "Other"}, time.Millisecond, &out)
+			switch {
+			case tc.err == "" && err != nil:
+				t.Errorf("ContinueUpdateRollback: %v", err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("ContinueUpdateRollback: %v, want an error saying %q", err, tc.err)
+			}
+			if strings.Join(skipped, ",") != "RolloutGuard,Other" || described != 3 {
+				t.Errorf("skipped %v, described %d times: want both resources skipped and the stack watched until the rollback ended", skipped, described)
 			}
 		})
 	}

@@ -39,6 +39,7 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	rideURL := st.ApiUrl + "/ride"
+	stacks := LocalCloudFormation(st)
 
 	var mu sync.Mutex
 	var accepted []string
@@ -68,7 +69,7 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	err = Run(ctx, Options{Stage: "test", To: design.FinalStep, Yes: true, Stacks: LocalStacks{StateFile: stateFile},
+	err = Run(ctx, Options{Stage: "test", To: design.FinalStep, Yes: true, Stacks: stacks,
 		Deploy: LocalDeploy(stateFile, steps), Analysis: rollout.New(rollout.FromAssemblies(asms, "test")),
 		Stdin: strings.NewReader(""), Stdout: &out})
 	time.Sleep(200 * time.Millisecond)
@@ -98,7 +99,7 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 	// Every deploy CloudFormation refuses from here, by the analysis of the templates, fails
 	// locally too, naming the same parameter.
 	a := rollout.New(rollout.FromAssemblies(asms, "test"))
-	final, err := where(ctx, LocalStacks{StateFile: stateFile}, "test")
+	final, err := where(ctx, stacks, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 		t.Error("no deploy from the final state is refused: the rollbacks in the wrong order should be")
 	}
 	t.Logf("%d deploys refused from the final state, each refused locally too", refused)
-	at, err := where(ctx, LocalStacks{StateFile: stateFile}, "test")
+	at, err := where(ctx, stacks, "test")
 	if want := (rollout.Pair{WildRydes: rollout.State(design.FinalStep.StackStep(design.WildRydes)), RideRecord: rollout.State(design.FinalStep)}); err != nil || at != want {
 		t.Errorf("after the refused deploys the system is at %v (%v), want %v", at, err, want)
 	}
