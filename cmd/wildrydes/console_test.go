@@ -47,7 +47,10 @@ func TestTheConsoleDeploysTheNextStepAndThePathMovesFromHTTPToSNS(t *testing.T) 
 	if top := <-events; !requestRide(top, "HTTP") || !requestRide(top, "publish") {
 		t.Fatalf("at step 3 RequestRide should POST to /record, and may publish: %+v", top.Edges)
 	}
-	if r, err := http.Post(url+"api/deploy", "application/json", strings.NewReader("{}")); err != nil || r.StatusCode != http.StatusAccepted {
+	deploy, _ := http.NewRequestWithContext(ctx, "POST", url+"api/deploy", strings.NewReader("{}"))
+	deploy.Header.Set("Content-Type", "application/json")
+	deploy.Header.Set("Authorization", "Bearer "+sys.AdminToken()) // as the console's page sends it
+	if r, err := http.DefaultClient.Do(deploy); err != nil || r.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST /api/deploy = %v %v", r, err)
 	}
 	select {

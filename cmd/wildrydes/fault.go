@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/admin"
 )
 
 // faultOptions are what `wildrydes fault --for 30s` reads: how long the running local system's
@@ -40,7 +42,7 @@ func (o *faultOptions) run(ctx context.Context) int {
 		fmt.Fprintln(o.Err, "fault:", err)
 		return 1
 	}
-	req.Header.Set("Content-Type", "application/json")
+	admin.Authorize(req, st.AdminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Fprintln(o.Err, "fault:", err)

@@ -2,20 +2,22 @@ package console
 
 import (
 	"context"
+	"crypto/subtle"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
 )
 
 //go:embed static
@@ -40,10 +42,11 @@ type Config struct {
 
 // Server is the console: an http.Handler for loopback.
 type Server struct {
-	cfg  Config
-	mux  *http.ServeMux
-	hub  hub
-	live *live
+	cfg     Config
+	mux     *http.ServeMux
+	checked http.Handler // mux behind the checks
+	hub     hub
+	live    *live
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -68,6 +71,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.APIURL = st.ApiUrl
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.checked = loopback.Check(http.HandlerFunc(s.serve))
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	files, _ := fs.Sub(static, "static")
 	s.mux.Handle("GET /", http.FileServerFS(files))
@@ -97,41 +101,39 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
-// ServeHTTP answers loopback callers only, and refuses an admin call from another origin.
+// ServeHTTP answers loopback callers and the console's own pages only (loopback.Check), and takes
+// a control only with the system's per-run token, which the console gives its own page
+// (/api/config), and a JSON body: a page of another site can send neither without a CORS
+// preflight, which the console never answers.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !loopbackHost(r.Host) || !loopbackHost(r.RemoteAddr) {
+	if !loopback.IsLoopbackHost(r.RemoteAddr) {
 		http.Error(w, "the console answers on loopback only", http.StatusForbidden)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if o := r.Header.Get("Origin"); o != "" {
-			if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-				http.Error(w, "admin calls come from the console's own page", http.StatusForbidden)
-				return
-			}
+	s.checked.ServeHTTP(w, r)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && s.cfg.System != nil {
+		token := "Bearer " + s.cfg.System.AdminToken()
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(token)) != 1 {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "the controls answer the console's own page (its token) only"})
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "the controls take Content-Type: application/json"})
+			return
 		}
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	s.mux.ServeHTTP(w, r)
 }
 
-func loopbackHost(hostport string) bool {
-	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		host = hostport
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Listen serves the console on a loopback address such as 127.0.0.1:4000 (port 0: any free
 // port) and returns its URL and a function that stops it.
 func (s *Server) Listen(addr string) (string, func(), error) {
 	host, _, err := net.SplitHostPort(addr)
-	if err != nil || !loopbackHost(host) {
+	if err != nil || !loopback.IsLoopbackHost(host) {
 		return "", nil, fmt.Errorf("the console listens on loopback only, not %q", addr)
 	}
 	l, err := net.Listen("tcp", addr)
@@ -149,8 +151,13 @@ func (s *Server) Listen(addr string) (string, func(), error) {
 }
 
 func (s *Server) config(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"ApiUrl": s.cfg.APIURL, "System": s.cfg.System != nil,
-		"CanDeploy": s.cfg.DeployNext != nil})
+	config := map[string]any{"ApiUrl": s.cfg.APIURL, "System": s.cfg.System != nil, "CanDeploy": s.cfg.DeployNext != nil}
+	if s.cfg.System != nil {
+		// The controls' token, for the console's own page: no other page can read this answer
+		// (no CORS, and a foreign Host is refused).
+		config["Token"] = s.cfg.System.AdminToken()
+	}
+	writeJSON(w, http.StatusOK, config)
 }
 
 func (s *Server) trace(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 )
 
 func TestTheRidersPageAloneServesItsFilesOnLoopbackOnly(t *testing.T) {
@@ -127,24 +129,51 @@ func TestTheConsoleOfALocalSystem(t *testing.T) {
 		get(t, url+"api/trace/nope", 404, nil)
 	})
 
+	t.Run("a control without the page's token, or without a JSON body, is refused and changes nothing", func(t *testing.T) {
+		var config struct{ Token string }
+		get(t, url+"api/config", 200, &config)
+		if config.Token != sys.AdminToken() || config.Token == "" {
+			t.Errorf("the page's config carries token %q, want the system's", config.Token)
+		}
+		for _, tc := range []struct{ auth, contentType string }{
+			{"", "application/json"}, {"Bearer wrong", "application/json"}, {"Bearer " + sys.AdminToken(), "text/plain"},
+		} {
+			req, _ := http.NewRequest(http.MethodPost, url+"api/fault", strings.NewReader(`{"seconds":30}`))
+			req.Header.Set("Content-Type", tc.contentType)
+			req.Header.Set("Authorization", tc.auth)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusUnsupportedMediaType {
+				t.Errorf("POST /api/fault with %q, %s = %s, want it refused", tc.auth, tc.contentType, resp.Status)
+			}
+			if until, _ := sys.TableFault(); !until.IsZero() {
+				t.Errorf("POST /api/fault with %q, %s turned the fault on", tc.auth, tc.contentType)
+				sys.SetTableUnavailable(0)
+			}
+		}
+	})
+
 	t.Run("the table fault turns on for the seconds asked and off again", func(t *testing.T) {
-		post(t, url+"api/fault", `{"seconds":30}`, 204)
+		post(t, sys, url+"api/fault", `{"seconds":30}`, 204)
 		if until, _ := sys.TableFault(); time.Until(until) < 25*time.Second {
 			t.Errorf("the fault ends at %v, want in 30 s", until)
 		}
-		post(t, url+"api/fault", `{"seconds":0}`, 204)
+		post(t, sys, url+"api/fault", `{"seconds":0}`, 204)
 		if until, _ := sys.TableFault(); !until.IsZero() {
 			t.Errorf("the fault still ends at %v after turning it off", until)
 		}
-		post(t, url+"api/fault", `{"seconds":-1}`, 400)
-		post(t, url+"api/fault", `{"seconds":100000}`, 400)
+		post(t, sys, url+"api/fault", `{"seconds":-1}`, 400)
+		post(t, sys, url+"api/fault", `{"seconds":100000}`, 400)
 	})
 
 	t.Run("a burst is bounded, runs alone, and its rides are accepted", func(t *testing.T) {
-		post(t, url+"api/burst", `{"rate":1000,"seconds":5}`, 400)
-		post(t, url+"api/burst", `{"rate":5,"seconds":600}`, 400)
-		post(t, url+"api/burst", `{"rate":4,"seconds":1}`, 202)
-		post(t, url+"api/burst", `{"rate":4,"seconds":1}`, 409)
+		post(t, sys, url+"api/burst", `{"rate":1000,"seconds":5}`, 400)
+		post(t, sys, url+"api/burst", `{"rate":5,"seconds":600}`, 400)
+		post(t, sys, url+"api/burst", `{"rate":4,"seconds":1}`, 202)
+		post(t, sys, url+"api/burst", `{"rate":4,"seconds":1}`, 409)
 		waitFor(t, 10*time.Second, "the burst did not finish", func() bool { return !srv.snapshot().Burst.Running })
 		if b := srv.snapshot().Burst; b.Sent < 3 || b.Accepted != b.Sent {
 			t.Errorf("burst %+v: want about 4 rides sent, all accepted", b)
@@ -157,7 +186,7 @@ func TestTheConsoleOfALocalSystem(t *testing.T) {
 		if len(letters) != 0 {
 			t.Errorf("%d dead letters, want none", len(letters))
 		}
-		post(t, url+"api/deploy", `{}`, 501)
+		post(t, sys, url+"api/deploy", `{}`, 501)
 	})
 }
 
@@ -238,9 +267,13 @@ func get(t *testing.T, url string, status int, v any) {
 	}
 }
 
-func post(t *testing.T, url, body string, status int) {
+// post is a control of the console's page: with the system's token.
+func post(t *testing.T, sys *local.System, url, body string, status int) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+sys.AdminToken())
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

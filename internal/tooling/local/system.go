@@ -54,9 +54,9 @@ type Options struct {
 	APIPort, RecordPort, EmulatorPort int
 	// ConsolePort is the web console's loopback port (0: any free port).
 	ConsolePort int
-	// Clock is the AWS time the local system keeps (a custom resource's ServiceTimeout passes in
-	// it); default the real one.
-	Clock *clock.Clock
+	// TimeScale runs AWS's timings that take minutes (a custom resource's ServiceTimeout) this
+	// many times faster than on AWS; below 1: their real length.
+	TimeScale float64
 }
 
 // PortInUseError says a fixed port the local system was asked to listen on is taken.
@@ -71,6 +71,7 @@ const (
 // System is a running local Wild Rydes.
 type System struct {
 	opts    Options
+	clock   *clock.Clock
 	emu     *emulator.Emulator
 	events  events.Feed
 	table   *ddbproxy.Proxy
@@ -81,6 +82,7 @@ type System struct {
 	cfn     *cloudformation.Server
 	engine  *deploy.Engine
 	fronts  map[string]string // role -> the front's URL
+	token   string            // the admin endpoints' and the console's controls' (the state file's AdminToken)
 
 	published sync.Mutex // the fronts' roles and the state file, made after each deploy
 
@@ -102,9 +104,6 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	if opts.Clock == nil {
-		opts.Clock = clock.Real()
-	}
 	if opts.Root == "" {
 		return nil, errors.New("local: Options.Root (the repository) is required")
 	}
@@ -118,7 +117,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		apiL.Close()
 		return nil, err
 	}
-	s := &System{opts: opts}
+	s := &System{opts: opts, clock: clock.Scaled(opts.TimeScale), token: localstate.NewToken()}
 	if err := s.start(ctx, apiL, recL); err != nil {
 		apiL.Close()
 		recL.Close()
@@ -155,7 +154,7 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	}
 	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Gateway: s.gateway, Lambda: s.lambda,
 		SNS: s.sns, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
-		Responses: s.cfn.ResponsesURL(), Clock: opts.Clock,
+		Responses: s.cfn.ResponsesURL(), Clock: s.clock,
 		FunctionEnv: map[string]string{
 			"AWS_REGION": opts.Region, "AWS_DEFAULT_REGION": opts.Region,
 			"AWS_ACCESS_KEY_ID": localstate.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localstate.SecretAccessKey,
@@ -164,7 +163,7 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 			"AWS_EC2_METADATA_DISABLED":       "true",
 		}})
 	s.cfn.Serve(s.engine)
-	s.admin, err = admin.Start(s)
+	s.admin, err = admin.Start(s, opts.Root, s.token)
 	return err
 }
 
@@ -188,6 +187,13 @@ func (s *System) WaitIdle(ctx context.Context) error { return s.lambda.WaitIdle(
 
 // Events is the system's event feed.
 func (s *System) Events() *events.Feed { return &s.events }
+
+// Clock is the system's AWS time.
+func (s *System) Clock() *clock.Clock { return s.clock }
+
+// AdminToken is what the admin endpoints and the console's controls require of a caller: new
+// for each run, in the state file for the commands.
+func (s *System) AdminToken() string { return s.token }
 
 // ConsoleAddr is the loopback address the web console listens on (Options.ConsolePort).
 func (s *System) ConsoleAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.opts.ConsolePort) }

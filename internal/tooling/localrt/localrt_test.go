@@ -10,6 +10,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localrt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -554,5 +555,43 @@ func BenchmarkInvokeWarm(b *testing.B) {
 		if err != nil || res.FunctionError != "" {
 			b.Fatalf("Invoke: %v %s", err, res.ErrorMessage)
 		}
+	}
+}
+
+// The Runtime API answers its process alone: a web page that reached its port (a foreign Host,
+// another origin) is refused, while the runtime's own calls go on.
+func TestTheRuntimeAPIAnswersItsOwnProcessOnly(t *testing.T) {
+	f := start(t, localrt.Config{})
+	var api string
+	if err := json.Unmarshal(invoke(t, f, `{"do":"env","name":"AWS_LAMBDA_RUNTIME_API"}`).Payload, &api); err != nil {
+		t.Fatal(err)
+	}
+	respond := "http://" + api + "/2018-06-01/runtime/invocation/nope/response"
+	for _, tc := range []struct {
+		name, host, origin string
+		status             int
+	}{
+		{"a foreign Host (DNS rebinding)", "evil.example", "", http.StatusForbidden},
+		{"another origin's page", "", "http://evil.example", http.StatusForbidden},
+		{"the runtime itself, answering an invocation that is not its own", "", "", http.StatusBadRequest},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, respond, strings.NewReader(`{}`))
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: POST %s = %s, want %d", tc.name, respond, resp.Status, tc.status)
+		}
+	}
+	if got := invoke(t, f, `{"do":"env","name":"X"}`); got.FunctionError != "" {
+		t.Errorf("the function after the refused calls: %+v", got)
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
 )
 
 // process is one running copy of the function with its own Runtime API listener.
@@ -92,7 +94,8 @@ func (f *Function) spawn() (*process, error) {
 		initFailed: make(chan struct{}),
 		exited:     make(chan struct{}),
 	}
-	p.srv = &http.Server{Handler: p.runtimeAPI(), ReadHeaderTimeout: 10 * time.Second}
+	// The Runtime API answers its process alone, never a web page (loopback.Check).
+	p.srv = &http.Server{Handler: loopback.Check(p.runtimeAPI()), ReadHeaderTimeout: 10 * time.Second}
 	go p.srv.Serve(ln) // Serve returns when wait closes the server.
 
 	prefix := "[" + f.cfg.Label + "] "

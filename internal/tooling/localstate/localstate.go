@@ -4,6 +4,8 @@
 package localstate
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,6 +67,8 @@ type State struct {
 	Endpoint string // the emulator
 	DynamoDB string // DynamoDB through the fault switch, as the functions see it
 	Admin    string // POST {"unavailableFor":"30s"} to Admin+"/faults/table"
+	// AdminToken is what the admin endpoints require (admin.Authorize): new for each run.
+	AdminToken string
 	// CloudFormation is the local CloudFormation endpoint: DescribeStacks and
 	// ContinueUpdateRollback through the SDK's client (CloudFormationConfig).
 	CloudFormation string
@@ -106,7 +110,14 @@ func Read(path string) (State, error) {
 	return st, nil
 }
 
-// Write replaces the state file at path.
+// NewToken is a new per-run token for the admin endpoints.
+func NewToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Write replaces the state file at path, readable by the user alone: it holds the admin token.
 func (s State) Write(path string) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -116,7 +127,7 @@ func (s State) Write(path string) error {
 		return err
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)

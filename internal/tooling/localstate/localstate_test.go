@@ -27,6 +27,21 @@ func TestAStateFileReadsBackAsWritten(t *testing.T) {
 	}
 }
 
+func TestTheStateFileHoldsANewAdminTokenEachRunReadableByTheUserAlone(t *testing.T) {
+	path := Path(t.TempDir())
+	token := NewToken()
+	if err := (State{AdminToken: token}).Write(path); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the state file is %v (%v), want 0600: it holds the admin token", info.Mode().Perm(), err)
+	}
+	if got, err := Read(path); err != nil || got.AdminToken != token || len(token) < 32 || NewToken() == token {
+		t.Errorf("token %q read back as %q (%v): want a long one, new each time", token, got.AdminToken, err)
+	}
+}
+
 func TestNoStateFileMeansNoLocalSystem(t *testing.T) {
 	_, err := Read(filepath.Join(t.TempDir(), "state.json"))
 	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "wildrydes local") {

@@ -31,6 +31,7 @@ func LocalDeploy(stateFile string, steps *synth.Steps) func(ctx context.Context,
 		if err != nil {
 			return err
 		}
+		admin.Authorize(req, st.AdminToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return fmt.Errorf("the local system: %w", err)

@@ -150,11 +150,7 @@ func Cached(ctx context.Context, opts Options) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hashing the app's sources: %w", err)
 	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "wild-rydes-synth", hex.EncodeToString(h.Sum(nil))[:24])
+	dir := filepath.Join(cacheRoot(), hex.EncodeToString(h.Sum(nil))[:24])
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
 		now := time.Now()
 		_ = os.Chtimes(dir, now, now) // used: prune keeps it
@@ -175,6 +171,15 @@ func Cached(ctx context.Context, opts Options) (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// cacheRoot is where Cached keeps the assemblies: the user's cache.
+func cacheRoot() string {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return filepath.Join(cache, "wild-rydes-synth")
 }
 
 // recentlyUsed is how long prune leaves an assembly alone: a test suite may still be reading it

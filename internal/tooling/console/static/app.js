@@ -281,7 +281,8 @@ function renderTrace(t) {
 }
 
 async function admin(path, body) {
-  const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}) });
+  // The controls need the per-run token the console gave this page (/api/config).
+  const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json", "Authorization": "Bearer " + config.Token }, body: JSON.stringify(body || {}) });
   const text = await resp.text();
   let data = {};
   try { data = text ? JSON.parse(text) : {}; } catch (e) { data = { error: text }; }

@@ -1,17 +1,23 @@
 // Package admin is the local system's admin surface on its own loopback listener: what
-// `wildrydes fault`, `wildrydes rollout --local` and `wildrydes local-deploy` call.
+// `wildrydes fault`, `wildrydes rollout --local` and `wildrydes local-deploy` call. Only they can:
+// every call carries the system's per-run token (the state file's AdminToken, which only the user
+// can read) and a JSON body, which a web page can send only after a CORS preflight that the
+// surface never answers.
 package admin
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // System is what the admin endpoints act on.
@@ -22,9 +28,9 @@ type System interface {
 	Deploy(ctx context.Context, stack *cfn.Stack) error
 }
 
-// DeployRequest is the body of POST /_local/deploy: deploy one stack from a template file onto
-// the running system, as `wildrydes rollout --local` does. A deploy CloudFormation would refuse
-// is answered 409 with CloudFormation's message, and nothing changes.
+// DeployRequest is the body of POST /_local/deploy: deploy one stack from a template of a
+// synthesized cloud assembly onto the running system, as `wildrydes rollout --local` does. A
+// deploy CloudFormation refuses or fails is answered 409 with CloudFormation's message.
 type DeployRequest struct {
 	StackName    string
 	TemplateFile string
@@ -32,18 +38,22 @@ type DeployRequest struct {
 
 // Server serves the admin endpoints.
 type Server struct {
-	srv *loopback.Server
-	sys System
+	srv   *loopback.Server
+	sys   System
+	root  string
+	token string
 }
 
-// Start serves the admin endpoints of sys on a free loopback port.
-func Start(sys System) (*Server, error) {
-	s := &Server{sys: sys}
+// Start serves the admin endpoints of sys on a free loopback port, to callers that send token;
+// /_local/deploy reads the templates of the cloud assemblies synthesized for the repository at
+// root.
+func Start(sys System, root, token string) (*Server, error) {
+	s := &Server{sys: sys, root: root, token: token}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_local/faults/table", s.fault)
 	mux.HandleFunc("POST /_local/deploy", s.deploy)
 	var err error
-	if s.srv, err = loopback.Serve("admin", 0, mux); err != nil {
+	if s.srv, err = loopback.Serve("admin", 0, s.authorized(mux)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -57,6 +67,27 @@ func (s *Server) Shutdown(ctx context.Context) {
 	if s != nil {
 		s.srv.Shutdown(ctx)
 	}
+}
+
+// Authorize sets on req what the admin endpoints require of a caller holding token.
+func Authorize(req *http.Request, token string) {
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+}
+
+// authorized refuses a call without the token (401) or without a JSON body (415).
+func (s *Server) authorized(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+s.token)) != 1 {
+			http.Error(w, "the admin endpoints need the local system's token (the state file's AdminToken) as Authorization: Bearer TOKEN", http.StatusUnauthorized)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			http.Error(w, "the admin endpoints take Content-Type: application/json", http.StatusUnsupportedMediaType)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // fault is POST /_local/faults/table {"unavailableFor":"30s"} ("0s" ends it).
@@ -75,20 +106,20 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// deploy is POST /_local/deploy with a DeployRequest. The system takes the stack's lock: one
-// update at a time per stack.
+// deploy is POST /_local/deploy with a DeployRequest. The engine takes the stack for the
+// deploy: one operation at a time per stack.
 func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	var req DeployRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil || req.StackName == "" || req.TemplateFile == "" {
 		http.Error(w, `body must be {"StackName": "...", "TemplateFile": "..."}`, http.StatusBadRequest)
 		return
 	}
-	t, err := cfn.LoadTemplate(req.TemplateFile)
+	stack, err := synth.AssemblyStack(s.root, req.TemplateFile, req.StackName)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if err := s.sys.Deploy(context.WithoutCancel(r.Context()), &cfn.Stack{Name: req.StackName, TemplateFile: req.TemplateFile, Template: t}); err != nil {
+	if err := s.sys.Deploy(context.WithoutCancel(r.Context()), stack); err != nil {
 		http.Error(w, err.Error(), http.StatusConflict)
 		return
 	}

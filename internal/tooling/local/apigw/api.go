@@ -112,11 +112,21 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w, done := opts.Events.WatchRequest(w, r, routeKey, maxPayload+1)
 	defer done()
 
-	if cors != nil {
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			preflight(w, cors)
+	if origin := r.Header.Get("Origin"); origin != "" && origin != "http://"+r.Host {
+		// A page of another origin: the API answers it as its CORS allows, and no other (on the
+		// local system a request from an origin the template does not allow is refused, rather
+		// than run with the browser left to hide the answer).
+		allowed, ok := allowedOrigin(cors, origin)
+		if !ok {
+			gatewayError(w, http.StatusForbidden, "Forbidden")
 			return
 		}
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			preflight(w, cors, allowed)
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Origin", allowed)
+	} else if cors != nil {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 	}
 	if throttle != nil && !throttle.Allow() {

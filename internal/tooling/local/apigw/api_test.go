@@ -78,3 +78,47 @@ func TestARouteInvokesItsFunctionWithPayloadFormat2(t *testing.T) {
 		t.Errorf("GET /ride = %d and %d invocations, want 404 and no invocation", w.Code, len(fn.got))
 	}
 }
+
+// An API answers other origins as its CorsConfiguration says: the origins it allows get their
+// Access-Control-Allow-Origin (a preflight too), any other origin is refused before the function
+// runs, and an API that declares no CORS answers no other origin.
+func TestAnAPIAnswersOtherOriginsAsItsCORSAllows(t *testing.T) {
+	rider := map[string]any{"AllowOrigins": []any{"http://rider.example"}, "AllowMethods": []any{"POST"}, "AllowHeaders": []any{"Content-Type"}}
+	for _, tc := range []struct {
+		name           string
+		cors           map[string]any
+		origin, method string
+		status         int
+		allowOrigin    string
+	}{
+		{"an allowed origin", rider, "http://rider.example", http.MethodPost, 201, "http://rider.example"},
+		{"an allowed origin's preflight", rider, "http://rider.example", http.MethodOptions, 204, "http://rider.example"},
+		{"any origin, where the API allows *", map[string]any{"AllowOrigins": []any{"*"}}, "http://evil.example", http.MethodPost, 201, "*"},
+		{"another origin", rider, "http://evil.example", http.MethodPost, 403, ""},
+		{"another origin's preflight", rider, "http://evil.example", http.MethodOptions, 403, ""},
+		{"any origin, where the API declares no CORS", nil, "http://evil.example", http.MethodPost, 403, ""},
+		{"no origin: not a page", nil, "", http.MethodPost, 201, ""},
+		{"the API's own origin", nil, "http://example.com", http.MethodPost, 201, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fn := &created{}
+			a := api(t, fn)
+			a.SetCORS(tc.cors)
+			r := httptest.NewRequest(tc.method, "/ride", strings.NewReader(`{}`))
+			if tc.origin != "" {
+				r.Header.Set("Origin", tc.origin)
+			}
+			if tc.method == http.MethodOptions {
+				r.Header.Set("Access-Control-Request-Method", "POST")
+			}
+			w := httptest.NewRecorder()
+			a.ServeHTTP(w, r)
+			if w.Code != tc.status || w.Header().Get("Access-Control-Allow-Origin") != tc.allowOrigin {
+				t.Errorf("%s /ride from %q = %d (CORS %q), want %d (CORS %q)", tc.method, tc.origin, w.Code, w.Header().Get("Access-Control-Allow-Origin"), tc.status, tc.allowOrigin)
+			}
+			if invoked := len(fn.got) > 0; invoked != (tc.status == 201) {
+				t.Errorf("the function ran: %v", invoked)
+			}
+		})
+	}
+}

@@ -48,9 +48,10 @@ func New(opts Options) *Gateway {
 }
 
 // serve is the gateway's one listener set-up: the APIs on free ports, the fronts on the fixed
-// ones; Shutdown stops them all.
+// ones, each answering loopback hosts only and other origins as its API's CORS says (API.ServeHTTP);
+// Shutdown stops them all.
 func (g *Gateway) serve(l net.Listener, h http.Handler) *loopback.Server {
-	srv := loopback.ServeOn(l, h)
+	srv := loopback.ServeOnWithCORS(l, h)
 	g.mu.Lock()
 	g.servers[srv] = true
 	g.mu.Unlock()

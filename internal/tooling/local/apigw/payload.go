@@ -92,7 +92,7 @@ func gatewayError(w http.ResponseWriter, status int, message string) {
 	fmt.Fprintf(w, `{"message":%q}`, message)
 }
 
-func preflight(w http.ResponseWriter, cors map[string]any) {
+func preflight(w http.ResponseWriter, cors map[string]any, origin string) {
 	join := func(k string) string {
 		list, _ := cors[k].([]any)
 		var out []string
@@ -101,8 +101,24 @@ func preflight(w http.ResponseWriter, cors map[string]any) {
 		}
 		return strings.Join(out, ",")
 	}
-	w.Header().Set("Access-Control-Allow-Origin", join("AllowOrigins"))
+	w.Header().Set("Access-Control-Allow-Origin", origin)
 	w.Header().Set("Access-Control-Allow-Methods", join("AllowMethods"))
 	w.Header().Set("Access-Control-Allow-Headers", join("AllowHeaders"))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// allowedOrigin is the Access-Control-Allow-Origin the API's CorsConfiguration gives origin
+// ("*" when it allows any); ok is false when it does not allow it, or the API declares no CORS
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
+func allowedOrigin(cors map[string]any, origin string) (string, bool) {
+	list, _ := cors["AllowOrigins"].([]any)
+	for _, v := range list {
+		switch v {
+		case "*":
+			return "*", true
+		case origin:
+			return origin, true
+		}
+	}
+	return "", false
 }

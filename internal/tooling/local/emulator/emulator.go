@@ -1,6 +1,8 @@
 // Package emulator is the AWS-compatible endpoint the local system's data services (DynamoDB,
 // SNS, SQS, SSM) run in: a moto_server it starts, or any endpoint the user gave (LocalStack, a
-// moto of their own).
+// moto of their own). The moto_server it starts answers only through a front on the emulator's
+// port that checks every request as the local system's other listeners do (loopback.Check), and
+// runs with its own global CORS off: no web page reads or writes its data, or resets it.
 package emulator
 
 import (
@@ -9,6 +11,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -19,10 +24,11 @@ import (
 
 // Emulator is a running emulator.
 type Emulator struct {
-	// Endpoint is its URL.
+	// Endpoint is its URL: the front of the moto_server this package started, or the given one.
 	Endpoint string
 	cmd      *exec.Cmd // nil when the endpoint was given
 	done     chan struct{}
+	front    *loopback.Server
 }
 
 // Given is an emulator someone else runs at endpoint, once it answers.
@@ -34,35 +40,44 @@ func Given(ctx context.Context, endpoint string) (*Emulator, error) {
 	return e, nil
 }
 
-// Start starts moto_server on the loopback port (a free one when port is 0) and waits until it
-// answers.
+// Start starts moto_server on a free loopback port, its front on port (a free one when port is 0),
+// and waits until it answers.
 func Start(ctx context.Context, log io.Writer, port int) (*Emulator, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, errors.New("moto_server is not on PATH: install it (pip install 'moto[server]') or set AWS_ENDPOINT_URL to an AWS-compatible endpoint such as LocalStack")
 	}
-	if port == 0 {
-		if port, err = loopback.FreePort(); err != nil {
-			return nil, err
-		}
-	} else if l, err := loopback.Listen("emulator", port); err != nil {
-		return nil, err // moto_server would only exit, without saying why
-	} else {
-		l.Close()
+	frontL, err := loopback.Listen("emulator", port)
+	if err != nil {
+		return nil, err
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	motoPort, err := loopback.FreePort()
+	if err != nil {
+		frontL.Close()
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(motoPort))
+	// moto answers every origin unless told not to (moto/settings.py, DISABLE_GLOBAL_CORS: any
+	// non-empty value; moto/moto_server/werkzeug_app.py applies flask_cors otherwise).
+	cmd.Env = append(os.Environ(), "MOTO_DISABLE_GLOBAL_CORS=true")
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
+		frontL.Close()
 		return nil, fmt.Errorf("starting moto_server: %w", err)
 	}
-	e := &Emulator{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+	moto := fmt.Sprintf("http://127.0.0.1:%d", motoPort)
+	e := &Emulator{Endpoint: moto, cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(e.done) }()
 	if err := e.waitReady(ctx, 30*time.Second); err != nil {
+		frontL.Close()
 		e.Close()
 		return nil, err
 	}
-	fmt.Fprintf(log, "emulator: moto_server on %s (pid %d)\n", e.Endpoint, cmd.Process.Pid)
+	target, _ := url.Parse(moto)
+	e.front = loopback.ServeOn(frontL, httputil.NewSingleHostReverseProxy(target))
+	e.Endpoint = e.front.URL
+	fmt.Fprintf(log, "emulator: moto_server (pid %d) on %s\n", cmd.Process.Pid, e.Endpoint)
 	return e, nil
 }
 
@@ -87,10 +102,16 @@ func (e *Emulator) waitReady(ctx context.Context, limit time.Duration) error {
 	}
 }
 
-// Close stops the moto_server this package started; a given emulator is left running.
+// Close stops the moto_server this package started, and its front; a given emulator is left
+// running.
 func (e *Emulator) Close() {
 	if e == nil || e.cmd == nil || e.cmd.Process == nil {
 		return
+	}
+	if e.front != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		e.front.Shutdown(ctx)
+		cancel()
 	}
 	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGTERM)
 	select {

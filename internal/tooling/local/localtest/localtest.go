@@ -108,6 +108,9 @@ type Options struct {
 	Concurrency int
 	// RetryDelays between Lambda's asynchronous attempts; default 200 ms, then 400 ms.
 	RetryDelays []time.Duration
+	// TimeScale runs AWS's timings that take minutes faster (local.Options.TimeScale); default
+	// 300: a minute lasts 200 ms.
+	TimeScale float64
 }
 
 // At is a system at one step, as users reach it.
@@ -157,9 +160,12 @@ func (e *Env) start(o Options) (*local.System, *Log, error) {
 	if o.RetryDelays == nil {
 		o.RetryDelays = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}
 	}
+	if o.TimeScale == 0 {
+		o.TimeScale = 300
+	}
 	log := &Log{}
 	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,
-		Concurrency: o.Concurrency, RetryDelays: o.RetryDelays})
+		Concurrency: o.Concurrency, RetryDelays: o.RetryDelays, TimeScale: o.TimeScale})
 	if err != nil {
 		return nil, log, err
 	}

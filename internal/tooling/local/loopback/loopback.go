@@ -1,6 +1,6 @@
 // Package loopback is how every listener of the local system is set up: on 127.0.0.1, at a fixed
 // port a user bookmarks or any free one, with a port in use named by its listener so a command
-// can name the flag that moves it.
+// can name the flag that moves it, answering loopback hosts and its own pages only (check.go).
 package loopback
 
 import (
@@ -64,8 +64,14 @@ func Serve(listener string, port int, h http.Handler) (*Server, error) {
 }
 
 // ServeOn serves h on l, a listener from Listen, until Shutdown: a port taken early, before
-// what it serves exists.
-func ServeOn(l net.Listener, h http.Handler) *Server {
+// what it serves exists. It answers loopback hosts and its own origin only (Check).
+func ServeOn(l net.Listener, h http.Handler) *Server { return serveOn(l, Check(h)) }
+
+// ServeOnWithCORS is ServeOn for a handler that answers other origins by the CORS it declares:
+// the Host alone is checked (CheckHost).
+func ServeOnWithCORS(l net.Listener, h http.Handler) *Server { return serveOn(l, CheckHost(h)) }
+
+func serveOn(l net.Listener, h http.Handler) *Server {
 	s := &Server{URL: "http://" + l.Addr().String(), srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { _ = s.srv.Serve(l) }()
 	return s

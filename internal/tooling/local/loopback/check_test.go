@@ -1,0 +1,47 @@
+package loopback
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestCheckAnswersLoopbackHostsAndTheListenersOwnPagesOnly(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	for _, tc := range []struct {
+		name, host    string
+		header        map[string]string
+		checked, cors int // the status with Check, and with CheckHost
+	}{
+		{"a command on this machine", "127.0.0.1:4010", nil, 204, 204},
+		{"localhost", "localhost:4010", nil, 204, 204},
+		{"IPv6 loopback", "[::1]:4010", nil, 204, 204},
+		{"the listener's own page", "127.0.0.1:4000", map[string]string{"Origin": "http://127.0.0.1:4000", "Sec-Fetch-Site": "same-origin"}, 204, 204},
+		{"a bookmark or a typed URL", "127.0.0.1:4000", map[string]string{"Sec-Fetch-Site": "none"}, 204, 204},
+		{"a name that resolves to 127.0.0.1 (DNS rebinding)", "evil.example:4010", nil, 403, 403},
+		{"no Host", "", nil, 403, 403},
+		{"a page of another site", "127.0.0.1:4010", map[string]string{"Origin": "http://evil.example"}, 403, 204},
+		{"another port of this machine", "127.0.0.1:4010", map[string]string{"Origin": "http://127.0.0.1:4000"}, 403, 204},
+		{"a sandboxed page", "127.0.0.1:4010", map[string]string{"Origin": "null"}, 403, 204},
+		{"an image of another site (no Origin)", "127.0.0.1:4010", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, 204},
+		{"a page of a sibling site", "127.0.0.1:4010", map[string]string{"Sec-Fetch-Site": "same-site"}, 403, 204},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, c := range []struct {
+				h    http.Handler
+				want int
+			}{{Check(ok), tc.checked}, {CheckHost(ok), tc.cors}} {
+				r := httptest.NewRequest(http.MethodPost, "/", nil)
+				r.Host = tc.host
+				for k, v := range tc.header {
+					r.Header.Set(k, v)
+				}
+				w := httptest.NewRecorder()
+				c.h.ServeHTTP(w, r)
+				if w.Code != c.want {
+					t.Errorf("= %d %s, want %d", w.Code, w.Body.String(), c.want)
+				}
+			}
+		})
+	}
+}
