@@ -7,12 +7,12 @@ func (s *System) AsyncStats() lambda.AsyncStats { return s.lambda.AsyncStats() }
 
 // Listeners are the system's HTTP listeners, by what they are, as URLs: the fronts and every
 // deployed API, the SNS front, the DynamoDB proxy, the admin surface, the CloudFormation
-// endpoint and the emulator's front. (The console and the functions' Runtime APIs are tested
+// endpoint, the emulator's front and the functions' way to it. (The console and the functions' Runtime APIs are tested
 // in their own packages.)
 func (s *System) Listeners() map[string]string {
 	out := map[string]string{"ride API front": s.fronts[rideRole], "record API front": s.fronts[recordRole],
 		"SNS": s.sns.URL(), "DynamoDB proxy": s.table.URL(), "admin": s.admin.URL(), "CloudFormation": s.cfn.URL,
-		"emulator": s.emu.Endpoint}
+		"emulator": s.emu.Endpoint, "functions' emulator": s.functions.URL()}
 	for _, st := range s.engine.Stacks() {
 		for _, r := range st.Resources {
 			if r.Type == "AWS::ApiGatewayV2::Api" {
@@ -21,4 +21,13 @@ func (s *System) Listeners() map[string]string {
 		}
 	}
 	return out
+}
+
+// StackStatus is the stack's status ("": it does not exist).
+func (s *System) StackStatus(name string) string {
+	d, err := s.engine.Describe(name)
+	if err != nil {
+		return ""
+	}
+	return string(d[0].Status)
 }

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -13,28 +12,27 @@ import (
 
 // Deploy creates or updates one stack as CloudFormation would (deploy.Engine.Deploy: one
 // operation at a time per stack, what CloudFormation refuses refused, a failed update rolled
-// back), then points the fronts at the APIs that now play their roles and rewrites the state file. Every deploy of the local system
+// back); the fronts and the state file then follow the stacks (stacksChanged). Every deploy of the local system
 // comes here: Install, DeployStep, the admin endpoint (`rollout --local`, `local-deploy`) and
 // the console's next step.
 func (s *System) Deploy(ctx context.Context, stack *cfn.Stack) error {
-	deployErr := s.engine.Deploy(ctx, stack)
-	if err := s.publish(); err != nil {
-		return errors.Join(deployErr, fmt.Errorf("after deploying %s: %w", stack.Name, err))
-	}
-	return deployErr
+	return s.engine.Deploy(ctx, stack)
 }
 
-// publish points the fronts at the APIs that play their roles in the stacks as they are now (a
-// failed deploy rolled back leaves them too) and rewrites the state file.
-func (s *System) publish() error {
+// stacksChanged follows the stacks after each operation of the deploy engine (a deploy, its
+// rollback, a continued rollback, a delete): points the fronts at the APIs that play their roles
+// now, and rewrites the state file.
+func (s *System) stacksChanged() {
 	s.published.Lock()
 	defer s.published.Unlock()
 	sys, err := s.engine.Model()
-	if err != nil {
-		return err
+	if err == nil {
+		s.gateway.SetRoles(roleAPIs(sys, s.engine.Stacks()))
+		err = s.writeState()
 	}
-	s.gateway.SetRoles(roleAPIs(sys, s.engine.Stacks()))
-	return s.writeState()
+	if err != nil {
+		fmt.Fprintf(s.opts.Log, "local: after the stacks changed: %v\n", err)
+	}
 }
 
 // Install creates both stacks at goal on an empty system the way a new account gets them:

@@ -70,19 +70,21 @@ const (
 
 // System is a running local Wild Rydes.
 type System struct {
-	opts    Options
-	clock   *clock.Clock
-	emu     *emulator.Emulator
-	events  events.Feed
-	table   *ddbproxy.Proxy
-	lambda  *lambda.Service
-	sns     *sns.Service
-	gateway *apigw.Gateway
-	admin   *admin.Server
-	cfn     *cloudformation.Server
-	engine  *deploy.Engine
-	fronts  map[string]string // role -> the front's URL
-	token   string            // the admin endpoints' and the console's controls' (the state file's AdminToken)
+	opts  Options
+	clock *clock.Clock
+	emu   *emulator.Emulator
+	// functions is the functions' way to the emulator (SQS, SSM), with the parameter store fault.
+	functions *emulator.Functions
+	events    events.Feed
+	table     *ddbproxy.Proxy
+	lambda    *lambda.Service
+	sns       *sns.Service
+	gateway   *apigw.Gateway
+	admin     *admin.Server
+	cfn       *cloudformation.Server
+	engine    *deploy.Engine
+	fronts    map[string]string // role -> the front's URL
+	token     string            // the admin endpoints' and the console's controls' (the state file's AdminToken)
 
 	published sync.Mutex // the fronts' roles and the state file, made after each deploy
 
@@ -139,6 +141,9 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 		return err
 	}
 	clients := deploy.NewClients(localstate.Config(opts.Region, s.emu.Endpoint))
+	if s.functions, err = s.emu.ServeFunctions(); err != nil {
+		return err
+	}
 	if s.table, err = ddbproxy.Start(s.emu.Endpoint); err != nil {
 		return err
 	}
@@ -154,11 +159,11 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	}
 	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Gateway: s.gateway, Lambda: s.lambda,
 		SNS: s.sns, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
-		Responses: s.cfn.ResponsesURL(), Clock: s.clock,
+		Responses: s.cfn.ResponsesURL(), Clock: s.clock, Changed: s.stacksChanged,
 		FunctionEnv: map[string]string{
 			"AWS_REGION": opts.Region, "AWS_DEFAULT_REGION": opts.Region,
 			"AWS_ACCESS_KEY_ID": localstate.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localstate.SecretAccessKey,
-			"AWS_ENDPOINT_URL": s.emu.Endpoint, "AWS_ENDPOINT_URL_DYNAMODB": s.table.URL(), "AWS_ENDPOINT_URL_SNS": s.sns.URL(),
+			"AWS_ENDPOINT_URL": s.functions.URL(), "AWS_ENDPOINT_URL_DYNAMODB": s.table.URL(), "AWS_ENDPOINT_URL_SNS": s.sns.URL(),
 			"AWS_ENDPOINT_URL_CLOUDFORMATION": s.cfn.URL,
 			"AWS_EC2_METADATA_DISABLED":       "true",
 		}})
@@ -180,6 +185,17 @@ func (s *System) SetTableUnavailable(d time.Duration) {
 		fmt.Fprintf(s.opts.Log, "fault: the ride table is unavailable for %s\n", d)
 	} else {
 		fmt.Fprintln(s.opts.Log, "fault: the ride table is available again")
+	}
+}
+
+// SetParameterStoreUnavailable makes every SSM call of the functions fail for d (the deploy
+// engine still reads SSM), or succeed again with d <= 0.
+func (s *System) SetParameterStoreUnavailable(d time.Duration) {
+	s.functions.SetSSMUnavailable(d)
+	if d > 0 {
+		fmt.Fprintf(s.opts.Log, "fault: the functions' SSM calls fail for %s\n", d)
+	} else {
+		fmt.Fprintln(s.opts.Log, "fault: the functions' SSM calls succeed again")
 	}
 }
 
@@ -228,6 +244,7 @@ func (s *System) Close() {
 	}
 	s.admin.Shutdown(ctx)
 	s.cfn.Shutdown(ctx)
+	s.functions.Shutdown(ctx)
 	s.table.Shutdown(ctx)
 	s.sns.Shutdown(ctx)
 	s.emu.Close()

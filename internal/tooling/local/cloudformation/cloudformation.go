@@ -1,5 +1,5 @@
 // Package cloudformation is the local system's CloudFormation endpoint, on its own loopback
-// listener: the Query API's DescribeStacks and ContinueUpdateRollback, answered from the deploy
+// listener: the Query API's DescribeStacks, ContinueUpdateRollback and DeleteStack, answered from the deploy
 // engine as CloudFormation answers them (the SDK's CloudFormation client reads them, pointed here
 // by AWS_ENDPOINT_URL_CLOUDFORMATION), and the URLs custom resources PUT their answers to.
 package cloudformation
@@ -28,6 +28,7 @@ import (
 type Engine interface {
 	Describe(nameOrID string) ([]deploy.Description, error)
 	ContinueUpdateRollback(ctx context.Context, nameOrID string, skip []string) (<-chan error, error)
+	Delete(ctx context.Context, nameOrID string) (<-chan error, error)
 	Respond(requestID string, body []byte) error
 }
 
@@ -106,9 +107,19 @@ func query(e Engine) http.HandlerFunc {
 		case "DescribeStacks":
 			describeStacks(w, e, r.Form.Get("StackName"))
 		case "ContinueUpdateRollback":
-			continueUpdateRollback(w, r, e)
+			var skip []string
+			for n := 1; r.Form.Has("ResourcesToSkip.member." + strconv.Itoa(n)); n++ {
+				skip = append(skip, r.Form.Get("ResourcesToSkip.member."+strconv.Itoa(n)))
+			}
+			// https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ContinueUpdateRollback.html
+			_, err := e.ContinueUpdateRollback(context.WithoutCancel(r.Context()), r.Form.Get("StackName"), skip)
+			started(w, action, err)
+		case "DeleteStack":
+			// https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeleteStack.html
+			_, err := e.Delete(context.WithoutCancel(r.Context()), r.Form.Get("StackName"))
+			started(w, action, err)
 		default:
-			queryError(w, http.StatusBadRequest, "InvalidAction", fmt.Sprintf("The action %s is not valid for this web service (the local CloudFormation answers DescribeStacks and ContinueUpdateRollback).", action))
+			queryError(w, http.StatusBadRequest, "InvalidAction", fmt.Sprintf("The action %s is not valid for this web service (the local CloudFormation answers DescribeStacks, ContinueUpdateRollback and DeleteStack).", action))
 		}
 	}
 }
@@ -173,27 +184,16 @@ func describeStacks(w http.ResponseWriter, e Engine, nameOrID string) {
 	writeXML(w, http.StatusOK, resp)
 }
 
-type continueUpdateRollbackResponse struct {
-	XMLName   xml.Name `xml:"ContinueUpdateRollbackResponse"`
-	Xmlns     string   `xml:"xmlns,attr"`
-	Result    struct{} `xml:"ContinueUpdateRollbackResult"`
-	RequestID string   `xml:"ResponseMetadata>RequestId"`
-}
-
-// continueUpdateRollback starts continuing a failed rollback and answers at once, as
-// CloudFormation does; DescribeStacks then shows it
-// (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ContinueUpdateRollback.html).
-func continueUpdateRollback(w http.ResponseWriter, r *http.Request, e Engine) {
-	var skip []string
-	for n := 1; r.Form.Has("ResourcesToSkip.member." + strconv.Itoa(n)); n++ {
-		skip = append(skip, r.Form.Get("ResourcesToSkip.member."+strconv.Itoa(n)))
-	}
-	_, err := e.ContinueUpdateRollback(context.WithoutCancel(r.Context()), r.Form.Get("StackName"), skip)
+// started answers an action that CloudFormation starts and answers at once (DescribeStacks then
+// shows how it goes), or its refusal.
+func started(w http.ResponseWriter, action string, err error) {
 	if err != nil {
 		queryError(w, http.StatusBadRequest, "ValidationError", strings.TrimPrefix(err.Error(), "ValidationError: "))
 		return
 	}
-	writeXML(w, http.StatusOK, continueUpdateRollbackResponse{Xmlns: xmlns, RequestID: uuid.NewString()})
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `%s<%sResponse xmlns="%s"><%sResult/><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
+		xml.Header, action, xmlns, action, uuid.NewString(), action)
 }
 
 type errorResponse struct {

@@ -73,6 +73,35 @@ func TestTheSDKsCloudFormationClientReadsTheLocalStacks(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidAction" {
 		t.Errorf("an action the local CloudFormation does not answer: %v, want InvalidAction", err)
 	}
+
+	// DeleteStack deletes its resources (the custom resource gets a Delete); the stack is then
+	// found by its stack ID only, DELETE_COMPLETE.
+	wild, err := client.DescribeStacks(ctx, &sdkcfn.DescribeStacksInput{StackName: aws.String("wild")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.DeleteStack(ctx, &sdkcfn.DeleteStackInput{StackName: aws.String("wild")}); err != nil {
+		t.Fatalf("DeleteStack: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := client.DescribeStacks(ctx, &sdkcfn.DescribeStacksInput{StackName: aws.String("wild")})
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("DescribeStacks wild after DeleteStack: %v, want it gone", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	gone, err := client.DescribeStacks(ctx, &sdkcfn.DescribeStacksInput{StackName: wild.Stacks[0].StackId})
+	if err != nil || gone.Stacks[0].StackStatus != types.StackStatusDeleteComplete {
+		t.Errorf("DescribeStacks by the deleted stack's ID: %v %+v, want DELETE_COMPLETE", err, gone)
+	}
+	last := fn.Requests()[len(fn.Requests())-1]
+	if last.RequestType != cfn.RequestDelete || last.StackID != aws.ToString(wild.Stacks[0].StackId) || last.StackStatus != "DELETE_IN_PROGRESS" {
+		t.Errorf("the last request was %s of %s under %s, want the Delete of wild's guard under DELETE_IN_PROGRESS", last.RequestType, last.StackID, last.StackStatus)
+	}
 }
 
 func TestContinueUpdateRollbackThroughTheSDKSkipsTheResourcesNamed(t *testing.T) {

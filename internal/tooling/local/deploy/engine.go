@@ -55,6 +55,9 @@ type Services struct {
 	// Clock is the local system's AWS time, in which a custom resource's ServiceTimeout passes;
 	// default the real one.
 	Clock *clock.Clock
+	// Changed, if set, is called after each stack operation ends (completed, rolled back or
+	// failed), so that what depends on the stacks follows them.
+	Changed func()
 	// FunctionEnv is what every function's environment starts with: the region, the local
 	// credentials and the local system's endpoints.
 	FunctionEnv map[string]string
@@ -62,9 +65,10 @@ type Services struct {
 }
 
 // Invoker invokes a function asynchronously, as CloudFormation invokes a custom resource's
-// ServiceToken (InvocationType Event).
+// ServiceToken (InvocationType Event), and tells whether it is running an invocation.
 type Invoker interface {
 	InvokeAsync(arn string, payload []byte)
+	Running(arn string) bool
 }
 
 // Engine deploys stacks onto the services.
@@ -152,6 +156,13 @@ func (e *Engine) Model() (*model.System, error) {
 		return nil, fmt.Errorf("the model of the deployed stacks: %w", err)
 	}
 	return sys, nil
+}
+
+// changed tells Services.Changed that an operation ended.
+func (e *Engine) changed() {
+	if e.Changed != nil {
+		e.Changed()
+	}
 }
 
 // Build builds the host binaries of every function in the templates, in one go build.

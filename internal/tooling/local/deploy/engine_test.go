@@ -18,7 +18,7 @@ import (
 // the others (logical ID -> its Value property), each depending on the one before it, and an IAM
 // role (a placeholder); its Step output says step, its Answer output is Guard's Answer attribute.
 func template(step int, guard string, others ...string) string {
-	resources := fmt.Sprintf(`"Guard": {"Type": "Custom::Probe", "Properties": {"ServiceToken": %q, "ServiceTimeout": "60", "Value": %q, "Retries": 2, "On": true}},
+	resources := fmt.Sprintf(`"Guard": {"Type": "Custom::Probe", "Properties": {"ServiceToken": %q, "Value": %q, "Retries": 2, "On": true}},
 		"Role": {"Type": "AWS::IAM::Role", "DependsOn": ["Guard"], "Properties": {"AssumeRolePolicyDocument": {}}}`, deploytest.Function, guard)
 	before := "Guard"
 	for i := 0; i+1 < len(others); i += 2 {
@@ -41,6 +41,14 @@ func kinds(fn *deploytest.Functions) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// checkRequests checks the requests fn got, in kinds' words.
+func checkRequests(t *testing.T, fn *deploytest.Functions, want []string) {
+	t.Helper()
+	if got := kinds(fn); strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("requests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 // ok is a SUCCESS whose Data has the deploytest.Answer the template's output reads.
@@ -98,9 +106,7 @@ func TestAStackGoesThroughCloudFormationsStatusesAndItsCustomResourcesGetCloudFo
 		t.Errorf("after the updates the stack is %s, want %s", got, deploy.UpdateComplete)
 	}
 	want := []string{"Create Guard Value=1", "Create Second Value=a", "Update Guard Value=2 Old=1", "Update Guard Value=3 Old=2", "Delete Second Value=a"}
-	if got := kinds(fn); strings.Join(got, "; ") != strings.Join(want, "; ") {
-		t.Errorf("requests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkRequests(t, fn, want)
 	reqs := fn.Requests()
 	if u := reqs[2]; u.StackStatus != deploy.UpdateInProgress || u.PhysicalResourceID != "Guard" {
 		t.Errorf("the update request came under %s with physical ID %q, want %s and the ID the create answered", u.StackStatus, u.PhysicalResourceID, deploy.UpdateInProgress)
@@ -196,9 +202,7 @@ func TestAFailedUpdatePutsBackWhatItChangedAndDeletesWhatItCreated(t *testing.T)
 	want := []string{"Create Guard Value=1", "Create Second Value=a",
 		"Update Guard Value=2 Old=1", "Create Third Value=t", "Update Second Value=b Old=a",
 		"Update Second Value=a Old=b", "Update Guard Value=1 Old=2", "Delete Third Value=t"}
-	if got := kinds(fn); strings.Join(got, "; ") != strings.Join(want, "; ") {
-		t.Errorf("requests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkRequests(t, fn, want)
 	reqs := fn.Requests()
 	if s := reqs[5].StackStatus; s != deploy.UpdateRollbackInProgress {
 		t.Errorf("the rollback's update came under %s, want %s (the one thing that tells it from a forward update)", s, deploy.UpdateRollbackInProgress)
@@ -233,9 +237,8 @@ func TestAFailedCreateDeletesWhatItMadeAndTheNextDeployCreatesTheStackAgain(t *t
 	}
 	reqs := fn.Requests()
 	want := []string{"Create Guard Value=1", "Create Second Value=a", "Delete Second Value=a", "Delete Guard Value=1"}
-	if got := kinds(fn); strings.Join(got, "; ") != strings.Join(want, "; ") {
-		t.Errorf("requests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	} else if reqs[2].PhysicalResourceID != "second-that-failed" || reqs[2].StackStatus != deploy.RollbackInProgress {
+	checkRequests(t, fn, want)
+	if len(reqs) > 2 && (reqs[2].PhysicalResourceID != "second-that-failed" || reqs[2].StackStatus != deploy.RollbackInProgress) {
 		t.Errorf("the failed resource's Delete: physical ID %q under %s, want the FAILED answer's under %s",
 			reqs[2].PhysicalResourceID, reqs[2].StackStatus, deploy.RollbackInProgress)
 	}
@@ -295,35 +298,39 @@ func TestARollbackThatCannotPutAResourceBackLeavesUpdateRollbackFailedUntilConti
 	}
 }
 
-func TestACustomResourceThatNeverAnswersFailsAtItsServiceTimeoutInTheLocalClocksTime(t *testing.T) {
-	// Everything at step 2 goes unanswered: the update fails after the guard's ServiceTimeout
-	// (60 s, 10 ms at this scale), and so does the guard's rollback: UPDATE_ROLLBACK_FAILED, as
-	// CloudFormation would. Skipping the guard completes the rollback, and the clean-up's Delete
-	// of what was created is answered.
+func TestACustomResourceThatNeverAnswersFailsAtItsServiceTimeoutAndLeavesUpdateRollbackFailedOnlyWhereCloudFormationWould(t *testing.T) {
+	// Second never answers an Update, nor Third a Delete. The update fails after Second's
+	// ServiceTimeout (3600 s by default: 0.36 s at this scale), and so does Second's rollback:
+	// UPDATE_ROLLBACK_FAILED, as CloudFormation would, with the guard put back. Continuing,
+	// skipping Second, completes the rollback even though Third's Delete in the clean-up goes
+	// unanswered too: CloudFormation reports a failed clean-up and completes.
 	fn := &deploytest.Functions{Answer: func(r deploytest.Request) deploytest.Answer {
-		if r.RequestType == cfn.RequestUpdate {
+		if (r.LogicalResourceID == "Second" && r.RequestType == cfn.RequestUpdate) || (r.LogicalResourceID == "Third" && r.RequestType == cfn.RequestDelete) {
 			return deploytest.Answer{}
 		}
 		return ok(r)
 	}}
-	e, _ := deploytest.Engine(t, fn, 6000)
+	e, _ := deploytest.Engine(t, fn, 10000)
 	ctx := context.Background()
-	if err := e.Deploy(ctx, deploytest.Stack(t, "s", template(1, "1"))); err != nil {
+	if err := e.Deploy(ctx, deploytest.Stack(t, "s", template(1, "1", "Second", "a"))); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err := e.Deploy(ctx, deploytest.Stack(t, "s", template(2, "2")))
-	if err == nil || !strings.Contains(err.Error(), "did not receive a response from your Custom Resource within its ServiceTimeout (1m0s)") ||
+	err := e.Deploy(ctx, deploytest.Stack(t, "s", template(2, "2", "Third", "t", "Second", "b")))
+	if err == nil || !strings.Contains(err.Error(), "did not receive a response from your Custom Resource within its ServiceTimeout (1h0m0s)") ||
 		deploytest.Status(t, e, "s") != deploy.UpdateRollbackFailed {
-		t.Fatalf("an update the guard never answers: %v; stack %s, want %s", err, deploytest.Status(t, e, "s"), deploy.UpdateRollbackFailed)
+		t.Fatalf("an update Second never answers: %v; stack %s, want %s", err, deploytest.Status(t, e, "s"), deploy.UpdateRollbackFailed)
 	}
 	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("two ServiceTimeouts of 60 s took %s at a scale of 6000", took)
+		t.Errorf("two ServiceTimeouts of an hour took %s at a scale of 10,000", took)
 	}
-	done, err := e.ContinueUpdateRollback(ctx, "s", []string{"Guard"})
+	done, err := e.ContinueUpdateRollback(ctx, "s", []string{"Second"})
 	if err != nil || <-done != nil || deploytest.Status(t, e, "s") != deploy.UpdateRollbackComplete {
-		t.Errorf("continuing, skipping the guard: %v; stack %s", err, deploytest.Status(t, e, "s"))
+		t.Errorf("continuing, skipping Second: %v; stack %s, want %s", err, deploytest.Status(t, e, "s"), deploy.UpdateRollbackComplete)
 	}
+	want := []string{"Create Guard Value=1", "Create Second Value=a", "Update Guard Value=2 Old=1", "Create Third Value=t", "Update Second Value=b Old=a",
+		"Update Second Value=a Old=b", "Update Guard Value=1 Old=2", "Delete Third Value=t"}
+	checkRequests(t, fn, want)
 }
 
 func TestAnAnswerCloudFormationCannotReadFailsTheResource(t *testing.T) {

@@ -113,16 +113,32 @@ func (e *Engine) call(ctx context.Context, props map[string]any, req cfn.Event) 
 	if err != nil {
 		return nil, err
 	}
+	sent := time.Now()
 	e.Invoker.InvokeAsync(token, payload)
+	// The ServiceTimeout passes in the local clock's time, as Lambda's retry delays between the
+	// function's attempts do; but a function runs in wall time whatever the clock's scale, so an
+	// attempt under way when it is over is waited for: on AWS it lasts a moment of the timeout.
 	timer := time.NewTimer(e.Clock.Wall(timeout))
 	defer timer.Stop()
-	select {
-	case body := <-answers:
-		return readAnswer(req, body)
-	case <-timer.C:
-		return nil, fmt.Errorf("CloudFormation did not receive a response from your Custom Resource within its ServiceTimeout (%s). Please check your logs for requestId [%s]", timeout, req.RequestID)
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	for {
+		select {
+		case body := <-answers:
+			answer, err := readAnswer(req, body)
+			outcome := "SUCCESS"
+			if err != nil {
+				outcome = "FAILED"
+			}
+			fmt.Fprintf(e.Log, "%s (%s): %s answered %s in %.2fs\n", req.LogicalResourceID, req.ResourceType, req.RequestType, outcome, time.Since(sent).Seconds())
+			return answer, err
+		case <-timer.C:
+			if e.Invoker.Running(token) {
+				timer.Reset(20 * time.Millisecond)
+				continue
+			}
+			return nil, fmt.Errorf("CloudFormation did not receive a response from your Custom Resource within its ServiceTimeout (%s). Please check your logs for requestId [%s]", timeout, req.RequestID)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 

@@ -160,12 +160,7 @@ func (e *Engine) rollBack(ctx context.Context, rec *stackRecord, rb *rollback, s
 // gives its outcome.
 func (e *Engine) ContinueUpdateRollback(ctx context.Context, nameOrID string, skip []string) (done <-chan error, err error) {
 	e.mu.Lock()
-	rec := e.stacks[nameOrID]
-	for _, r := range e.stacks {
-		if r.id == nameOrID {
-			rec = r
-		}
-	}
+	rec := e.record(nameOrID)
 	if rec == nil {
 		e.mu.Unlock()
 		return nil, &ErrNoStack{NameOrID: nameOrID}
@@ -185,6 +180,9 @@ func (e *Engine) ContinueUpdateRollback(ctx context.Context, nameOrID string, sk
 	e.mu.Unlock()
 	fmt.Fprintf(e.Log, "%s %s (continued, skipping %v)\n", rec.name, UpdateRollbackInProgress, skip)
 	out := make(chan error, 1)
-	go func() { out <- e.rollBack(context.WithoutCancel(ctx), rec, rb, skip) }()
+	go func() {
+		out <- e.rollBack(context.WithoutCancel(ctx), rec, rb, skip)
+		e.changed()
+	}()
 	return out, nil
 }

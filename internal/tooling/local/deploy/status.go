@@ -38,9 +38,11 @@ const (
 	// A rollback that could not put a resource back: every later update is refused until
 	// ContinueUpdateRollback.
 	UpdateRollbackFailed Status = "UPDATE_ROLLBACK_FAILED"
-	// DeleteComplete is the status of a stack deleted by the CDK CLI before it created it again;
-	// DescribeStacks still answers for it by its stack ID.
-	DeleteComplete Status = "DELETE_COMPLETE"
+	// A deleted stack is found by its stack ID only (the CDK CLI deletes a stack whose create
+	// failed before it creates it again).
+	DeleteInProgress Status = "DELETE_IN_PROGRESS"
+	DeleteComplete   Status = "DELETE_COMPLETE"
+	DeleteFailed     Status = "DELETE_FAILED"
 )
 
 // InProgress reports a status under which the stack is changing: it takes no other update.

@@ -103,6 +103,7 @@ func (e *Engine) begin(stack *cfn.Stack, params map[string]string) (*operation, 
 
 // run makes the stack's resources, then completes the operation or rolls it back.
 func (op *operation) run(ctx context.Context, order []string) error {
+	defer op.e.changed()
 	if err := op.apply(ctx, order); err != nil {
 		return op.fail(ctx, err)
 	}

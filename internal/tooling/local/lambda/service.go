@@ -101,6 +101,12 @@ func (s *Service) Delete(arn string) {
 	}
 }
 
+// Running reports whether the function of arn is running an invocation now.
+func (s *Service) Running(arn string) bool {
+	fn := s.function(arn)
+	return fn != nil && fn.rt.Stats().InFlight > 0
+}
+
 func (s *Service) function(arn string) *function {
 	s.mu.Lock()
 	defer s.mu.Unlock()

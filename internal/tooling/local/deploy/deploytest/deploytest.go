@@ -19,6 +19,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudformation"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/deploy"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
@@ -77,6 +78,9 @@ func (f *Functions) InvokeAsync(arn string, payload []byte) {
 	f.wg.Go(func() { _ = put(ev, a) })
 }
 
+// Running is false: the functions answer at once, or never.
+func (f *Functions) Running(string) bool { return false }
+
 // Requests are the requests so far, in order.
 func (f *Functions) Requests() []Request {
 	f.mu.Lock()
@@ -130,7 +134,7 @@ func Engine(t testing.TB, fn *Functions, scale float64) (*deploy.Engine, *cloudf
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &localtest.Log{}
 	e := deploy.New(deploy.Services{Region: localstate.Region, Invoker: fn, Responses: srv.ResponsesURL(),
 		Clock: clock.Scaled(scale), Log: log})
 	fn.Engine = e
@@ -164,21 +168,4 @@ func Status(t testing.TB, e *deploy.Engine, name string) deploy.Status {
 		t.Fatal(err)
 	}
 	return d[0].Status
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

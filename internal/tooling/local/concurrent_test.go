@@ -1,0 +1,318 @@
+package local_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
+)
+
+// CloudFormation updates two stacks at once. From every safe pair of stack states, two deploys
+// started together, one per stack, to every pair of states each could move to, each order of
+// start, never leave the system in a pair the rollout analysis calls unsafe, nor a stack wedged
+// in a *_FAILED status: each ends refused, or landed, as the guards decide on the local system.
+func TestTwoDeploysAtOnceFromEverySafePairNeverEndUnsafe(t *testing.T) {
+	asms, err := env.Steps.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &mover{t: t, sys: env.Start(t, localtest.Options{}), a: rollout.New(rollout.FromAssemblies(asms, localtest.Stage)),
+		edges: map[rollout.Pair][]rollout.Pair{}, ctx: context.Background()}
+	// Every scenario: from a safe pair the system can be in (reached by accepted deploys and
+	// deletes), one deploy per stack, each to a state other than its own, each order of start.
+	type scenario struct {
+		from       rollout.Pair
+		wild, ride design.Step
+		wildFirst  bool
+	}
+	var todo []scenario
+	reachable := m.reachable(rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent})
+	for _, p := range m.safePairs() {
+		if !reachable[p] {
+			t.Logf("%s is safe but no deploys reach it: no scenario starts there", p)
+			continue
+		}
+		for _, tw := range rollout.Revisions(design.WildRydes) {
+			for _, tr := range rollout.Revisions(design.RideRecord) {
+				if rollout.State(tw) != p.WildRydes && rollout.State(tr) != p.RideRecord {
+					todo = append(todo, scenario{p, tw, tr, true}, scenario{p, tw, tr, false})
+				}
+			}
+		}
+	}
+	outcomes := map[string]int{}
+	start, total := time.Now(), len(todo)
+	for len(todo) > 0 {
+		// The next scenario starts where the system is, else at the nearest pair: fewer moves.
+		at, best := m.at(), 0
+		for i, sc := range todo {
+			if len(m.path(at, sc.from)) < len(m.path(at, todo[best].from)) {
+				best = i
+			}
+		}
+		sc := todo[best]
+		todo = slices.Delete(todo, best, best+1)
+		m.moveTo(sc.from)
+		w, r := rollout.Deploy{From: sc.from, Kind: design.WildRydes, Step: sc.wild}, rollout.Deploy{From: sc.from, Kind: design.RideRecord, Step: sc.ride}
+		if sc.wildFirst {
+			outcomes[m.atOnce(w, r)]++
+		} else {
+			outcomes[m.atOnce(r, w)]++
+		}
+	}
+	t.Logf("%d scenarios from %d safe pairs in %s; what landed: %v", total, len(reachable), time.Since(start).Round(time.Second), outcomes)
+}
+
+// mover moves a local system between pairs of stack states.
+type mover struct {
+	t     *testing.T
+	ctx   context.Context
+	sys   *local.System
+	a     *rollout.Analysis
+	edges map[rollout.Pair][]rollout.Pair // the pairs one accepted, safe deploy leads to
+}
+
+func (m *mover) safePairs() []rollout.Pair {
+	var out []rollout.Pair
+	for _, w := range rollout.States() {
+		for _, r := range rollout.States() {
+			p := rollout.Pair{WildRydes: w, RideRecord: r}
+			if rollout.Normal(design.WildRydes, w) != w || rollout.Normal(design.RideRecord, r) != r {
+				continue
+			}
+			if s, err := m.a.Safety(p); err != nil {
+				m.t.Fatal(err)
+			} else if s.Safe {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// at is where the stacks are: each stack that holds resources at its Step output, else absent;
+// a stack wedged in a *_FAILED status fails the test.
+func (m *mover) at() rollout.Pair {
+	m.t.Helper()
+	st := state(m.t, m.sys)
+	out, err := cloudformation.NewFromConfig(st.CloudFormationConfig()).DescribeStacks(m.ctx, &cloudformation.DescribeStacksInput{})
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	for _, s := range out.Stacks {
+		if strings.HasSuffix(string(s.StackStatus), "_FAILED") || strings.HasSuffix(string(s.StackStatus), "_IN_PROGRESS") {
+			m.t.Fatalf("%s is %s (%s)", aws.ToString(s.StackName), s.StackStatus, aws.ToString(s.StackStatusReason))
+		}
+	}
+	p := rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent}
+	for _, kind := range rollout.Kinds {
+		if s, ok := st.Stacks[design.StackName(kind, localtest.Stage)]; ok {
+			n, err := strconv.Atoi(s.Outputs[design.StepOutput])
+			if err != nil {
+				m.t.Fatalf("%s says step %q", kind, s.Outputs[design.StepOutput])
+			}
+			p = p.With(kind, rollout.Normal(kind, rollout.State(n)))
+		}
+	}
+	return p
+}
+
+// deploy deploys kind at step, retrying a refusal a few times: a guard may ask to wait (the
+// subscriber is drained before a rollback deletes it).
+func (m *mover) deploy(kind design.StackKind, step design.Step) {
+	m.t.Helper()
+	stack, err := env.Steps.Stack(kind, step)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	for attempt := 0; ; attempt++ {
+		err := m.sys.Deploy(m.ctx, stack)
+		if err == nil {
+			return
+		}
+		if attempt == 20 {
+			m.t.Fatalf("moving %s to step %d: %v", kind, step, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// moveTo brings the system to p by the fewest deploys the analysis accepts and calls safe, and
+// deletes (a stack deleted, as the CDK CLI or DeleteStack deletes it), through safe pairs.
+func (m *mover) moveTo(p rollout.Pair) {
+	m.t.Helper()
+	at := m.at()
+	path := m.path(at, p)
+	if path == nil {
+		m.t.Fatalf("no accepted, safe deploys lead from %s to %s", at, p)
+	}
+	for _, next := range path {
+		for _, kind := range rollout.Kinds {
+			switch {
+			case next.Of(kind) == at.Of(kind):
+			case next.Of(kind) == rollout.Absent:
+				m.delete(design.StackName(kind, localtest.Stage))
+			default:
+				m.deploy(kind, design.Step(next.Of(kind)))
+			}
+		}
+		if at = m.at(); at != next {
+			m.t.Fatalf("moving to %s, the system is at %s", next, at)
+		}
+	}
+}
+
+// reachable are the pairs one can reach from p.
+func (m *mover) reachable(p rollout.Pair) map[rollout.Pair]bool {
+	seen := map[rollout.Pair]bool{p: true}
+	for queue := []rollout.Pair{p}; len(queue) > 0; queue = queue[1:] {
+		for _, q := range m.next(queue[0]) {
+			if !seen[q] {
+				seen[q] = true
+				queue = append(queue, q)
+			}
+		}
+	}
+	return seen
+}
+
+// path is the pairs from from (excluded) to to, each one delete or one accepted deploy away from
+// the one before, all safe; nil: none.
+func (m *mover) path(from, to rollout.Pair) []rollout.Pair {
+	prev := map[rollout.Pair]rollout.Pair{from: from}
+	queue := []rollout.Pair{from}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if p == to {
+			out := []rollout.Pair{}
+			for ; p != from; p = prev[p] {
+				out = append([]rollout.Pair{p}, out...)
+			}
+			return out
+		}
+		for _, q := range m.next(p) {
+			if _, seen := prev[q]; !seen {
+				prev[q] = p
+				queue = append(queue, q)
+			}
+		}
+	}
+	return nil
+}
+
+func (m *mover) next(p rollout.Pair) []rollout.Pair {
+	if out, ok := m.edges[p]; ok {
+		return out
+	}
+	var out []rollout.Pair
+	for _, kind := range rollout.Kinds {
+		if gone := p.With(kind, rollout.Absent); p.Of(kind) != rollout.Absent {
+			if s, err := m.a.Safety(gone); err != nil {
+				m.t.Fatal(err)
+			} else if s.Safe {
+				out = append(out, gone)
+			}
+		}
+		for _, step := range rollout.Revisions(kind) {
+			v, err := m.a.Evaluate(m.ctx, rollout.Deploy{From: p, Kind: kind, Step: step})
+			if err != nil {
+				m.t.Fatal(err)
+			}
+			if v.Lands() && v.Result.Safe {
+				out = append(out, v.To())
+			}
+		}
+	}
+	m.edges[p] = out
+	return out
+}
+
+// atOnce starts first, then second while first is under way, and checks where they leave the
+// system: one of the four pairs they can lead to, safe. It returns which landed.
+func (m *mover) atOnce(first, second rollout.Deploy) string {
+	m.t.Helper()
+	var wg sync.WaitGroup
+	errs := map[design.StackKind]error{}
+	var mu sync.Mutex
+	run := func(d rollout.Deploy) {
+		stack, err := env.Steps.Stack(d.Kind, d.Step)
+		if err == nil {
+			err = m.sys.Deploy(m.ctx, stack)
+		}
+		mu.Lock()
+		errs[d.Kind] = err
+		mu.Unlock()
+	}
+	done := make(chan struct{})
+	wg.Go(func() { run(first); close(done) })
+	name := design.StackName(first.Kind, localtest.Stage)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if strings.HasSuffix(m.sys.StackStatus(name), "_IN_PROGRESS") {
+			break
+		}
+		select {
+		case <-done:
+			deadline = time.Now()
+		default:
+		}
+	}
+	wg.Go(func() { run(second) })
+	wg.Wait()
+
+	p := first.From
+	what := fmt.Sprintf("from %s, %s at step %d started, then %s at step %d", p, first.Kind, first.Step, second.Kind, second.Step)
+	got := m.at()
+	landed := map[design.StackKind]bool{}
+	for _, kind := range rollout.Kinds {
+		switch got.Of(kind) {
+		case p.Of(kind):
+		case rollout.State(map[design.StackKind]design.Step{first.Kind: first.Step, second.Kind: second.Step}[kind]):
+			landed[kind] = true
+		default:
+			m.t.Errorf("%s: the system is at %s", what, got)
+		}
+	}
+	safety, err := m.a.Safety(got)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	if !safety.Safe {
+		m.t.Errorf("%s: both accepted (%v, %v), the system is at %s, unsafe: %s", what, errs[first.Kind], errs[second.Kind], got, safety.Why)
+	}
+	switch {
+	case landed[design.WildRydes] && landed[design.RideRecord]:
+		return "both"
+	case len(landed) == 0:
+		return "neither"
+	}
+	return string(slices.Collect(maps.Keys(landed))[0]) + " alone"
+}
+
+// delete deletes the stack through the SDK's DeleteStack, as a user would, and waits until it is
+// gone.
+func (m *mover) delete(name string) {
+	m.t.Helper()
+	client := cloudformation.NewFromConfig(state(m.t, m.sys).CloudFormationConfig())
+	if _, err := client.DeleteStack(m.ctx, &cloudformation.DeleteStackInput{StackName: aws.String(name)}); err != nil {
+		m.t.Fatalf("DeleteStack %s: %v", name, err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); m.sys.StackStatus(name) != ""; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			m.t.Fatalf("%s is %s 30 s after DeleteStack", name, m.sys.StackStatus(name))
+		}
+	}
+}
