@@ -113,9 +113,10 @@ type Failure struct {
 	Wait  time.Duration
 }
 
-func (f *Failure) Error() string {
-	allowed := make([]string, 0, len(f.Condition.AllowedValues))
-	for _, v := range f.Condition.AllowedValues {
+// Allowed says the allowed values for people: `"http" or absent`.
+func (c Condition) Allowed() string {
+	allowed := make([]string, 0, len(c.AllowedValues))
+	for _, v := range c.AllowedValues {
 		if v == "" {
 			v = "absent"
 		} else {
@@ -123,6 +124,10 @@ func (f *Failure) Error() string {
 		}
 		allowed = append(allowed, v)
 	}
+	return strings.Join(allowed, " or ")
+}
+
+func (f *Failure) Error() string {
 	var msg string
 	if f.Until.IsZero() {
 		have := fmt.Sprintf("is %q", f.Value)
@@ -130,10 +135,10 @@ func (f *Failure) Error() string {
 			have = "does not exist"
 		}
 		msg = fmt.Sprintf("rollout guard: SSM parameter %s %s; this stack state requires it to be %s",
-			f.Condition.Parameter, have, strings.Join(allowed, " or "))
+			f.Condition.Parameter, have, f.Condition.Allowed())
 	} else {
 		msg = fmt.Sprintf("rollout guard: SSM parameter %s was %q until %s; this stack state requires it to have been %s for %s, so that what it sent before has drained (deploy again in %s)",
-			f.Condition.Parameter, f.Value, f.Until.UTC().Format(time.RFC3339), strings.Join(allowed, " or "), f.Condition.HeldFor, roundWait(f.Wait))
+			f.Condition.Parameter, f.Value, f.Until.UTC().Format(time.RFC3339), f.Condition.Allowed(), f.Condition.HeldFor, roundWait(f.Wait))
 	}
 	if f.Condition.Reason != "" {
 		msg += ": " + f.Condition.Reason
