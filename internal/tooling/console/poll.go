@@ -58,7 +58,7 @@ func (l *live) poll(ctx context.Context) error {
 			continue
 		}
 		alarm, _ := l.top.node(e.To)
-		if c, ok := counts[e.From]; ok {
+		if c, ok := counts[e.From]; ok && alarm.Comparison != "" {
 			state := "OK"
 			if alarm.alarmed(float64(c)) {
 				state = "ALARM"

@@ -48,7 +48,11 @@ func topologyOfModel(sys *model.System) Topology {
 		}
 		for _, a := range st.Alarms {
 			add(&a.Resource, "alarm", a.LogicalID)
-			t.Nodes[len(t.Nodes)-1].Threshold, t.Nodes[len(t.Nodes)-1].Comparison = a.Threshold, a.Comparison
+			// The one metric the console reads is a queue's visible messages: only an alarm on
+			// it gets a rule to show a state by.
+			if a.MetricName == "ApproximateNumberOfMessagesVisible" {
+				t.Nodes[len(t.Nodes)-1].Threshold, t.Nodes[len(t.Nodes)-1].Comparison = a.Threshold, a.Comparison
+			}
 		}
 	}
 	for _, st := range sys.Stacks {
