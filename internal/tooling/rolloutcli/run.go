@@ -37,9 +37,8 @@ type Options struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	// Sleep waits before a move the guard lets through only later (rollout.Wait); nil: the wall
-	// clock. TimeScale divides the wait: the local system's AWS durations may pass faster.
-	Sleep     func(ctx context.Context, d time.Duration) error
-	TimeScale float64
+	// clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // sleep waits d of wall time.
@@ -116,7 +115,7 @@ func Run(ctx context.Context, o Options) error {
 			if w.Move != i {
 				continue
 			}
-			if left := clock.Scaled(o.TimeScale).Wall(w.Condition.HeldFor) - time.Since(completed[w.After]); left > 0 {
+			if left := w.Condition.HeldFor - time.Since(completed[w.After]); left > 0 {
 				fmt.Fprintf(out, "\nWaiting %s before move %d: %s must have been %s for %s since move %d (%s).\n",
 					left.Round(time.Second), i+1, w.Condition.Parameter, w.Condition.Allowed(), w.Condition.HeldFor, w.After+1, w.Condition.Reason)
 				if err := o.sleep(ctx, left); err != nil {
