@@ -187,6 +187,7 @@ func (o *localOptions) printRunning(st localstate.State, consoleURL string, took
 		fmt.Fprintf(w, "  POST /record  %s/record\n", st.RecordApiUrl)
 	}
 	fmt.Fprintf(w, "  emulator      %s (AWS_ENDPOINT_URL for the aws CLI and SDKs)\n", st.Endpoint)
+	fmt.Fprintf(w, "  stacks        %s (AWS_ENDPOINT_URL_CLOUDFORMATION: DescribeStacks and the stacks' statuses)\n", st.CloudFormation)
 	for _, id := range slices.Sorted(maps.Keys(st.Tables)) {
 		fmt.Fprintf(w, "  table         %s = %s\n", id, st.Tables[id])
 	}

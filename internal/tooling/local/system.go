@@ -13,9 +13,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/admin"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/apigw"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
@@ -165,7 +167,10 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 			"AWS_ACCESS_KEY_ID": localstate.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localstate.SecretAccessKey,
 			"AWS_ENDPOINT_URL": s.functions.URL(), "AWS_ENDPOINT_URL_DYNAMODB": s.table.URL(), "AWS_ENDPOINT_URL_SNS": s.sns.URL(),
 			"AWS_ENDPOINT_URL_CLOUDFORMATION": s.cfn.URL,
-			"AWS_EC2_METADATA_DISABLED":       "true",
+			// How much faster than wall time the AWS durations a function compares with now
+			// pass here (only the rollout guard's conditions read it).
+			design.EnvLocalTimeScale:    strconv.FormatFloat(s.clock.Scale(), 'g', -1, 64),
+			"AWS_EC2_METADATA_DISABLED": "true",
 		}})
 	s.cfn.Serve(s.engine)
 	s.admin, err = admin.Start(s, opts.Root, s.token)

@@ -5,6 +5,7 @@
 package cloudformation
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -191,9 +192,11 @@ func started(w http.ResponseWriter, action string, err error) {
 		queryError(w, http.StatusBadRequest, "ValidationError", strings.TrimPrefix(err.Error(), "ValidationError: "))
 		return
 	}
-	w.Header().Set("Content-Type", "text/xml")
-	fmt.Fprintf(w, `%s<%sResponse xmlns="%s"><%sResult/><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
+	body := fmt.Sprintf(`%s<%sResponse xmlns="%s"><%sResult/><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
 		xml.Header, action, xmlns, action, uuid.NewString(), action)
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = io.WriteString(w, body)
 }
 
 type errorResponse struct {
@@ -215,11 +218,18 @@ func queryError(w http.ResponseWriter, status int, code, message string) {
 	writeXML(w, status, resp)
 }
 
+// writeXML answers v as XML, in one piece with its length.
 func writeXML(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	if err := xml.NewEncoder(&b).Encode(v); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, xml.Header)
-	_ = xml.NewEncoder(w).Encode(v)
+	_, _ = w.Write(b.Bytes())
 }
 
 func timestamp(t time.Time) string {
