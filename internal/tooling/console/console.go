@@ -71,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.APIURL = st.ApiUrl
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
-	s.checked = loopback.Check(http.HandlerFunc(s.serve))
+	s.checked = loopback.CheckPage(http.HandlerFunc(s.serve))
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	files, _ := fs.Sub(static, "static")
 	s.mux.Handle("GET /", http.FileServerFS(files))
@@ -101,7 +101,8 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
-// ServeHTTP answers loopback callers and the console's own pages only (loopback.Check), and takes
+// ServeHTTP answers loopback callers and the console's own pages only (loopback.CheckPage: a link
+// to it on another site still opens it), never inside another site's frame, and takes
 // a control only with the system's per-run token, which the console gives its own page
 // (/api/config), and a JSON body: a page of another site can send neither without a CORS
 // preflight, which the console never answers.
@@ -126,6 +127,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -28,16 +28,27 @@ func TestTheRidersPageAloneServesItsFilesOnLoopbackOnly(t *testing.T) {
 		{"a caller from another machine", "GET", "/", "127.0.0.1:4000", "192.0.2.1:5000", "", 403, "loopback"},
 		{"a page that named another host (DNS rebinding)", "GET", "/", "evil.example:4000", "127.0.0.1:5000", "", 403, "loopback"},
 		{"an admin call from another site's page", "POST", "/api/fault", "127.0.0.1:4000", "127.0.0.1:5000", "http://evil.example", 403, "own page"},
+		{"a link to the console followed from another site", "GET", "/", "127.0.0.1:4000", "127.0.0.1:5000", "navigate", 200, "Request Unicorn"},
+		{"the config read by another site's script", "GET", "/api/config", "127.0.0.1:4000", "127.0.0.1:5000", "cross-site", 403, "own page"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(`{"seconds":1}`))
 			r.Host, r.RemoteAddr = tc.host, tc.remote
-			if tc.origin != "" {
+			switch tc.origin {
+			case "":
+			case "navigate": // a top-level navigation from another site: no Origin
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+				r.Header.Set("Sec-Fetch-Mode", "navigate")
+				r.Header.Set("Sec-Fetch-Dest", "document")
+			case "cross-site": // a fetch from another site's script
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+				r.Header.Set("Sec-Fetch-Mode", "cors")
+			default:
 				r.Header.Set("Origin", tc.origin)
 			}
 			w := httptest.NewRecorder()
 			srv.ServeHTTP(w, r)
-			if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.body) {
+			if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.body) || w.Header().Get("Content-Security-Policy") == "" && w.Code == 200 {
 				t.Errorf("%s %s = %d %q, want %d containing %q", tc.method, tc.path, w.Code, truncate(w.Body.String()), tc.status, tc.body)
 			}
 		})

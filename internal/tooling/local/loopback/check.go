@@ -21,18 +21,30 @@ import (
 // declares) is served by ServeOnWithCORS: the Host is checked, and the API decides on the origin.
 
 // Check wraps h with the checks every listener makes.
-func Check(h http.Handler) http.Handler { return check(h, false) }
+func Check(h http.Handler) http.Handler { return check(h, origins) }
 
 // CheckHost wraps h with the Host check alone: h decides which origins it answers (CORS).
-func CheckHost(h http.Handler) http.Handler { return check(h, true) }
+func CheckHost(h http.Handler) http.Handler { return check(h, 0) }
 
-func check(h http.Handler, cors bool) http.Handler {
+// CheckPage is Check for a listener whose pages a user may open from a link on another site
+// (the console): a top-level navigation to it (a GET whose Sec-Fetch-Mode is navigate and
+// Sec-Fetch-Dest document) is let through, since the other site cannot read what it opens. Its
+// GETs must change nothing.
+func CheckPage(h http.Handler) http.Handler { return check(h, origins|navigation) }
+
+const (
+	origins    = 1 << iota // refuse other origins
+	navigation             // but let a top-level navigation through
+)
+
+func check(h http.Handler, rules int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !IsLoopbackHost(r.Host) {
 			http.Error(w, fmt.Sprintf("the local system answers requests to loopback addresses only, not to Host %q", r.Host), http.StatusForbidden)
 			return
 		}
-		if !cors {
+		navigating := r.Method == http.MethodGet && r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document"
+		if rules&origins != 0 && !(rules&navigation != 0 && navigating) {
 			if why := crossOrigin(r); why != "" {
 				http.Error(w, "the local system answers its own pages only: "+why, http.StatusForbidden)
 				return
