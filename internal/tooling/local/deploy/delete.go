@@ -27,35 +27,48 @@ func (e *Engine) Delete(ctx context.Context, nameOrID string) (done <-chan error
 		return nil, fmt.Errorf("ValidationError: Stack:%s is in %s state and can not be deleted", rec.id, rec.status)
 	}
 	rec.status, rec.reason, rec.updated = DeleteInProgress, "", e.Clock.Now()
-	current := rec.current
+	current, stuck := rec.current, rec.stuck
 	e.mu.Unlock()
 	fmt.Fprintf(e.Log, "%s %s\n", rec.name, DeleteInProgress)
 	go func() {
-		out <- e.deleteResources(context.WithoutCancel(ctx), rec, current)
+		out <- e.deleteResources(context.WithoutCancel(ctx), rec, current, stuck)
 		e.changed()
 	}()
 	return out, nil
 }
 
-// deleteResources deletes what current holds, newest first, and ends the delete.
-func (e *Engine) deleteResources(ctx context.Context, rec *stackRecord, current *Stack) error {
+// deleteResources deletes what current holds, newest first, after what a failed rollback left
+// created (stuck, if any), and ends the delete.
+func (e *Engine) deleteResources(ctx context.Context, rec *stackRecord, current *Stack, stuck *rollback) error {
 	var failedIDs []string
+	if stuck != nil {
+		for _, r := range stuck.cleanup {
+			e.removeReporting(ctx, r)
+		}
+	}
+	var left *Stack // what a failed delete leaves, for the next one
 	if current != nil {
+		left = &Stack{Name: current.Name, Source: current.Source, Resources: map[string]*Resource{}, Outputs: current.Outputs}
 		for i := len(current.order) - 1; i >= 0; i-- {
 			r := current.Resources[current.order[i]]
 			if err := e.remove(ctx, r); err != nil {
 				fmt.Fprintf(e.Log, "%s: deleting %s (%s) failed: %v\n", rec.name, r.LogicalID, r.Type, err)
 				failedIDs = append(failedIDs, r.LogicalID)
+				left.Resources[r.LogicalID] = r
+				left.order = append([]string{r.LogicalID}, left.order...)
 			}
 		}
 	}
 	if len(failedIDs) > 0 {
 		reason := fmt.Sprintf("The following resource(s) failed to delete: [%s].", strings.Join(failedIDs, ", "))
+		e.mu.Lock()
+		rec.current, rec.stuck = left, nil
+		e.mu.Unlock()
 		e.set(rec, DeleteFailed, reason)
 		return fmt.Errorf("deleting %s: %s", rec.name, reason)
 	}
 	e.mu.Lock()
-	rec.status, rec.reason, rec.updated, rec.current = DeleteComplete, "", e.Clock.Now(), nil
+	rec.status, rec.reason, rec.updated, rec.current, rec.stuck = DeleteComplete, "", e.Clock.Now(), nil, nil
 	delete(e.stacks, rec.name)
 	e.deleted = append(e.deleted, rec)
 	e.mu.Unlock()

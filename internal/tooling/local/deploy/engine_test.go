@@ -371,3 +371,39 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestADeleteThatFailsLeavesDeleteFailedAndTheNextDeleteFinishesIt(t *testing.T) {
+	refuse := true
+	fn := &deploytest.Functions{Answer: func(r deploytest.Request) deploytest.Answer {
+		if r.RequestType == cfn.RequestDelete && r.LogicalResourceID == "Second" && refuse {
+			return deploytest.Answer{Status: "FAILED", Reason: "still in use"}
+		}
+		return ok(r)
+	}}
+	e, _ := deploytest.Engine(t, fn, 1)
+	ctx := context.Background()
+	if err := e.Deploy(ctx, deploytest.Stack(t, "s", template(1, "1", "Second", "a"))); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := e.Describe("s")
+	id := d[0].ID
+	done, err := e.Delete(ctx, "s")
+	if err != nil || <-done == nil || deploytest.Status(t, e, "s") != deploy.DeleteFailed {
+		t.Fatalf("a delete whose custom resource refuses: %v; stack %s, want %s", err, deploytest.Status(t, e, "s"), deploy.DeleteFailed)
+	}
+	if err := e.Deploy(ctx, deploytest.Stack(t, "s", template(2, "2", "Second", "a"))); err == nil || !strings.Contains(err.Error(), "DELETE_FAILED state and can not be updated") {
+		t.Errorf("an update of a stack in DELETE_FAILED: %v, want it refused", err)
+	}
+	refuse = false
+	done, err = e.Delete(ctx, "s")
+	if err != nil || <-done != nil {
+		t.Fatalf("deleting again: %v", err)
+	}
+	if _, err := e.Describe("s"); err == nil {
+		t.Error("the deleted stack is still found by its name")
+	}
+	if gone, err := e.Describe(id); err != nil || gone[0].Status != deploy.DeleteComplete {
+		t.Errorf("the deleted stack by its ID: %v %v, want %s", gone, err, deploy.DeleteComplete)
+	}
+	checkRequests(t, fn, []string{"Create Guard Value=1", "Create Second Value=a", "Delete Second Value=a", "Delete Guard Value=1", "Delete Second Value=a"})
+}
