@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
 // retention is how long datapoints are kept: longer than any alarm of the templates looks back.
@@ -172,4 +173,18 @@ func percentile(v []float64, q float64) float64 {
 	s := slices.Sorted(slices.Values(v))
 	rank := int(math.Ceil(q / 100 * float64(len(s))))
 	return s[max(0, min(len(s)-1, rank-1))]
+}
+
+// value is the statistic of the metric m names in the period from start, or nil when the period
+// has no datapoint. Dimension values are the template's, resolved.
+func (s *Store) value(m *model.MetricStat, start time.Time, period time.Duration) *float64 {
+	dims := map[string]string{}
+	for k, v := range m.Dimensions {
+		dims[k] = fmt.Sprint(v)
+	}
+	stats, err := s.Statistics(Metric{Namespace: m.Namespace, Name: m.MetricName, Dimensions: dims}, m.Stat, start, start.Add(period), period)
+	if err != nil || len(stats) == 0 {
+		return nil
+	}
+	return &stats[0].Value
 }
