@@ -19,6 +19,7 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/apigw"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	localsns "github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
@@ -45,7 +46,9 @@ type Services struct {
 	Gateway *apigw.Gateway
 	Lambda  *lambda.Service
 	SNS     *localsns.Service
-	Builder *lambda.Builder
+	// CloudWatch evaluates the alarms and keeps the dashboards.
+	CloudWatch *cloudwatch.Service
+	Builder    *lambda.Builder
 	// FunctionEnv is what every function's environment starts with: the region, the local
 	// credentials and the local system's endpoints.
 	FunctionEnv map[string]string

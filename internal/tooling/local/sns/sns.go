@@ -2,7 +2,8 @@
 // topic with Lambda subscribers fans out here), the bridge that receives the emulator's own
 // deliveries, and the Lambda subscriptions both hand messages to, as SNS invokes Lambda:
 // asynchronously (https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html).
-// Topics and subscriptions themselves live in the emulator.
+// Topics and subscriptions themselves live in the emulator; the email subscriptions deliver into
+// the local outbox (email.go).
 package sns
 
 import (
@@ -29,8 +30,10 @@ type Service struct {
 	lambda Lambda
 	events *events.Feed
 
-	mu   sync.RWMutex
-	subs map[string]subscription // token -> subscription
+	mu     sync.RWMutex
+	subs   map[string]subscription // token -> subscription
+	emails map[string]emailSub     // subscription ARN -> email subscription
+	outbox []Mail
 }
 
 type subscription struct{ topicArn, functionArn, subscriptionArn string }
@@ -42,7 +45,8 @@ func Start(endpoint string, lambda Lambda, feed *events.Feed) (*Service, error) 
 	if err != nil {
 		return nil, fmt.Errorf("emulator endpoint %q: %w", endpoint, err)
 	}
-	s := &Service{proxy: httputil.NewSingleHostReverseProxy(target), lambda: lambda, events: feed, subs: map[string]subscription{}}
+	s := &Service{proxy: httputil.NewSingleHostReverseProxy(target), lambda: lambda, events: feed,
+		subs: map[string]subscription{}, emails: map[string]emailSub{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sns/{token}", s.deliver) // the emulator's delivery to an HTTP subscriber
 	mux.HandleFunc("/", s.front)                   // the SNS API, for the functions
@@ -91,4 +95,10 @@ func (s *Service) subscribers(topicArn string) []subscription {
 		}
 	}
 	return out
+}
+
+// hasSubscribers says whether the local system delivers the topic's messages itself: it has
+// Lambda or email subscriptions.
+func (s *Service) hasSubscribers(topicArn string) bool {
+	return len(s.subscribers(topicArn)) > 0 || len(s.emailSubscribers(topicArn)) > 0
 }
