@@ -67,7 +67,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	putHTTP := wrconstructs.NewGoLambda(stack, httpName, &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/put-ride-record-http",
 		Description: "Stores a ride POSTed to /record",
-		Environment: map[string]*string{design.EnvTableName: table.TableName()},
+		Environment: map[string]*string{design.EnvTableName: table.TableName(), design.EnvStage: jsii.String(props.Stage)},
 		Invocation:  wrconstructs.InvokedSynchronously,
 	})
 	grantPutOnly(table, putHTTP)
@@ -147,6 +147,7 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		Environment: map[string]*string{
 			design.EnvTableName:          table.TableName(),
 			design.EnvDeadLetterQueueURL: dlq.QueueUrl(),
+			design.EnvStage:              jsii.String(stage),
 		},
 		DeadLetterQueue: dlq,
 		RetryAttempts:   2,
@@ -168,6 +169,7 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		Environment: map[string]*string{
 			design.EnvTableName:          table.TableName(),
 			design.EnvDeadLetterQueueURL: dlq.QueueUrl(),
+			design.EnvStage:              jsii.String(stage),
 		},
 		Invocation: wrconstructs.InvokedSynchronously,
 	})

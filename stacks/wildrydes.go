@@ -41,7 +41,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	step := props.Step
 
-	env := map[string]*string{}
+	env := map[string]*string{design.EnvStage: jsii.String(props.Stage)}
 	if props.RequestUnicornURL != "" {
 		env[design.EnvUnicornURL] = jsii.String(props.RequestUnicornURL)
 	}

@@ -16,8 +16,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/admin"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/apigw"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/ddbproxy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/deploy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
@@ -25,6 +29,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sqsproxy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
@@ -40,6 +45,9 @@ type Options struct {
 	// RetryDelays between Lambda's asynchronous attempts. AWS waits about 1 and then 2 minutes;
 	// the default here is 1 s and 2 s so a demo shows the whole path.
 	RetryDelays []time.Duration
+	// TimeScale runs AWS's timings that take minutes (CloudWatch's periods and alarm
+	// evaluations) this many times faster than on AWS; below 1: their real length.
+	TimeScale float64
 	// Concurrency caps each function's warm processes (a function's reserved concurrency in the
 	// template lowers it); default 8.
 	Concurrency int
@@ -65,16 +73,22 @@ const (
 
 // System is a running local Wild Rydes.
 type System struct {
-	opts    Options
-	emu     *emulator.Emulator
-	events  events.Feed
-	table   *ddbproxy.Proxy
-	lambda  *lambda.Service
-	sns     *sns.Service
-	gateway *apigw.Gateway
-	admin   *admin.Server
-	engine  *deploy.Engine
-	fronts  map[string]string // role -> the front's URL
+	opts       Options
+	clock      *clock.Clock
+	metrics    *cloudwatch.Store
+	cloudwatch *cloudwatch.Service
+	sqs        *sqsproxy.Proxy
+	stop       context.CancelFunc // the system's own loops (alarm evaluation, queue sampling)
+	loops      sync.WaitGroup
+	emu        *emulator.Emulator
+	events     events.Feed
+	table      *ddbproxy.Proxy
+	lambda     *lambda.Service
+	sns        *sns.Service
+	gateway    *apigw.Gateway
+	admin      *admin.Server
+	engine     *deploy.Engine
+	fronts     map[string]string // role -> the front's URL
 
 	published sync.Mutex // the fronts' roles and the state file, made after each deploy
 
@@ -109,7 +123,10 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		apiL.Close()
 		return nil, err
 	}
-	s := &System{opts: opts}
+	s := &System{opts: opts, clock: clock.Scaled(opts.TimeScale)}
+	s.cloudwatch = cloudwatch.New(cloudwatch.Options{Clock: s.clock, Region: opts.Region, Account: localstate.AccountID,
+		Log: opts.Log, Topics: topics{s}})
+	s.metrics = s.cloudwatch.Store
 	if err := s.start(ctx, apiL, recL); err != nil {
 		apiL.Close()
 		recL.Close()
@@ -134,23 +151,31 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	if s.table, err = ddbproxy.Start(s.emu.Endpoint); err != nil {
 		return err
 	}
+	if s.sqs, err = sqsproxy.Start(s.emu.Endpoint, s.metrics, s.clock); err != nil {
+		return err
+	}
+	viaProxy := sqs.NewFromConfig(localstate.Config(opts.Region, s.sqs.URL()))
 	s.lambda = lambda.NewService(lambda.Options{RetryDelays: opts.RetryDelays, Concurrency: opts.Concurrency,
-		DeadLetters: clients.SQS, Events: &s.events, Log: opts.Log})
+		DeadLetters: viaProxy, Events: &s.events, Log: opts.Log, EMF: s.metrics, Clock: s.clock})
 	if s.sns, err = sns.Start(s.emu.Endpoint, s.lambda, &s.events); err != nil {
 		return err
 	}
-	s.gateway = apigw.New(apigw.Options{Region: opts.Region, Invoker: s.lambda, Events: &s.events, Log: opts.Log})
+	s.gateway = apigw.New(apigw.Options{Region: opts.Region, Invoker: s.lambda, Events: &s.events, Log: opts.Log, Metrics: s.metrics})
 	s.fronts = map[string]string{rideRole: s.gateway.Front(apiL, rideRole), recordRole: s.gateway.Front(recL, recordRole)}
 	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Gateway: s.gateway, Lambda: s.lambda,
-		SNS: s.sns, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
+		SNS: s.sns, CloudWatch: s.cloudwatch, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
 		FunctionEnv: map[string]string{
 			"AWS_REGION": opts.Region, "AWS_DEFAULT_REGION": opts.Region,
 			"AWS_ACCESS_KEY_ID": localstate.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localstate.SecretAccessKey,
 			"AWS_ENDPOINT_URL": s.emu.Endpoint, "AWS_ENDPOINT_URL_DYNAMODB": s.table.URL(), "AWS_ENDPOINT_URL_SNS": s.sns.URL(),
+			"AWS_ENDPOINT_URL_SQS":      s.sqs.URL(),
 			"AWS_EC2_METADATA_DISABLED": "true",
 		}})
-	s.admin, err = admin.Start(s)
-	return err
+	if s.admin, err = admin.Start(s); err != nil {
+		return err
+	}
+	s.runLoops()
+	return nil
 }
 
 // SetTableUnavailable turns the DynamoDB fault on for d, or off with d <= 0.
@@ -190,6 +215,10 @@ func (s *System) SetConsoleURL(url string) error {
 // Close stops everything this system started: functions, listeners, the emulator if it started
 // it. Queued asynchronous events that did not run are reported in the log.
 func (s *System) Close() {
+	if s.stop != nil {
+		s.stop()
+		s.loops.Wait()
+	}
 	if s.lambda != nil {
 		if n := s.lambda.Close(); n > 0 {
 			fmt.Fprintf(s.opts.Log, "local: %d asynchronous invocations were still pending at shutdown\n", n)
@@ -203,6 +232,7 @@ func (s *System) Close() {
 	s.admin.Shutdown(ctx)
 	s.table.Shutdown(ctx)
 	s.sns.Shutdown(ctx)
+	s.sqs.Shutdown(ctx)
 	s.emu.Close()
 	if s.opts.StateFile != "" {
 		_ = os.Remove(s.opts.StateFile)

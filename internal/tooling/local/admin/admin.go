@@ -1,5 +1,6 @@
 // Package admin is the local system's admin surface on its own loopback listener: what
-// `wildrydes fault`, `wildrydes rollout --local` and `wildrydes local-deploy` call.
+// `wildrydes fault`, `wildrydes rollout --local`, `wildrydes local-deploy` and `wildrydes alarms`
+// call.
 package admin
 
 import (
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
 )
 
 // System is what the admin endpoints act on.
@@ -20,6 +23,8 @@ type System interface {
 	SetTableUnavailable(d time.Duration)
 	// Deploy creates or updates one stack, or refuses as CloudFormation would.
 	Deploy(ctx context.Context, stack *cfn.Stack) error
+	// AlarmsReport is the alarms' states, their changes and the outbox.
+	AlarmsReport() AlarmsReport
 }
 
 // DeployRequest is the body of POST /_local/deploy: deploy one stack from a template file onto
@@ -42,6 +47,7 @@ func Start(sys System) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_local/faults/table", s.fault)
 	mux.HandleFunc("POST /_local/deploy", s.deploy)
+	mux.HandleFunc("GET /_local/alarms", s.alarms)
 	var err error
 	if s.srv, err = loopback.Serve("admin", 0, mux); err != nil {
 		return nil, err
@@ -93,4 +99,20 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// AlarmsReport is GET /_local/alarms: every alarm's state, each state change with the
+// notifications its actions published, and the emails SNS sent (`wildrydes alarms`).
+type AlarmsReport struct {
+	Alarms  []cloudwatch.AlarmStatus
+	Changes []cloudwatch.Transition
+	Outbox  []sns.Mail
+	// Clock says how the system's AWS time runs, Now what it is.
+	Clock string
+	Now   time.Time
+}
+
+func (s *Server) alarms(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(s.sys.AlarmsReport())
 }

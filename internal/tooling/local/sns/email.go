@@ -132,7 +132,8 @@ func (s *Service) fanOut(entity events.SNSEntity, messages map[string]string) {
 var subscriptionArn = regexp.MustCompile(`<SubscriptionArn>([^<]+)</SubscriptionArn>`)
 
 // subscribe passes an email Subscribe (or an Unsubscribe) on to the emulator and keeps the
-// subscription, so that what is published to the topic reaches the outbox.
+// subscription, so that what is published to the topic reaches the outbox; an Unsubscribe ends
+// a Lambda or an email subscription locally too.
 func (s *Service) subscribe(w http.ResponseWriter, r *http.Request, form url.Values, body []byte) {
 	rec := httptest.NewRecorder()
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -146,6 +147,7 @@ func (s *Service) subscribe(w http.ResponseWriter, r *http.Request, form url.Val
 			}
 		case "Unsubscribe":
 			s.UnsubscribeEmail(form.Get("SubscriptionArn"))
+			s.unsubscribeArn(form.Get("SubscriptionArn"))
 		}
 	}
 	for k, v := range rec.Header() {

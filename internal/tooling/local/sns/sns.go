@@ -102,3 +102,15 @@ func (s *Service) subscribers(topicArn string) []subscription {
 func (s *Service) hasSubscribers(topicArn string) bool {
 	return len(s.subscribers(topicArn)) > 0 || len(s.emailSubscribers(topicArn)) > 0
 }
+
+// unsubscribeArn ends the Lambda subscription of that ARN, as an Unsubscribe through the SNS
+// API does (the deploy ends its own by token).
+func (s *Service) unsubscribeArn(subscriptionArn string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for token, sub := range s.subs {
+		if sub.subscriptionArn == subscriptionArn {
+			delete(s.subs, token)
+		}
+	}
+}
