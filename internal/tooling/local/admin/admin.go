@@ -116,3 +116,22 @@ func (s *Server) alarms(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(s.sys.AlarmsReport())
 }
+
+// Alarms reads the alarms report of the local system whose admin URL is adminURL.
+func Alarms(ctx context.Context, adminURL string) (AlarmsReport, error) {
+	var report AlarmsReport
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, adminURL+"/alarms", nil)
+	if err != nil {
+		return report, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return report, fmt.Errorf("reading the local system's alarms: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return report, fmt.Errorf("reading the local system's alarms: %s: %s", resp.Status, msg)
+	}
+	return report, json.NewDecoder(resp.Body).Decode(&report)
+}
