@@ -160,6 +160,7 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	if s.sns, err = sns.Start(s.emu.Endpoint, s.lambda, &s.events); err != nil {
 		return err
 	}
+	s.sns.Now = s.clock.Now // emails are dated as the alarms' changes are
 	s.gateway = apigw.New(apigw.Options{Region: opts.Region, Invoker: s.lambda, Events: &s.events, Log: opts.Log, Metrics: s.metrics})
 	s.fronts = map[string]string{rideRole: s.gateway.Front(apiL, rideRole), recordRole: s.gateway.Front(recL, recordRole)}
 	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Gateway: s.gateway, Lambda: s.lambda,

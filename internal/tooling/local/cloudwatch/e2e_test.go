@@ -163,7 +163,7 @@ func TestOnTheLocalSystemAnOutageSendsTheAlarmsToAlarmAndBackAndTheOperatorReads
 
 	t.Run("restored and re-driven, each returns to OK and mails the operator that too", func(t *testing.T) {
 		o.t = t
-		since := time.Now().UTC()
+		since := sys.Clock().Now()
 		sys.SetTableUnavailable(0)
 		redriver := &riderecord.Redriver{QueueURL: st.DeadLetterQueueUrl, Logger: slog.New(slog.DiscardHandler),
 			Queue: sqs.NewFromConfig(st.Config(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.SQS) }),
@@ -200,7 +200,7 @@ func TestOnTheLocalSystemAnOutageSendsTheAlarmsToAlarmAndBackAndTheOperatorReads
 		if _, err := snsClient.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(sub)}); err != nil {
 			t.Fatalf("unsubscribing PutRideRecordSns (%s): %v", sub, err)
 		}
-		since := time.Now().UTC()
+		since := sys.Clock().Now()
 		deadline := time.Now().Add(30 * time.Second)
 		for o.state(notStored).State != cloudwatch.StateAlarm {
 			if time.Now().After(deadline) {

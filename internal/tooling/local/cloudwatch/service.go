@@ -38,6 +38,8 @@ type Service struct {
 	Store *Store
 	opts  Options
 
+	started time.Time // the clock's time when the service started
+
 	mu         sync.Mutex
 	alarms     map[string]*alarm // by name
 	dashboards map[string]string // name -> body
@@ -61,7 +63,7 @@ func New(opts Options) *Service {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	return &Service{Store: NewStore(opts.Clock), opts: opts, alarms: map[string]*alarm{}, dashboards: map[string]string{}}
+	return &Service{Store: NewStore(opts.Clock), opts: opts, started: opts.Clock.Now(), alarms: map[string]*alarm{}, dashboards: map[string]string{}}
 }
 
 // ARN is the alarm name's ARN.
@@ -93,6 +95,12 @@ func (s *Service) DeleteAlarm(name string) {
 	s.mu.Lock()
 	delete(s.alarms, name)
 	s.mu.Unlock()
+}
+
+// Span is how much of d's time range has data: its range, but no longer than the service has
+// run (and at least 15 minutes, so that a new system's graphs have room).
+func (s *Service) Span(d *Dashboard) time.Duration {
+	return min(d.Range(), max(15*time.Minute, s.opts.Clock.Since(s.started)))
 }
 
 // PutDashboard creates or replaces a dashboard; body is its JSON (DashboardBody).

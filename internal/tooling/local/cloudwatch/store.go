@@ -120,18 +120,20 @@ func (s *Store) Statistics(m Metric, stat string, start, end time.Time, period t
 	s.mu.Lock()
 	var points []Datapoint
 	if sr := s.series[m.key()]; sr != nil {
-		points = slices.Clone(sr.points)
+		// The points are in time order: those from start on, up to end.
+		from := sort.Search(len(sr.points), func(i int) bool { return !sr.points[i].Time.Before(start) })
+		to := sort.Search(len(sr.points), func(i int) bool { return !sr.points[i].Time.Before(end) })
+		points = slices.Clone(sr.points[from:max(from, to)])
 	}
 	s.mu.Unlock()
 	var out []Stat
-	for p := start; p.Before(end); p = p.Add(period) {
+	for i := 0; i < len(points); {
+		p := start.Add(points[i].Time.Sub(start) / period * period)
 		var values []float64
-		for _, d := range points {
-			if !d.Time.Before(p) && d.Time.Before(p.Add(period)) {
-				values = append(values, d.Value)
-			}
+		for ; i < len(points) && points[i].Time.Before(p.Add(period)); i++ {
+			values = append(values, points[i].Value)
 		}
-		if len(values) > 0 {
+		if p.Before(end) {
 			out = append(out, Stat{Start: p, Value: reduce(values), SampleCount: len(values)})
 		}
 	}

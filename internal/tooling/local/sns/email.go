@@ -71,7 +71,9 @@ func (s *Service) emailSubscribers(topicArn string) map[string]emailSub {
 }
 
 func (s *Service) mail(m Mail) {
-	if m.Time.IsZero() {
+	if s.Now != nil {
+		m.Time = s.Now().UTC()
+	} else {
 		m.Time = time.Now().UTC()
 	}
 	s.mu.Lock()

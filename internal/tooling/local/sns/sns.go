@@ -13,6 +13,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
@@ -29,6 +30,9 @@ type Service struct {
 	proxy  *httputil.ReverseProxy
 	lambda Lambda
 	events *events.Feed
+
+	// Now is the time of the emails sent (the local system's clock); nil: the wall clock.
+	Now func() time.Time
 
 	mu     sync.RWMutex
 	subs   map[string]subscription // token -> subscription
