@@ -175,6 +175,19 @@ func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testi
 		if problems := eval(t, "checking the drawing", drawingProblems); problems != "" {
 			t.Errorf("the system's drawing:\n%s", problems)
 		}
+		// The check sees an edge drawn through a box: one across the first function's.
+		crossing := eval(t, "checking a crossing edge", `(() => {
+		  const g = document.querySelector('#system [data-kind=function]'), m = g.transform.baseVal.consolidate().matrix, r = g.querySelector('rect').getBBox();
+		  const e = el("g", { class: "edge", "data-from": "nowhere", "data-to": "nowhere" });
+		  e.appendChild(el("path", { d: "M" + (m.e - 20) + " " + (m.f + r.height / 2) + " L" + (m.e + r.width + 20) + " " + (m.f + r.height / 2) }));
+		  document.getElementById('system').appendChild(e);
+		  const found = ` + drawingProblems + `;
+		  e.remove();
+		  return found;
+		})()`)
+		if !strings.Contains(crossing, "runs through") {
+			t.Errorf("the drawing check did not see an edge drawn through a box: %q", crossing)
+		}
 		if n := eval(t, "counting the nodes", `String(document.querySelectorAll('#system .node').length)`); atoi(n) < 10 {
 			t.Errorf("%s nodes drawn", n)
 		}
