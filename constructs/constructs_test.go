@@ -211,8 +211,8 @@ func TestHTTPAPIDefaultsAndProps(t *testing.T) {
 			t.Errorf("%s: access logs kept %v days, want %v", tc.name, logs["RetentionInDays"], tc.days)
 		}
 		cors := props(resource(t, tc.tpl, "AWS::ApiGatewayV2::Api", "Api"))["CorsConfiguration"]
-		if jsonString(cors) != `{"AllowHeaders":["Content-Type","Authorization"],"AllowMethods":["POST","OPTIONS"],"AllowOrigins":["*"]}` {
-			t.Errorf("%s: CORS %s, want POST from every origin", tc.name, jsonString(cors))
+		if jsonString(cors) != `{"AllowHeaders":["Content-Type","Authorization","Idempotency-Key"],"AllowMethods":["POST","OPTIONS"],"AllowOrigins":["*"]}` {
+			t.Errorf("%s: CORS %s, want POST from every origin, with the Idempotency-Key a rider's retry sends", tc.name, jsonString(cors))
 		}
 	}
 	url := b.defaults["Outputs"].(map[string]any)["Url"].(map[string]any)["Value"]

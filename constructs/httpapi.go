@@ -22,7 +22,8 @@ type HTTPAPIProps struct {
 }
 
 // HTTPAPI is an HTTP API (cheaper than a REST API) with CORS open to every origin for POST, as
-// the original Wild Rydes page calls it from its own origin, and one $default stage that deploys
+// the original Wild Rydes page calls it from its own origin (with the Idempotency-Key header a
+// browser must be allowed to send), and one $default stage that deploys
 // every change itself, is throttled and writes one JSON access-log line per request.
 //
 // Its stage and log group are added beside the API in scope (<id>DefaultStage, <id>AccessLogs),
@@ -60,7 +61,7 @@ func NewHTTPAPI(scope constructs.Construct, id string, props *HTTPAPIProps) *HTT
 		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
 			AllowOrigins: jsii.Strings("*"),
 			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_OPTIONS},
-			AllowHeaders: jsii.Strings("Content-Type", "Authorization"),
+			AllowHeaders: jsii.Strings("Content-Type", "Authorization", "Idempotency-Key"),
 		},
 	})
 	accessLogs := awslogs.NewLogGroup(scope, jsii.String(id+"AccessLogs"), &awslogs.LogGroupProps{

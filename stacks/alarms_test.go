@@ -18,7 +18,10 @@ func wantAlarms(step design.Step) map[design.StackKind][]string {
 		rr = append(rr, "AWS/DynamoDB WriteThrottleEvents")
 	}
 	if step.HasSNSSubscriber() {
-		rr = append(rr, "AWS/Lambda Errors", "AWS/Lambda Throttles", "AWS/SQS ApproximateNumberOfMessagesVisible")
+		// The dead-letter queue: a message waiting, each new one, and its oldest one's age; the
+		// unstorable queue: each new one.
+		rr = append(rr, "AWS/Lambda Errors", "AWS/Lambda Throttles", "AWS/SQS ApproximateNumberOfMessagesVisible",
+			"AWS/SQS NumberOfMessagesSent", "AWS/SQS ApproximateAgeOfOldestMessage", "AWS/SQS NumberOfMessagesSent")
 	}
 	slices.Sort(rr)
 	return map[design.StackKind][]string{

@@ -43,6 +43,11 @@ const (
 	TableLogicalID           = "RideRecordTable"
 	TopicLogicalID           = "RidesSnsTopic"
 	DeadLetterQueueLogicalID = "PutRideRecordSnsDLQ"
+	// UnstorableQueueLogicalID holds the rides no retry can store, with their reasons, for a
+	// person to read.
+	UnstorableQueueLogicalID = "UnstorableRidesQueue"
+	// IdempotencyTableLogicalID remembers the ride booked under each Idempotency-Key for a day.
+	IdempotencyTableLogicalID = "IdempotencyTable"
 )
 
 // sumOver5Minutes is how the error and throttle alarms count.

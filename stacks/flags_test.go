@@ -8,7 +8,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
-// statefulResources are the resources that hold rides: each must keep its logical ID and every
+// statefulResources are the resources that hold rides (or a rider's booking): each must keep its logical ID and every
 // property whose change makes CloudFormation replace it (and so lose what it holds).
 var statefulResources = map[string]struct {
 	stack    func(*synthesized) map[string]any
@@ -19,6 +19,9 @@ var statefulResources = map[string]struct {
 	stacks.TableLogicalID:           {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::DynamoDB::Table", design.StepSynchronous, []string{"TableName", "KeySchema", "AttributeDefinitions"}},
 	stacks.TopicLogicalID:           {func(s *synthesized) map[string]any { return s.wrJSON }, "AWS::SNS::Topic", design.StepTopic, []string{"TopicName", "FifoTopic"}},
 	stacks.DeadLetterQueueLogicalID: {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::SQS::Queue", design.StepSubscriber, []string{"QueueName", "FifoQueue"}},
+	stacks.UnstorableQueueLogicalID: {func(s *synthesized) map[string]any { return s.rrJSON }, "AWS::SQS::Queue", design.StepSubscriber, []string{"QueueName", "FifoQueue"}},
+	// The rides booked under each Idempotency-Key: replaced, a rider's retry would book again.
+	stacks.IdempotencyTableLogicalID: {func(s *synthesized) map[string]any { return s.wrJSON }, "AWS::DynamoDB::Table", design.StepSynchronous, []string{"TableName", "KeySchema", "AttributeDefinitions"}},
 }
 
 // The feature flags cdk.json sets (those `cdk flags` recommends for a new app) must not touch a

@@ -143,15 +143,18 @@ func (o *operations) apis(apis ...*wrconstructs.HTTPAPI) []awscloudwatch.IWidget
 	return []awscloudwatch.IWidget{graph("5xx answers per API", errs, counts)}
 }
 
-// deadLetterQueue charts the queue's depth, the messages sent to it and the age of the oldest.
-func (o *operations) deadLetterQueue(q awssqs.IQueue) awscloudwatch.IWidget {
+// queues charts the dead-letter queue's depth, the messages sent to it and the age of its
+// oldest, and the same of the unstorable queue (rides a person must read).
+func (o *operations) queues(dlq, unstorable awssqs.IQueue) awscloudwatch.IWidget {
 	perMinute := func(stat, label string) *awscloudwatch.MetricOptions {
 		return &awscloudwatch.MetricOptions{Statistic: jsii.String(stat), Period: time1Minute(), Label: jsii.String(label)}
 	}
-	return graph("Dead-letter queue", []awscloudwatch.IMetric{
-		q.MetricApproximateNumberOfMessagesVisible(perMinute("Maximum", "messages waiting")),
-		q.MetricNumberOfMessagesSent(perMinute("Sum", "messages sent")),
-	}, []awscloudwatch.IMetric{q.MetricApproximateAgeOfOldestMessage(perMinute("Maximum", "oldest message (s)"))})
+	return graph("Dead-letter and unstorable queues", []awscloudwatch.IMetric{
+		dlq.MetricApproximateNumberOfMessagesVisible(perMinute("Maximum", "dead letters waiting")),
+		dlq.MetricNumberOfMessagesSent(perMinute("Sum", "dead letters sent")),
+		unstorable.MetricApproximateNumberOfMessagesVisible(perMinute("Maximum", "unstorable waiting")),
+		unstorable.MetricNumberOfMessagesSent(perMinute("Sum", "unstorable sent")),
+	}, []awscloudwatch.IMetric{dlq.MetricApproximateAgeOfOldestMessage(perMinute("Maximum", "oldest dead letter (s)"))})
 }
 
 // table charts the table's throttled reads and writes.

@@ -124,7 +124,7 @@ func TestEachStackHasADashboardWhoseEveryWidgetNamesAMetricTheSystemEmitsOrAWSRe
 			if kind == design.RideRecord {
 				want = append(want, "Table throttles")
 				if step.HasSNSSubscriber() {
-					want = append(want, "Dead-letter queue")
+					want = append(want, "Dead-letter and unstorable queues")
 				}
 			}
 			for _, title := range want {

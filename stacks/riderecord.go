@@ -140,6 +140,18 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 	})
 	dlq.Node().DefaultChild().(awssqs.CfnQueue).OverrideLogicalId(jsii.String(DeadLetterQueueLogicalID))
 	wrconstructs.AcceptFinding(dlq, "Serverless-SQSRedrivePolicy", "this queue is the dead-letter queue; its messages are re-driven by RedriveDeadLetters, not by another queue")
+	// Rides no retry can store (not a ride, a different ride under a stored RideId, an item the
+	// table refuses) wait here with their reasons, for a person: they never hold the dead-letter
+	// queue's alarm, which then fires for the next real outage.
+	unstorable := awssqs.NewQueue(stack, jsii.String(UnstorableQueueLogicalID), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
+	})
+	unstorable.Node().DefaultChild().(awssqs.CfnQueue).OverrideLogicalId(jsii.String(UnstorableQueueLogicalID))
+	wrconstructs.AcceptFinding(unstorable, "Serverless-SQSRedrivePolicy", "this queue is where rides that can never be stored end, for a person to read; nothing consumes it")
+	wrconstructs.AcceptFinding(unstorable, "AwsSolutions-SQS3", "this queue is itself the last stop of rides no retry can store; it needs no dead-letter queue")
 
 	putSNS := wrconstructs.NewGoLambda(stack, "PutRideRecordSns", &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/put-ride-record-sns",
@@ -147,14 +159,17 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		Environment: map[string]*string{
 			design.EnvTableName:          table.TableName(),
 			design.EnvDeadLetterQueueURL: dlq.QueueUrl(),
+			design.EnvUnstorableQueueURL: unstorable.QueueUrl(),
 			design.EnvStage:              jsii.String(stage),
 		},
 		DeadLetterQueue: dlq,
 		RetryAttempts:   2,
 	})
 	grantPutOnly(table, putSNS)
-	// Messages that can never be stored go to the queue at once, with their reason.
+	// Messages that can never be stored go to the unstorable queue at once, with their reason
+	// (to the dead-letter queue only while UNSTORABLE_QUEUE_URL is unset).
 	dlq.GrantSendMessages(putSNS.Function)
+	unstorable.GrantSendMessages(putSNS.Function)
 
 	topicArn := awsssm.StringParameter_ValueForStringParameter(stack, jsii.String(design.TopicArnParameterName(stage)), nil)
 	topic := awssns.Topic_FromTopicArn(stack, jsii.String("RidesTopic"), topicArn)
@@ -169,12 +184,14 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		Environment: map[string]*string{
 			design.EnvTableName:          table.TableName(),
 			design.EnvDeadLetterQueueURL: dlq.QueueUrl(),
+			design.EnvUnstorableQueueURL: unstorable.QueueUrl(),
 			design.EnvStage:              jsii.String(stage),
 		},
 		Invocation: wrconstructs.InvokedSynchronously,
 	})
 	grantPutOnly(table, redrive)
 	dlq.GrantConsumeMessages(redrive.Function)
+	unstorable.GrantSendMessages(redrive.Function)
 
 	alarms.AddAlarm("PutRideRecordSnsErrorsAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("PutRideRecordSns failed to store a ride: Lambda retries it twice, then it goes to the dead-letter queue; read PutRideRecordSns's log"),
@@ -197,9 +214,14 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		EvaluationPeriods:  jsii.Number(1),
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
+	addDeadLetterAlarms(alarms, dlq, unstorable)
 	awscdk.NewCfnOutput(stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{Value: dlq.QueueUrl()})
+	awscdk.NewCfnOutput(stack, jsii.String("UnstorableQueueUrl"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Rides no retry can store, each with its reason (wildrydes dlq list)"),
+		Value:       unstorable.QueueUrl(),
+	})
 	ops.functions(putSNS, redrive)
-	return ops.deadLetterQueue(dlq)
+	return ops.queues(dlq, unstorable)
 }
 
 // grantPutOnly lets fn write items and nothing else: no reads, no deletes, no wildcard.

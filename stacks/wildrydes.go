@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
@@ -41,7 +42,27 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	step := props.Step
 
-	env := map[string]*string{design.EnvStage: jsii.String(props.Stage)}
+	// Rides booked with an Idempotency-Key, remembered for a day: a rider's retry gets the ride
+	// booked before instead of a second one. On-demand (a write per keyed request) and, since
+	// DynamoDB's time to live deletes late, the expiry is also checked on every read.
+	// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
+	idempotency := awsdynamodb.NewTable(stack, jsii.String(IdempotencyTableLogicalID), &awsdynamodb.TableProps{
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(design.IdempotencyKeyAttribute), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute: jsii.String(design.IdempotencyExpiryAttribute),
+		Encryption:          awsdynamodb.TableEncryption_AWS_MANAGED,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		// What it holds lives a day: deleting the stack may delete it.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	idempotency.Node().DefaultChild().(awsdynamodb.CfnTable).OverrideLogicalId(jsii.String(IdempotencyTableLogicalID))
+
+	env := map[string]*string{
+		design.EnvStage:                jsii.String(props.Stage),
+		design.EnvIdempotencyTableName: idempotency.TableName(),
+	}
 	if props.RequestUnicornURL != "" {
 		env[design.EnvUnicornURL] = jsii.String(props.RequestUnicornURL)
 	}
@@ -79,6 +100,8 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Environment: env,
 		Invocation:  wrconstructs.InvokedSynchronously,
 	})
+	// A conditional put returns the old item when the key is taken, so RequestRide needs no read.
+	idempotency.Grant(requestRide.Function, jsii.String("dynamodb:PutItem"))
 	if step.HasTopic() {
 		// Granted with the topic, a step before RequestRide publishes: the step that starts
 		// publishing then changes only the environment, with no IAM change to propagate.

@@ -21,13 +21,14 @@ import (
 // dlqOptions are what `wildrydes dlq list|redrive` reads: the dead-letter processor the
 // workshop's Q&A asks for. Against the local system it reads the state file `local` wrote;
 // against AWS, pass the queue URL and table name (the ride-record stack's outputs
-// DeadLetterQueueUrl and RideRecordTableName) and it uses your usual AWS credentials.
+// DeadLetterQueueUrl and RideRecordTableName, and UnstorableQueueUrl) and it uses your usual AWS
+// credentials.
 type dlqOptions struct {
 	streams
 	// Verb is list or redrive.
 	Verb string
-	// QueueURL and Table default to the running local system's.
-	QueueURL, Table string
+	// QueueURL, UnstorableURL and Table default to the running local system's.
+	QueueURL, UnstorableURL, Table string
 	// Max lists at most this many messages (0: all).
 	Max  int
 	JSON bool
@@ -45,6 +46,7 @@ func newDlqOptions(s streams, verb string) (options, *flag.FlagSet) {
 	o := &dlqOptions{streams: s, Verb: verb}
 	fs := flag.NewFlagSet("dlq "+verb, flag.ContinueOnError)
 	fs.StringVar(&o.QueueURL, "queue-url", "", "dead-letter queue URL (default: the running local system's)")
+	fs.StringVar(&o.UnstorableURL, "unstorable-queue-url", "", "queue of the rides no retry can store (default: the running local system's; with --queue-url, none unless given)")
 	fs.StringVar(&o.Table, "table", "", "ride table name (default: the running local system's)")
 	fs.IntVar(&o.Max, "max", 0, "list at most this many messages (0: all)")
 	fs.BoolVar(&o.JSON, "json", false, "print JSON")
@@ -54,29 +56,23 @@ func newDlqOptions(s streams, verb string) (options, *flag.FlagSet) {
 func (o *dlqOptions) complete([]string) error { return nil }
 
 func (o *dlqOptions) run(ctx context.Context) int {
-	redriver, where, err := newRedriver(ctx, o.QueueURL, o.Table)
+	redriver, where, err := newRedriver(ctx, o.QueueURL, o.UnstorableURL, o.Table)
 	if err != nil {
 		fmt.Fprintln(o.Err, "dlq:", err)
 		return 2
 	}
 	if o.Verb == "list" {
-		letters, err := redriver.List(ctx, o.Max)
+		listing, err := redriver.ListQueues(ctx, o.Max)
 		if err != nil {
 			fmt.Fprintln(o.Err, "dlq list:", err)
 			return 1
 		}
 		if o.JSON {
-			return printJSON(o.Out, letters)
+			return printJSON(o.Out, listing)
 		}
-		fmt.Fprintf(o.Out, "%d message(s) in %s\n", len(letters), where)
-		for _, l := range letters {
-			fmt.Fprintf(o.Out, "- %s  error %s: %s\n", l.MessageID, l.ErrorCode, l.ErrorMessage)
-			for _, r := range l.Rides {
-				fmt.Fprintf(o.Out, "    ride %s (%s, %s)\n", r.RideID, r.Unicorn.Name, r.RequestTime)
-			}
-			for _, p := range l.Problems {
-				fmt.Fprintf(o.Out, "    not a ride: %s\n", p)
-			}
+		printLetters(o.Out, listing.DeadLetters, fmt.Sprintf("waiting for the table in %s", where))
+		if redriver.UnstorableURL != "" {
+			printLetters(o.Out, listing.Unstorable, fmt.Sprintf("that can never be stored as they are, in %s", redriver.UnstorableURL))
 		}
 		return 0
 	}
@@ -93,6 +89,15 @@ func (o *dlqOptions) run(ctx context.Context) int {
 		for _, f := range report.Failures {
 			fmt.Fprintf(o.Out, "- %s ride %s: %s\n", f.MessageID, f.RideID, f.Reason)
 		}
+		if report.Unstorable > 0 {
+			fmt.Fprintf(o.Out, "%d message(s) can never be stored as they are: moved to %s\n", report.Unstorable, redriver.UnstorableURL)
+			for _, f := range report.SetAside {
+				fmt.Fprintf(o.Out, "- %s ride %s: %s\n", f.MessageID, f.RideID, f.Reason)
+			}
+		}
+		if report.Unfinished != "" {
+			fmt.Fprintf(o.Out, "stopped before the queue was done: %s; run it again\n", report.Unfinished)
+		}
 	}
 	if report.Failed > 0 {
 		return 1
@@ -100,7 +105,21 @@ func (o *dlqOptions) run(ctx context.Context) int {
 	return 0
 }
 
-func newRedriver(ctx context.Context, queueURL, table string) (*riderecord.Redriver, string, error) {
+// printLetters prints one queue's messages, each with why it is there.
+func printLetters(w io.Writer, letters []riderecord.DeadLetter, what string) {
+	fmt.Fprintf(w, "%d message(s) %s\n", len(letters), what)
+	for _, l := range letters {
+		fmt.Fprintf(w, "- %s  %s\n", l.MessageID, l.Reason())
+		for _, r := range l.Rides {
+			fmt.Fprintf(w, "    ride %s (%s, %s)\n", r.RideID, r.Unicorn.Name, r.RequestTime)
+		}
+		for _, p := range l.Problems {
+			fmt.Fprintf(w, "    not a ride: %s\n", p)
+		}
+	}
+}
+
+func newRedriver(ctx context.Context, queueURL, unstorableURL, table string) (*riderecord.Redriver, string, error) {
 	var sqsClient *sqs.Client
 	var ddb *dynamodb.Client
 	if queueURL == "" || table == "" {
@@ -110,6 +129,9 @@ func newRedriver(ctx context.Context, queueURL, table string) (*riderecord.Redri
 		}
 		if queueURL == "" {
 			queueURL = st.DeadLetterQueueUrl
+			if unstorableURL == "" {
+				unstorableURL = st.UnstorableQueueUrl
+			}
 		}
 		if table == "" {
 			table = st.RideTable
@@ -130,7 +152,7 @@ func newRedriver(ctx context.Context, queueURL, table string) (*riderecord.Redri
 		sqsClient, ddb = sqs.NewFromConfig(cfg), dynamodb.NewFromConfig(cfg)
 	}
 	// The report says what happened to each message; the per-message log lines would repeat it.
-	return &riderecord.Redriver{Queue: sqsClient, QueueURL: queueURL, Logger: slog.New(slog.DiscardHandler),
+	return &riderecord.Redriver{Queue: sqsClient, QueueURL: queueURL, UnstorableURL: unstorableURL, Logger: slog.New(slog.DiscardHandler),
 		Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: ddb, TableName: table}}}, queueURL, nil
 }
 

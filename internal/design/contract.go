@@ -1,6 +1,9 @@
 package design
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // The names that connect the pieces of the system: the stacks write them, the functions read
 // them, and the tools find the system's parts through them. Each is declared here and only here.
@@ -42,6 +45,10 @@ const (
 	IdempotencyKeyAttribute    = "IdempotencyKey"
 	IdempotencyExpiryAttribute = "ExpiresAt"
 )
+
+// IdempotencyWindow is how long an Idempotency-Key answers with the ride booked under it; the
+// table's time to live removes it after that, and the cost estimate keeps a day's keys.
+const IdempotencyWindow = 24 * time.Hour
 
 // UnknownStage is the Stage dimension of a function whose environment does not name its stage.
 const UnknownStage = "unknown"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
 )
 
@@ -20,7 +21,7 @@ import (
 const IdempotencyHeader = "Idempotency-Key"
 
 // IdempotencyWindow is how long a key answers with the ride booked under it.
-const IdempotencyWindow = 24 * time.Hour
+const IdempotencyWindow = design.IdempotencyWindow
 
 // maxKeyLength bounds a key: 1 to 255 printable ASCII characters.
 const maxKeyLength = 255

@@ -63,7 +63,7 @@ func (s *Server) redriver() (*riderecord.Redriver, error) {
 	return &riderecord.Redriver{
 		// Through the SQS proxy, as the functions read the queue: its metrics see the deletes.
 		Queue:    sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.SQS) }),
-		QueueURL: st.DeadLetterQueueUrl, Logger: slog.New(slog.DiscardHandler),
+		QueueURL: st.DeadLetterQueueUrl, UnstorableURL: st.UnstorableQueueUrl, Logger: slog.New(slog.DiscardHandler),
 		// Through the fault switch, as the functions write: a re-drive during an outage fails.
 		Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{TableName: st.RideTable,
 			Client: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(st.DynamoDB) })}},
@@ -102,8 +102,9 @@ func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadGateway, map[string]string{"error": err.Error()})
 		return
 	}
+	// What stayed in the queue, and what was set aside as unstorable, was not stored.
 	failed := map[string]bool{}
-	for _, f := range report.Failures {
+	for _, f := range append(report.Failures, report.SetAside...) {
 		failed[f.MessageID] = true
 	}
 	var stored []string

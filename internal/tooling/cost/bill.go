@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
@@ -206,12 +207,21 @@ func (e *estimator) billTable(t *table) {
 		return
 	}
 	gb := t.writes * (float64(p.PayloadBytes) + dynamoItemOverheadBytes) / bytesPerGB
-	e.add(t.Stack, t.LogicalID, "storage of one month's rides", DynamoDBStorage, gb)
+	what := "storage of one month's rides"
+	if t.TimeToLive != "" {
+		// Its items expire: it holds one window's worth, whatever the month.
+		// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
+		gb *= design.IdempotencyWindow.Hours() / e.prices.HoursPerMonth
+		what = fmt.Sprintf("storage of %s of keys (time to live)", design.IdempotencyWindow)
+		e.note(fmt.Sprintf("%s: its items expire after %s (time to live); expired items are deleted for free.", t.LogicalID, design.IdempotencyWindow))
+	} else {
+		e.note(fmt.Sprintf("DynamoDB: one PutItem per ride of %s write unit(s); storage counts the rides of one month at %s B + 100 B each, and the table grows by that every month (no TTL).",
+			number(wruPerWrite), number(float64(p.PayloadBytes))))
+	}
+	e.add(t.Stack, t.LogicalID, what, DynamoDBStorage, gb)
 	if t.PointInTime {
 		e.add(t.Stack, t.LogicalID, "point-in-time recovery", DynamoDBPITR, gb)
 	}
-	e.note(fmt.Sprintf("DynamoDB: one PutItem per ride of %s write unit(s); storage counts the rides of one month at %s B + 100 B each, and the table grows by that every month (no TTL).",
-		number(wruPerWrite), number(float64(p.PayloadBytes))))
 }
 
 // throttleEffect says what a throttled write does to a ride: fail the rider's request when a

@@ -449,17 +449,26 @@ func TestTheFreeTierReducesTheBill(t *testing.T) {
 			}
 			return l.MonthlyUSD
 		}
+		// The idempotency table, on-demand at every step: its writes and its backups.
+		keys := func(r Report) float64 {
+			writes, ok := findLine(r, "IdempotencyTable", "on-demand writes")
+			backups, ok2 := findLine(r, "IdempotencyTable", "point-in-time recovery")
+			if !ok || !ok2 {
+				t.Fatalf("no idempotency table writes or backups in %+v", r.Lines)
+			}
+			return writes.MonthlyUSD + backups.MonthlyUSD
+		}
 		// Capacity within the free 25 WCU and 25 RCU and storage within 25 GB leave only the
-		// continuous backups.
-		if got, want := step0.Service("Amazon DynamoDB"), pitr(step0); !sameUSD(got, want) {
-			t.Errorf("step 0 DynamoDB = $%s, want $%s (point-in-time recovery only)", money(got), money(want))
+		// continuous backups of the ride table.
+		if got, want := step0.Service("Amazon DynamoDB"), pitr(step0)+keys(step0); !sameUSD(got, want) {
+			t.Errorf("step 0 DynamoDB = $%s, want $%s (point-in-time recovery and the idempotency table only)", money(got), money(want))
 		}
 		writes, ok := findLine(final, "RideRecordTable", "on-demand writes")
 		if !ok {
 			t.Fatalf("no on-demand writes in %+v", final.Lines)
 		}
-		if got, want := final.Service("Amazon DynamoDB"), writes.MonthlyUSD+pitr(final); !sameUSD(got, want) {
-			t.Errorf("final DynamoDB = $%s, want $%s (on-demand writes and point-in-time recovery)", money(got), money(want))
+		if got, want := final.Service("Amazon DynamoDB"), writes.MonthlyUSD+pitr(final)+keys(final); !sameUSD(got, want) {
+			t.Errorf("final DynamoDB = $%s, want $%s (on-demand writes, point-in-time recovery and the idempotency table)", money(got), money(want))
 		}
 		if final.Service("Amazon DynamoDB") <= step0.Service("Amazon DynamoDB") {
 			t.Errorf("with the free tier the on-demand table ($%s) should cost more than the provisioned one ($%s)",
@@ -700,5 +709,23 @@ func TestRidesPublishedToATopicNothingSubscribesToAreWarnedAbout(t *testing.T) {
 	}
 	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "nothing subscribes") || !strings.Contains(w, "not priced beyond it") {
 		t.Errorf("warnings do not say the rides are lost at the topic:\n%s", w)
+	}
+}
+
+func TestARetrySafeBookingCostsOneWriteAndADayOfStorage(t *testing.T) {
+	r := estimate(t, "final", nil)
+	rides := float64(DefaultProfile().RidesPerMonth)
+	writes, ok := findLine(r, "IdempotencyTable", "on-demand writes")
+	if !ok || writes.Quantity != rides {
+		t.Fatalf("idempotency table writes %+v (found %v), want one write unit for each of the %g rides", writes, ok, rides)
+	}
+	stored, ok := findLine(r, "IdempotencyTable", "storage of 24h0m0s of keys (time to live)")
+	rideStorage, ok2 := findLine(r, "RideRecordTable", "storage of one month's rides")
+	if !ok || !ok2 {
+		t.Fatalf("no storage lines for the two tables in %+v", r.Lines)
+	}
+	// The same number of items, kept a day instead of a month.
+	if want := rideStorage.Quantity * 24 / defaultPrices(t).HoursPerMonth; math.Abs(stored.Quantity-want) > want*1e-9 {
+		t.Errorf("the keys take %g GB-months, want %g: a day of a month's bookings", stored.Quantity, want)
 	}
 }

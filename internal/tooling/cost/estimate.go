@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
@@ -207,6 +208,14 @@ func (e *estimator) propagate() {
 		}
 		for _, problem := range d.Problems {
 			e.warn(fmt.Sprintf("%s: the rides lost there are not priced beyond it.", problem))
+		}
+		// Every request is taken to carry an Idempotency-Key (the rider's page and the load
+		// replay send one): one conditional PutItem each.
+		if t := e.tableOf(e.sys.Table(d.From, design.EnvIdempotencyTableName)); t != nil {
+			t.writes += n
+			if !slices.Contains(t.writers, from) {
+				t.writers = append(t.writers, from)
+			}
 		}
 	}
 }

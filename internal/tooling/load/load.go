@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/ride"
@@ -232,11 +233,14 @@ func replay(ctx context.Context, o Options) Result {
 		vegeta.Redirects(vegeta.NoFollow),
 		vegeta.MaxBody(maxBody),
 	)
-	target := vegeta.NewStaticTargeter(vegeta.Target{
-		Method: http.MethodPost,
-		URL:    strings.TrimRight(o.URL, "/") + "/ride",
-		Body:   []byte(RideRequest),
-		Header: http.Header{"Content-Type": []string{"application/json"}},
+	// Each ride its own Idempotency-Key, as a careful client sends: the API then books each once
+	// even if a request were retried.
+	url := strings.TrimRight(o.URL, "/") + "/ride"
+	target := vegeta.Targeter(func(t *vegeta.Target) error {
+		*t = vegeta.Target{Method: http.MethodPost, URL: url, Body: []byte(RideRequest), Header: http.Header{
+			"Content-Type": []string{"application/json"}, "Idempotency-Key": []string{uuid.NewString()},
+		}}
+		return nil
 	})
 	// The attacker reports a request only once it is answered; counting at the targeter
 	// tells progress how many are out.

@@ -69,6 +69,10 @@ func TestRunSendsRateTimesDurationAndReportsProgress(t *testing.T) {
 	if lines := strings.Count(progress.String(), "\n"); lines < 2 || !strings.Contains(progress.String(), "errors 0") {
 		t.Errorf("progress every 500ms over 2s printed:\n%s", progress.String())
 	}
+	keys := sys.Keys()
+	if len(keys) != 40 || keys[""] != 0 {
+		t.Errorf("the 40 requests carried %d distinct Idempotency-Keys (%d none): each ride must have its own, so a retry could never book twice", len(keys), keys[""])
+	}
 }
 
 func TestRunStopsWhenCancelled(t *testing.T) {

@@ -99,15 +99,18 @@ func TestFinalState(t *testing.T) {
 	})
 }
 
-func TestAMessageThatIsNotARideIsDeadLetteredAtOnceWithItsReason(t *testing.T) {
+func TestAMessageThatIsNotARideIsSetAsideAtOnceWithItsReason(t *testing.T) {
 	sys := final(t)
 	obs := observe(t, sys)
+	if obs.unstorable == "" {
+		t.Fatal("the final state has no unstorable queue")
+	}
 	before := sys.AsyncStats()
 	topic := state(t, sys).Stacks[design.StackName(design.WildRydes, localtest.Stage)].Physical["RidesSnsTopic"]
 	if _, err := obs.sns.Publish(context.Background(), &sns.PublishInput{TopicArn: aws.String(topic), Message: aws.String(`{"not":"a ride"}`)}); err != nil {
 		t.Fatal(err)
 	}
-	// The message can never be stored: it leaves the shared system's queue with the test.
+	// The message can never be stored: it leaves the shared system's queues with the test.
 	t.Cleanup(func() { obs.purge(t) })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -117,20 +120,17 @@ func TestAMessageThatIsNotARideIsDeadLetteredAtOnceWithItsReason(t *testing.T) {
 	if stats := sys.AsyncStats(); stats.Invoked-before.Invoked != 1 || stats.FailedAttempts != before.FailedAttempts {
 		t.Errorf("async stats %+v (before the message %+v): a message that can never be stored must not be retried", stats, before)
 	}
-	redriver := &riderecord.Redriver{Queue: obs.sqs, QueueURL: obs.queue, Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: obs.ddb, TableName: obs.table}}}
-	letters, err := redriver.List(context.Background(), 0)
+	redriver := &riderecord.Redriver{Queue: obs.sqs, QueueURL: obs.queue, UnstorableURL: obs.unstorable,
+		Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: obs.ddb, TableName: obs.table}}}
+	listing, err := redriver.ListQueues(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(letters) != 1 || letters[0].ErrorCode != riderecord.ErrorCodeInvalidRide || letters[0].ErrorMessage == "" {
-		t.Fatalf("dead letters %+v, want the message with ErrorCode %s and its reason", letters, riderecord.ErrorCodeInvalidRide)
+	if len(listing.DeadLetters) != 0 {
+		t.Errorf("dead letters %+v: a message that can never be stored must not hold the dead-letter queue (and its alarm)", listing.DeadLetters)
 	}
-	report, err := redriver.Redrive(context.Background())
-	if err != nil || report.Failed != 1 || report.Stored != 0 {
-		t.Errorf("re-driving a message that is not a ride: %+v, %v; it must stay in the queue with its reason", report, err)
-	}
-	if depth := obs.queueDepth(t); depth != 1 {
-		t.Errorf("%d messages in the queue after the failed re-drive, want it kept", depth)
+	if u := listing.Unstorable; len(u) != 1 || u[0].ErrorCode != design.ReasonInvalidRide || u[0].ErrorMessage == "" {
+		t.Fatalf("set aside %+v, want the message with ErrorCode %s and its reason", u, design.ReasonInvalidRide)
 	}
 }
 

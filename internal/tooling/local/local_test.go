@@ -75,12 +75,14 @@ type observer struct {
 	sqs   *sqs.Client
 	table string
 	queue string
+	// unstorable is the queue of the rides no retry can store.
+	unstorable string
 }
 
 func observe(t testing.TB, sys *local.System) observer {
 	st := state(t, sys)
 	cfg := st.Config()
-	return observer{sns: sns.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), table: st.Tables["RideRecordTable"], queue: st.Queues["PutRideRecordSnsDLQ"]}
+	return observer{sns: sns.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), table: st.Tables["RideRecordTable"], queue: st.Queues["PutRideRecordSnsDLQ"], unstorable: st.UnstorableQueueUrl}
 }
 
 // rides scans the whole table.
@@ -107,19 +109,28 @@ func (o observer) rides(t testing.TB) []ride.Ride {
 	}
 }
 
-// purge empties the dead-letter queue: what a test leaves there must not count for the next one.
+// purge empties the dead-letter and unstorable queues: what a test leaves there must not count for
+// the next one.
 func (o observer) purge(t testing.TB) {
-	if _, err := o.sqs.PurgeQueue(context.Background(), &sqs.PurgeQueueInput{QueueUrl: aws.String(o.queue)}); err != nil {
-		t.Errorf("emptying the dead-letter queue: %v", err)
+	for _, q := range []string{o.queue, o.unstorable} {
+		if q == "" {
+			continue
+		}
+		if _, err := o.sqs.PurgeQueue(context.Background(), &sqs.PurgeQueueInput{QueueUrl: aws.String(q)}); err != nil {
+			t.Errorf("emptying %s: %v", q, err)
+		}
 	}
 }
 
-func (o observer) queueDepth(t testing.TB) int {
+func (o observer) queueDepth(t testing.TB) int { return o.depth(t, o.queue) }
+
+// depth is how many messages the queue at url holds, visible or not.
+func (o observer) depth(t testing.TB, url string) int {
 	t.Helper()
-	out, err := o.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(o.queue),
+	out, err := o.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
 	if err != nil {
-		t.Fatalf("reading the dead-letter queue: %v", err)
+		t.Fatalf("reading the queue %s: %v", url, err)
 	}
 	var n int
 	for _, v := range out.Attributes {

@@ -63,6 +63,11 @@ func (s *System) State() (State, error) {
 				st.DeadLetterQueueUrl = res.Attrs["QueueUrl"]
 			}
 		}
+		if q := sys.UnstorableQueue(table); q != nil {
+			if res := physical(&q.Resource); res != nil {
+				st.UnstorableQueueUrl = res.Attrs["QueueUrl"]
+			}
+		}
 	}
 	return st, nil
 }

@@ -179,9 +179,14 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	return nil
 }
 
-// SetTableUnavailable turns the DynamoDB fault on for d, or off with d <= 0.
+// SetTableUnavailable makes the ride table unavailable for d, or available again with d <= 0.
 func (s *System) SetTableUnavailable(d time.Duration) {
-	s.table.SetUnavailable(d)
+	st, err := s.State()
+	if d > 0 && (err != nil || st.RideTable == "") {
+		fmt.Fprintf(s.opts.Log, "fault: no ride table to make unavailable (%v)\n", err)
+		return
+	}
+	s.table.SetUnavailable(st.RideTable, d)
 	s.events.Publish(events.Event{Kind: "fault", OK: d <= 0, Duration: d})
 	if d > 0 {
 		fmt.Fprintf(s.opts.Log, "fault: the ride table is unavailable for %s\n", d)

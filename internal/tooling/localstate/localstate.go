@@ -71,6 +71,9 @@ type State struct {
 	// the model of the deployed templates.
 	RideTable          string
 	DeadLetterQueueUrl string
+	// UnstorableQueueUrl holds the rides no retry can store, with their reasons ("" before the
+	// subscriber exists).
+	UnstorableQueueUrl string `json:",omitempty"`
 	Stacks             map[string]StackState
 	Tables             map[string]string // logical ID -> table name
 	Queues             map[string]string // logical ID -> queue URL

@@ -157,6 +157,9 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 		tb.PointInTime = asMap(p["PointInTimeRecoverySpecification"])["PointInTimeRecoveryEnabled"] == true
 		_, tb.HasIndexes = p["GlobalSecondaryIndexes"]
 		tb.TableClass, _ = p["TableClass"].(string)
+		if ttl := asMap(p["TimeToLiveSpecification"]); ttl["Enabled"] == true {
+			tb.TimeToLive, _ = ttl["AttributeName"].(string)
+		}
 		st.Tables = append(st.Tables, tb)
 		st.byID[r.LogicalID] = tb
 	}

@@ -189,6 +189,8 @@ type Table struct {
 	HasIndexes    bool
 	TableClass    string
 	Retained      bool
+	// TimeToLive is the attribute DynamoDB's time to live deletes expired items by ("": none).
+	TimeToLive string
 }
 
 // Queue is an AWS::SQS::Queue.

@@ -221,6 +221,17 @@ func (s *System) DeadLetterQueues() []*Queue {
 	return out
 }
 
+// UnstorableQueue is the queue the functions that store rides in tb set aside the rides no retry
+// can store in (the queue their UNSTORABLE_QUEUE_URL names), or nil.
+func (s *System) UnstorableQueue(tb *Table) *Queue {
+	for _, f := range s.Writers(tb) {
+		if q := s.Queue(f, design.EnvUnstorableQueueURL); q != nil {
+			return q
+		}
+	}
+	return nil
+}
+
 // IsDeadLetterQueue reports whether failures of a function or a subscription go to q.
 func (s *System) IsDeadLetterQueue(q *Queue) bool {
 	for _, d := range s.DeadLetterQueues() {

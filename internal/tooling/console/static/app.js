@@ -64,16 +64,23 @@ function initMap() {
   moveMarker();
 }
 
+// pending is the request not answered yet and its Idempotency-Key: pressing the button again
+// after the network failed sends the same key, so the API answers the ride it may have booked
+// instead of booking a second one. Any answer ends it.
+let pending = null;
+
 // requestUnicorn sends what the inputs say, unchecked: the API is the one that refuses.
 async function requestUnicorn() {
   $("error").hidden = true;
   $("request").disabled = true;
   const num = (s) => (s.trim() !== "" && isFinite(Number(s)) ? Number(s) : s);
-  const body = { PickupLocation: { Latitude: num($("lat").value), Longitude: num($("lng").value) } };
+  const body = JSON.stringify({ PickupLocation: { Latitude: num($("lat").value), Longitude: num($("lng").value) } });
+  if (!pending || pending.body !== body) pending = { body, key: crypto.randomUUID() };
   try {
     const resp = await fetch(config.ApiUrl + "/ride", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      method: "POST", headers: { "Content-Type": "application/json", "Idempotency-Key": pending.key }, body,
     });
+    pending = null;
     const data = await resp.json().catch(() => ({}));
     if (resp.status !== 201) {
       showError(`The API refused the ride (${resp.status}): ${data.error || data.Error || data.message || resp.statusText}`);

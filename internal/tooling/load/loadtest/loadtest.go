@@ -37,6 +37,18 @@ type API struct {
 	n      int
 	stored map[string]ride.Ride
 	order  []string
+	keys   map[string]int // Idempotency-Key -> requests that carried it
+}
+
+// Keys counts the requests that carried each Idempotency-Key ("" for none).
+func (f *API) Keys() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for k, n := range f.keys {
+		out[k] = n
+	}
+	return out
 }
 
 // Start serves the API until the test ends and returns its URL.
@@ -81,6 +93,10 @@ func (f *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	n := f.n
 	f.n++
+	if f.keys == nil {
+		f.keys = map[string]int{}
+	}
+	f.keys[r.Header.Get("Idempotency-Key")]++
 	f.mu.Unlock()
 	if f.Status != nil {
 		if code := f.Status(n); code != http.StatusCreated {

@@ -4,11 +4,16 @@
 package ddbproxy
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,14 +21,15 @@ import (
 )
 
 // Proxy forwards DynamoDB calls to the emulator on its own loopback listener. While the fault is
-// on, every call fails as an unavailable service does (HTTP 503, which the SDK retries), so rides
-// are accepted, retried, dead-lettered, and re-driven after recovery: the demo and test of the
-// dead-letter path.
+// on, every call on the faulted table fails as an unavailable service does (HTTP 503, which the
+// SDK retries), so rides are accepted, retried, dead-lettered, and re-driven after recovery: the
+// demo and test of the dead-letter path. Other tables (RequestRide's idempotency keys) stay up.
 type Proxy struct {
 	srv   *loopback.Server
 	proxy *httputil.ReverseProxy
 	mu    sync.Mutex
 	until time.Time // zero: off
+	table string    // the table the fault is on
 	// rejected counts the calls refused while the fault was on.
 	rejected int64
 }
@@ -51,16 +57,16 @@ func (p *Proxy) Shutdown(ctx context.Context) {
 	}
 }
 
-// SetUnavailable turns the fault on for d (d <= 0 turns it off; a very long d means until
-// turned off).
-func (p *Proxy) SetUnavailable(d time.Duration) {
+// SetUnavailable turns the fault on table on for d (d <= 0 turns it off; a very long d means
+// until turned off).
+func (p *Proxy) SetUnavailable(table string, d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if d <= 0 {
 		p.until = time.Time{}
 		return
 	}
-	p.until = time.Now().Add(d)
+	p.until, p.table = time.Now().Add(d), table
 }
 
 // Fault reports until when the table is unavailable (zero: it is available) and how many calls
@@ -74,19 +80,46 @@ func (p *Proxy) Fault() (until time.Time, refused int64) {
 	return until, p.rejected
 }
 
-// refuse counts a call when the fault is on, and says so.
-func (p *Proxy) refuse() bool {
+// refuse counts a call on the faulted table when the fault is on, and says so.
+func (p *Proxy) refuse(r *http.Request) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.until.IsZero() || !time.Now().Before(p.until) {
+	on, table := !p.until.IsZero() && time.Now().Before(p.until), p.table
+	p.mu.Unlock()
+	if !on || !slices.Contains(tablesOf(r), table) {
 		return false
 	}
+	p.mu.Lock()
 	p.rejected++
+	p.mu.Unlock()
 	return true
 }
 
+// tablesOf reads the tables a DynamoDB call names: its TableName, or the keys of a batch's
+// RequestItems (the JSON 1.0 protocol's bodies). The body stays readable for the emulator.
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
+func tablesOf(r *http.Request) []string {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return nil
+	}
+	var call struct {
+		TableName    string
+		RequestItems map[string]json.RawMessage
+	}
+	if json.Unmarshal(body, &call) != nil {
+		return nil
+	}
+	return append(slices.Sorted(maps.Keys(call.RequestItems)), call.TableName)
+}
+
+// maxBody is the largest call the proxy reads to find its table: DynamoDB's request limit is 16 MB
+// (a BatchWriteItem of 25 items of 400 KB).
+const maxBody = 16 << 20
+
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.refuse() {
+	if p.refuse(r) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprint(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ServiceUnavailable","message":"the ride table is unavailable (local fault switch)"}`)

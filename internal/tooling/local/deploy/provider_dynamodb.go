@@ -23,6 +23,10 @@ func init() {
 			var spec struct {
 				KeySchema []struct{ AttributeName, KeyType string }
 				Attrs     []struct{ AttributeName, AttributeType string } `json:"AttributeDefinitions"`
+				TTL       *struct {
+					AttributeName string
+					Enabled       bool
+				} `json:"TimeToLiveSpecification"`
 			}
 			b, _ := json.Marshal(c.props)
 			if err := json.Unmarshal(b, &spec); err != nil {
@@ -40,6 +44,15 @@ func init() {
 				return nil, false, err
 			}
 			nr.Physical = aws.ToString(in.TableName)
+			// Time to live, as CloudFormation sets it after creating the table. The emulator keeps
+			// expired items as DynamoDB may for days; readers check the expiry themselves.
+			// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html
+			if spec.TTL != nil && spec.TTL.Enabled {
+				if _, err := e.AWS.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: in.TableName,
+					TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(spec.TTL.AttributeName), Enabled: aws.Bool(true)}}); err != nil {
+					return nil, false, err
+				}
+			}
 			nr.Attrs["Arn"] = aws.ToString(out.TableDescription.TableArn)
 			nr.Attrs["StreamArn"] = aws.ToString(out.TableDescription.LatestStreamArn)
 			return nr, false, nil
