@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -133,28 +132,35 @@ func (s *Service) fanOut(entity events.SNSEntity, messages map[string]string) {
 
 var subscriptionArn = regexp.MustCompile(`<SubscriptionArn>([^<]+)</SubscriptionArn>`)
 
-// subscribe passes an email Subscribe (or an Unsubscribe) on to the emulator and keeps the
-// subscription, so that what is published to the topic reaches the outbox; an Unsubscribe ends
-// a Lambda or an email subscription locally too.
+// subscribing carries a Subscribe or Unsubscribe call's form to the emulator's answer.
+type subscribing struct{}
+
+// subscribe passes an email Subscribe (or an Unsubscribe) on to the emulator; subscribed keeps
+// the subscription from its answer, so that what is published to the topic reaches the outbox,
+// and an Unsubscribe ends a Lambda or an email subscription locally too.
 func (s *Service) subscribe(w http.ResponseWriter, r *http.Request, form url.Values, body []byte) {
-	rec := httptest.NewRecorder()
+	r = r.WithContext(context.WithValue(r.Context(), subscribing{}, form))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-	s.proxy.ServeHTTP(rec, r)
-	if rec.Code == http.StatusOK {
-		switch form.Get("Action") {
-		case "Subscribe":
-			if m := subscriptionArn.FindSubmatch(rec.Body.Bytes()); m != nil {
-				s.SubscribeEmail(form.Get("TopicArn"), form.Get("Protocol"), form.Get("Endpoint"), string(m[1]))
-			}
-		case "Unsubscribe":
-			s.UnsubscribeEmail(form.Get("SubscriptionArn"))
-			s.unsubscribeArn(form.Get("SubscriptionArn"))
+	s.proxy.ServeHTTP(w, r)
+}
+
+func (s *Service) subscribed(resp *http.Response) error {
+	form, ok := resp.Request.Context().Value(subscribing{}).(url.Values)
+	if !ok || resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	switch form.Get("Action") {
+	case "Subscribe":
+		if m := subscriptionArn.FindSubmatch(body); m != nil {
+			s.SubscribeEmail(form.Get("TopicArn"), form.Get("Protocol"), form.Get("Endpoint"), string(m[1]))
 		}
+	case "Unsubscribe":
+		s.UnsubscribeEmail(form.Get("SubscriptionArn"))
+		s.unsubscribeArn(form.Get("SubscriptionArn"))
 	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	w.Write(rec.Body.Bytes())
+	return err
 }

@@ -51,6 +51,7 @@ func Start(endpoint string, lambda Lambda, feed *events.Feed) (*Service, error) 
 	}
 	s := &Service{proxy: httputil.NewSingleHostReverseProxy(target), lambda: lambda, events: feed,
 		subs: map[string]subscription{}, emails: map[string]emailSub{}}
+	s.proxy.ModifyResponse = s.subscribed
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sns/{token}", s.deliver) // the emulator's delivery to an HTTP subscriber
 	mux.HandleFunc("/", s.front)                   // the SNS API, for the functions

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"path"
@@ -57,6 +56,7 @@ func Start(endpoint string, metrics Metrics, c *clock.Clock) (*Proxy, error) {
 	}
 	p := &Proxy{proxy: httputil.NewSingleHostReverseProxy(target), metrics: metrics, clock: c,
 		sent: map[string]map[string]time.Time{}, receipts: map[string]string{}}
+	p.proxy.ModifyResponse = p.answered
 	if p.srv, err = loopback.Serve("SQS proxy", 0, p); err != nil {
 		return nil, err
 	}
@@ -82,27 +82,38 @@ const (
 	targetDeleteBatch = "AmazonSQS.DeleteMessageBatch"
 )
 
+// readCall carries a call's target and body to its answer.
+type readCall struct{}
+
+type callInfo struct {
+	target string
+	body   []byte
+}
+
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	target := r.Header.Get("X-Amz-Target")
-	switch target {
+	switch target := r.Header.Get("X-Amz-Target"); target {
 	case targetSend, targetSendBatch, targetReceive, targetDelete, targetDeleteBatch:
-	default:
-		p.proxy.ServeHTTP(w, r)
-		return
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 2<<20))
+		r = r.WithContext(context.WithValue(r.Context(), readCall{}, callInfo{target, body}))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
 	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 2<<20))
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	rec := httptest.NewRecorder()
-	p.proxy.ServeHTTP(rec, r)
-	if rec.Code == http.StatusOK {
-		p.observe(target, body, rec.Body.Bytes())
+	p.proxy.ServeHTTP(w, r)
+}
+
+// answered reads the emulator's answer to a call the proxy reads, and passes it on unchanged.
+func (p *Proxy) answered(resp *http.Response) error {
+	call, ok := resp.Request.Context().Value(readCall{}).(callInfo)
+	if !ok || resp.StatusCode != http.StatusOK {
+		return nil
 	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err == nil {
+		p.observe(call.target, call.body, body)
 	}
-	w.WriteHeader(rec.Code)
-	w.Write(rec.Body.Bytes())
+	return err
 }
 
 // call is the parts of the requests and responses the proxy reads.
