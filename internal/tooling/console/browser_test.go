@@ -181,7 +181,7 @@ func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testi
 		  const e = el("g", { class: "edge", "data-from": "nowhere", "data-to": "nowhere" });
 		  e.appendChild(el("path", { d: "M" + (m.e - 20) + " " + (m.f + r.height / 2) + " L" + (m.e + r.width + 20) + " " + (m.f + r.height / 2) }));
 		  document.getElementById('system').appendChild(e);
-		  const found = ` + drawingProblems + `;
+		  const found = `+drawingProblems+`;
 		  e.remove();
 		  return found;
 		})()`)
