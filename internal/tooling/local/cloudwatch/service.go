@@ -164,7 +164,12 @@ type Notification struct {
 	Error string `json:",omitempty"`
 }
 
-// History lists every state change since the system started, oldest first.
+// keptChanges bounds the history: an alarm that flaps under a fast clock must not grow it
+// without end.
+const keptChanges = 1000
+
+// History lists the state changes since the system started (the latest keptChanges), oldest
+// first.
 func (s *Service) History() []Transition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,6 +201,9 @@ func (s *Service) Evaluate(ctx context.Context) {
 	if len(changed) > 0 {
 		s.mu.Lock()
 		s.history = append(s.history, changed...)
+		if len(s.history) > keptChanges {
+			s.history = slices.Delete(s.history, 0, len(s.history)-keptChanges)
+		}
 		s.mu.Unlock()
 	}
 }
