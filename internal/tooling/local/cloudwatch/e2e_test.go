@@ -180,6 +180,43 @@ func TestOnTheLocalSystemAnOutageSendsTheAlarmsToAlarmAndBackAndTheOperatorReads
 		o.wantMail(errs, cloudwatch.StateOK, since)
 	})
 
+	t.Run("the metrics are kept as CloudWatch keeps them: the pipeline's, Lambda's, the API's and the queue's", func(t *testing.T) {
+		book(2) // stored at once, now that the table is back
+		have := map[string]bool{}
+		for deadline := time.Now().Add(5 * time.Second); !have["WildRydes RidesStored Stage="+localtest.Stage] && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			for _, m := range sys.CloudWatch().Store.Metrics("") {
+				for dim, v := range m.Dimensions {
+					have[fmt.Sprintf("%s %s %s=%s", m.Namespace, m.Name, dim, v)] = true
+				}
+			}
+		}
+		dlqName := st.DeadLetterQueueUrl[strings.LastIndex(st.DeadLetterQueueUrl, "/")+1:]
+		var fn string
+		for name, stack := range st.Stacks {
+			if strings.HasPrefix(name, design.StackName(design.WildRydes, localtest.Stage)) {
+				fn = stack.Physical["RequestRide"]
+			}
+		}
+		for _, want := range []string{
+			"WildRydes RidesHandedOff Stage=" + localtest.Stage, "WildRydes RidesStored Stage=" + localtest.Stage,
+			"WildRydes DeliveryLatency Stage=" + localtest.Stage,
+			"AWS/Lambda Invocations FunctionName=" + fn, "AWS/Lambda Errors FunctionName=" + fn,
+			"AWS/SQS NumberOfMessagesSent QueueName=" + dlqName, "AWS/SQS ApproximateNumberOfMessagesVisible QueueName=" + dlqName,
+			"AWS/SQS ApproximateAgeOfOldestMessage QueueName=" + dlqName,
+		} {
+			if !have[want] {
+				t.Errorf("no datapoint of %s", want)
+			}
+		}
+		api := false
+		for k := range have {
+			api = api || strings.HasPrefix(k, "AWS/ApiGateway 5xx ApiId=")
+		}
+		if !api {
+			t.Error("no datapoint of AWS/ApiGateway 5xx by ApiId")
+		}
+	})
+
 	t.Run("with the subscription removed while RequestRide answers 201, the booked-but-not-stored alarm fires", func(t *testing.T) {
 		o.t = t
 		o.until(cloudwatch.StateOK, 30*time.Second, notStored)
@@ -212,4 +249,31 @@ func TestOnTheLocalSystemAnOutageSendsTheAlarmsToAlarmAndBackAndTheOperatorReads
 		}
 		o.wantMail(notStored, cloudwatch.StateAlarm, since)
 	})
+}
+
+func TestTheLocalCloudWatchEvaluatesEveryAlarmOfEveryStep(t *testing.T) {
+	env := localtest.Load(t)
+	cw := cloudwatch.New(cloudwatch.Options{})
+	alarms := 0
+	for _, step := range design.Steps() {
+		asm, err := env.Steps.Assembly(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys, err := model.FromAssemblies(asm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range sys.Stacks {
+			for _, a := range st.Alarms {
+				alarms++
+				if err := cw.PutAlarm(a.ID(), a.AlarmRule); err != nil {
+					t.Errorf("step %d: %v", step, err)
+				}
+			}
+		}
+	}
+	if alarms == 0 {
+		t.Fatal("no alarm in any step's templates")
+	}
 }
