@@ -39,6 +39,11 @@ type GoLambdaProps struct {
 	DeadLetterQueue awssqs.IQueue
 	// RetryAttempts for asynchronous invocations (0..2); only set when DeadLetterQueue is set.
 	RetryAttempts float64
+	// MaxEventAge of asynchronous invocations (1 minute to 6 hours; default Lambda's 6 hours):
+	// an event older is not tried again and goes to the DeadLetterQueue. Only set when
+	// DeadLetterQueue is set.
+	// https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
+	MaxEventAge awscdk.Duration
 	// LogRetention of the function's log group; default one month.
 	LogRetention awslogs.RetentionDays
 }
@@ -140,6 +145,7 @@ func NewGoLambda(scope constructs.Construct, id string, props *GoLambdaProps) *G
 	if props.DeadLetterQueue != nil {
 		fnProps.DeadLetterQueue = props.DeadLetterQueue
 		fnProps.RetryAttempts = jsii.Number(props.RetryAttempts)
+		fnProps.MaxEventAge = props.MaxEventAge
 	}
 	fn := awscdklambdagoalpha.NewGoFunction(this, jsii.String("Function"), fnProps)
 	// The build flags are the constants above, not user input.

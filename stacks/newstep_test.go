@@ -28,15 +28,15 @@ import (
 var wantRequirements = map[design.Step]map[design.StackKind][]string{
 	design.StepSynchronous: {
 		design.WildRydes:  {"RecordAuthorization is NONE or absent", "SubscriberReady is absent"},
-		design.RideRecord: {"RideDelivery is http or absent"},
+		design.RideRecord: {"RideDelivery is http or absent for 11m20s"},
 	},
 	design.StepSharedPutPath: {
 		design.WildRydes:  {"RecordAuthorization is NONE or absent", "SubscriberReady is absent"},
-		design.RideRecord: {"RideDelivery is http or absent"},
+		design.RideRecord: {"RideDelivery is http or absent for 11m20s"},
 	},
 	design.StepTopic: {
 		design.WildRydes:  {"RecordAuthorization is NONE or absent"},
-		design.RideRecord: {"RideDelivery is http or absent"},
+		design.RideRecord: {"RideDelivery is http or absent for 11m20s"},
 	},
 	design.StepSubscriber: {
 		design.WildRydes:  {"RecordAuthorization is NONE or absent"},
@@ -158,7 +158,11 @@ func requirementsOf(kind design.StackKind, s design.Step) []string {
 			}
 			values = append(values, v)
 		}
-		out = append(out, path.Base(c.Parameter)+" is "+strings.Join(values, " or "))
+		held := ""
+		if c.HeldFor > 0 {
+			held = " for " + c.HeldFor.String()
+		}
+		out = append(out, path.Base(c.Parameter)+" is "+strings.Join(values, " or ")+held)
 	}
 	slices.Sort(out)
 	return out

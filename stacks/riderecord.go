@@ -122,7 +122,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	ops.build(alarms, widgets...)
 
 	awscdk.NewCfnOutput(stack, jsii.String("RideRecordTableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
-	addRolloutSafety(stack, design.RideRecord, props.Stage, step)
+	addRolloutSafety(stack, design.RideRecord, props.Stage, step, nil)
 	addNagChecks(stack)
 	return stack
 }
@@ -156,6 +156,7 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 	putSNS := wrconstructs.NewGoLambda(stack, "PutRideRecordSns", &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/put-ride-record-sns",
 		Description: "Stores each ride published to the rides topic",
+		Timeout:     durationOf(subscriberTimeout),
 		Environment: map[string]*string{
 			design.EnvTableName:          table.TableName(),
 			design.EnvDeadLetterQueueURL: dlq.QueueUrl(),
@@ -164,6 +165,10 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		},
 		DeadLetterQueue: dlq,
 		RetryAttempts:   2,
+		// A ride waits at most this long for its attempts (a throttled event is retried for as
+		// long), then goes to the dead-letter queue: so a rollback can wait for none to be left
+		// (rollout.go).
+		MaxEventAge: durationOf(subscriberMaxEventAge),
 	})
 	grantPutOnly(table, putSNS)
 	// Messages that can never be stored go to the unstorable queue at once, with their reason

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -240,6 +241,24 @@ func refsIn(v any) []string {
 	return out
 }
 
+// everyGuard calls check with each stack's one rollout guard and the function its ServiceToken
+// names, at every step.
+func everyGuard(t *testing.T, check func(step design.Step, st *model.Stack, guard cfn.Resource, fn *model.Function)) {
+	t.Helper()
+	for _, step := range design.Steps() {
+		s := synth(t, step)
+		sys := system(t, s, s)
+		for _, st := range sys.Stacks {
+			guard, _ := guardOf(t, st.Template())
+			fn, _ := sys.Target(st, guard.Properties["ServiceToken"]).(*model.Function)
+			if fn == nil {
+				t.Fatalf("step %d %s: the guard's ServiceToken is no function of the stack", step, st.Name)
+			}
+			check(step, st, guard, fn)
+		}
+	}
+}
+
 func TestEveryOtherResourceWaitsForTheRolloutGuard(t *testing.T) {
 	for _, step := range design.Steps() {
 		s := synth(t, step)
@@ -282,42 +301,65 @@ func TestAResourceAddedAfterTheConstructorWaitsForTheGuard(t *testing.T) {
 }
 
 func TestTheGuardMayReadExactlyTheParametersItChecks(t *testing.T) {
-	for _, step := range design.Steps() {
-		s := synth(t, step)
-		sys := system(t, s, s)
-		for _, st := range sys.Stacks {
-			guard, _ := guardOf(t, st.Template())
-			conds, err := rolloutguard.Conditions(guard.Properties)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fn, _ := sys.Target(st, guard.Properties["ServiceToken"]).(*model.Function)
-			if fn == nil {
-				t.Fatalf("step %d %s: the guard's ServiceToken is no function of the stack", step, st.Name)
-			}
-			var may []string
-			for _, stmt := range fn.Role.Statements {
-				for _, a := range stmt.Actions {
-					if strings.HasPrefix(a, "ssm:") {
-						if a != "ssm:GetParameter" {
-							t.Errorf("step %d %s: the guard may %s", step, st.Name, a)
-						}
-						for _, r := range stmt.Resources {
-							may = append(may, jsonString(r))
-						}
-					}
+	everyGuard(t, func(step design.Step, st *model.Stack, guard cfn.Resource, fn *model.Function) {
+		conds, err := rolloutguard.Conditions(guard.Properties)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := st.Guards[0]
+		var may, history, described []string
+		for _, stmt := range fn.Role.Statements {
+			for _, a := range stmt.Actions {
+				var into *[]string
+				switch {
+				case a == "ssm:GetParameter":
+					into = &may
+				case a == "ssm:GetParameterHistory":
+					into = &history
+				case a == "cloudformation:DescribeStacks":
+					into = &described
+				case strings.HasPrefix(a, "ssm:") || strings.HasPrefix(a, "cloudformation:"):
+					t.Errorf("step %d %s: the guard may %s", step, st.Name, a)
+					continue
+				default:
+					continue
 				}
-			}
-			if len(may) != len(conds) {
-				t.Errorf("step %d %s: the guard may read %d parameters, it checks %d: %v", step, st.Name, len(may), len(conds), may)
-			}
-			for _, c := range conds {
-				if !slices.ContainsFunc(may, func(m string) bool { return strings.Contains(m, ":parameter"+c.Parameter+`"`) }) {
-					t.Errorf("step %d %s: condition on %s, but the guard may read only %v", step, st.Name, c.Parameter, may)
+				for _, r := range stmt.Resources {
+					*into = append(*into, jsonString(r))
 				}
 			}
 		}
-	}
+		reads := slices.Clone(g.Requires)
+		for _, c := range conds {
+			if !slices.Contains(reads, c.Parameter) {
+				reads = append(reads, c.Parameter)
+			}
+		}
+		if len(may) != len(reads) {
+			t.Errorf("step %d %s: the guard may read %d parameters, it checks %d: %v", step, st.Name, len(may), len(reads), may)
+		}
+		for _, name := range reads {
+			if !slices.ContainsFunc(may, func(m string) bool { return strings.Contains(m, ":parameter"+name+`"`) }) {
+				t.Errorf("step %d %s: the guard checks %s, but may read only %v", step, st.Name, name, may)
+			}
+		}
+		held := 0
+		for _, c := range conds {
+			if c.HeldFor > 0 {
+				held++
+				if !slices.ContainsFunc(history, func(m string) bool { return strings.Contains(m, ":parameter"+c.Parameter+`"`) }) {
+					t.Errorf("step %d %s: the guard checks the history of %s, but may read only that of %v", step, st.Name, c.Parameter, history)
+				}
+			}
+		}
+		if len(history) != held {
+			t.Errorf("step %d %s: the guard may read the history of %d parameters, it checks %d: %v", step, st.Name, len(history), held, history)
+		}
+		if len(described) != 2 || !slices.ContainsFunc(described, func(m string) bool { return strings.Contains(m, ":stack/"+g.OtherStack+"/*") }) ||
+			!slices.ContainsFunc(described, func(m string) bool { return strings.Contains(m, ":stack/"+st.Name+"/*") }) {
+			t.Errorf("step %d %s: the guard may describe %v, want exactly its own stack and %s", step, st.Name, described, g.OtherStack)
+		}
+	})
 }
 
 func TestEachStackSaysTheStepItWasDeployedAt(t *testing.T) {
@@ -350,6 +392,112 @@ func TestTheDeclaredFreshInstallOfEveryStepIsAllowedAndSafe(t *testing.T) {
 		for _, kind := range rollout.Kinds {
 			if got := at.Of(kind); got == rollout.Absent || design.Step(got).StackStep(kind) != goal.StackStep(kind) {
 				t.Errorf("installing step %d leaves %s at %s, want the template of step %d", goal, kind, got, goal)
+			}
+		}
+	}
+}
+
+// Two deploys at once, one per stack, from every pair of stack states: each guard refuses while
+// the other stack is being deployed, so the two run one after the other or not at all, and no
+// outcome loses rides (internal/tooling/rollout/concurrent.go has the argument).
+func TestTwoDeploysAtOnceNeverEndInALostPair(t *testing.T) {
+	a, m := matrix(t)
+	if want := len(rollout.Pairs()) * len(design.Steps()) * len(design.Steps()); len(m.Concurrent) != want {
+		t.Fatalf("%d pairs of concurrent deploys evaluated, want %d: the enumeration is incomplete", len(m.Concurrent), want)
+	}
+	lost, unserialized := m.ConcurrentLost()
+	for _, c := range lost {
+		t.Errorf("%s may end in %v, which loses rides (serialized by the guards: %v)", c, m.LostBy(c, false), c.Serialized)
+	}
+	for _, c := range m.Concurrent {
+		if !c.Serialized {
+			t.Errorf("%s: a deploy's guard does not run, or does not refuse beside the other stack, or does not check again what its change set resolved", c)
+		}
+	}
+	if len(unserialized) == 0 {
+		t.Error("without the guards' serialization no pair of deploys could lose rides: the analysis does not see the race they close")
+	}
+	// Issue 16's race: from (3, 3), wild-rydes to step 4 (its change set resolves SubscriberReady)
+	// and ride-record to step 2 (its guard reads RideDelivery = http) each pass alone.
+	c, err := a.Concurrently(context.Background(), rollout.Pair{WildRydes: 3, RideRecord: 3}, design.StepPublish, design.StepTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	race := rollout.Pair{WildRydes: rollout.State(design.StepPublish), RideRecord: rollout.State(design.StepTopic)}
+	if c.Overlapped == nil || *c.Overlapped != race || m.Pairs[race].Safe || slices.Contains(c.Outcomes, race) {
+		t.Errorf("%s: overlapped %v, outcomes %v; want both landing to be %s, LOST, and not an outcome", c, c.Overlapped, c.Outcomes, race)
+	}
+	outcomes := 0
+	for _, c := range m.Concurrent {
+		outcomes += len(c.Outcomes)
+	}
+	t.Logf("%d pairs of concurrent deploys, %d outcomes, 0 LOST; without serialization %d could end LOST", len(m.Concurrent), outcomes, len(unserialized))
+}
+
+// CloudFormation waits ServiceTimeout for the guard's answer; the guard's invocation is
+// asynchronous, so Lambda retries a failed one twice, a minute and two minutes later
+// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+func TestTheGuardsServiceTimeoutOutlastsLambdasRetriesOfIt(t *testing.T) {
+	everyGuard(t, func(step design.Step, st *model.Stack, guard cfn.Resource, fn *model.Function) {
+		seconds, ok := cfn.Number(guard.Properties["ServiceTimeout"])
+		if !ok {
+			t.Fatalf("step %d %s: the guard's ServiceTimeout is %v", step, st.Name, guard.Properties["ServiceTimeout"])
+		}
+		timeout := time.Duration(seconds) * time.Second
+		need := time.Duration(fn.RetryAttempts+1)*fn.Timeout + time.Minute + 2*time.Minute
+		if timeout <= need || timeout > time.Hour {
+			t.Errorf("step %d %s: ServiceTimeout %s, want more than %s (%d attempts of %s, 1 and 2 minutes apart) and at most an hour",
+				step, st.Name, timeout, need, fn.RetryAttempts+1, fn.Timeout)
+		}
+	})
+}
+
+// No ride dropped by a rollback: PutRideRecordSns keeps an event a bounded time (then it goes to
+// the dead-letter queue), RideDelivery changes only after RequestRide's configuration, and
+// ride-record's states without the subscriber require RideDelivery to have been "http" longer
+// than the last ride published can still be waiting for PutRideRecordSns.
+func TestRideRecordLetsItsSubscriberGoOnlyOnceNoRideCanWaitForIt(t *testing.T) {
+	publishing := synth(t, design.StepPublish)
+	sys := system(t, publishing, publishing)
+	rides := sys.RideFunctions()
+	var subscriber *model.Function
+	for _, st := range sys.Stacks {
+		for _, sub := range st.Subscriptions {
+			subscriber = sub.Function
+		}
+	}
+	if len(rides) != 1 || subscriber == nil {
+		t.Fatalf("step %d: %d functions hand off rides, subscriber %v", design.StepPublish, len(rides), subscriber)
+	}
+	if subscriber.MaxEventAge >= model.DefaultMaxEventAge || subscriber.DeadLetter == nil {
+		t.Errorf("%s keeps an event %s (dead-letter queue %v): unbounded, a rollback would wait up to Lambda's 6 hours", subscriber.LogicalID, subscriber.MaxEventAge, subscriber.DeadLetter)
+	}
+	drain := rides[0].Timeout + subscriber.MaxEventAge + subscriber.Timeout
+	t.Logf("a ride may reach %s up to %s after %s stopped publishing", subscriber.LogicalID, drain, rides[0].LogicalID)
+	for _, step := range design.Steps() {
+		s := synth(t, step)
+		sys := system(t, s, s)
+		for _, st := range sys.Stacks {
+			for _, p := range st.Parameters {
+				if p.Name != design.RideDeliveryParameterName(stage) {
+					continue
+				}
+				if !slices.Contains(p.Source.DependsOn, sys.RideFunctions()[0].LogicalID) {
+					t.Errorf("step %d: %s does not wait for %s (DependsOn %v): its history would not tell when RequestRide stopped publishing",
+						step, p.LogicalID, sys.RideFunctions()[0].LogicalID, p.Source.DependsOn)
+				}
+			}
+			if st.Name != design.StackName(design.RideRecord, stage) || design.Step(step).HasSNSSubscriber() {
+				continue
+			}
+			var held time.Duration
+			for _, c := range st.Guards[0].Conditions {
+				if c.Parameter == design.RideDeliveryParameterName(stage) {
+					held = c.HeldFor
+				}
+			}
+			if held <= drain {
+				t.Errorf("step %d: ride-record without its subscriber requires RideDelivery to have held for %s, want more than %s", step, held, drain)
 			}
 		}
 	}

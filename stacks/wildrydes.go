@@ -96,7 +96,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 	requestRide := wrconstructs.NewGoLambda(stack, "RequestRide", &wrconstructs.GoLambdaProps{
 		Entry:       "lambdas/request-ride",
 		Description: "Books a unicorn for a ride request and hands the ride to the record service",
-		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		Timeout:     durationOf(requestRideTimeout),
 		Environment: env,
 		Invocation:  wrconstructs.InvokedSynchronously,
 	})
@@ -135,7 +135,7 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Value:       api.URL("/ride"),
 	})
 
-	addRolloutSafety(stack, design.WildRydes, props.Stage, step)
+	addRolloutSafety(stack, design.WildRydes, props.Stage, step, requestRide.Function)
 	addNagChecks(stack)
 	return stack
 }

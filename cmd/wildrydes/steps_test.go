@@ -33,6 +33,9 @@ func TestTheMatrixShowsNoAcceptedDeployThatLosesRides(t *testing.T) {
 		"cdk deploy -c stage=test -c step=6 wild-rydes-test",
 		"cdk deploy -c stage=test -c step=6 wild-rydes-ride-record-test",
 		"refused by guard /wild-rydes-ride-record/test/RecordAuthorization",
+		"3136 pairs of deploys, 3136 serialized by the guards",
+		"ending in a LOST pair: 0 pairs of deploys",
+		"from wild-rydes step 3, ride-record step 3, wild-rydes to step 4 and ride-record to step 2 at once: [wild-rydes step 4, ride-record step 2]",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the matrix does not say %q:\n%s", want, out.String())

@@ -39,6 +39,12 @@ const (
 	EnvStage = "STAGE"
 )
 
+// EnvLocalTimeScale is set only by the local system's Lambda runtime, for every function: how
+// many times faster than wall time AWS durations pass there (internal/tooling/local/clock). Only
+// the durations of the rollout guard's conditions honour it (a parameter held for
+// HeldForSeconds); absent, or not a number above 1, it is 1, as on AWS, where nothing sets it.
+const EnvLocalTimeScale = "WILDRYDES_LOCAL_TIME_SCALE"
+
 // The idempotency table's attributes: its partition key (S) and its time-to-live attribute (N,
 // epoch seconds), which the table's TimeToLiveSpecification names.
 const (

@@ -13,6 +13,20 @@ const GuardResourceType = "Custom::RolloutGuard"
 // {"Parameter": name, "AllowedValues": [...], "Reason": why}, with "" standing for absent.
 const GuardConditionsProperty = "Conditions"
 
+// GuardHeldForProperty is a condition's optional number of seconds over which every value the
+// parameter held must have been allowed (read from the parameter's history).
+const GuardHeldForProperty = "HeldForSeconds"
+
+// GuardRequiresProperty is the guard's property naming, by SSM parameter, the values
+// CloudFormation resolved for the stack state's SSM-typed template parameters when it made the
+// change set; the guard checks each still holds them when it runs.
+const GuardRequiresProperty = "Requires"
+
+// GuardOtherStackProperty is the guard's property naming the other stack: the guard refuses
+// while that stack is being created, updated, rolled back or deleted, or left failed, so that two
+// deploys run one after the other or not at all.
+const GuardOtherStackProperty = "OtherStack"
+
 // StepOutput is the stack output giving the step the stack's template belongs to.
 const StepOutput = "Step"
 

@@ -160,6 +160,15 @@ func (e *estimator) bill() {
 	if len(idle) > 0 {
 		e.note("No traffic in this profile (so no cost): " + strings.Join(idle, ", ") + ".")
 	}
+	var guards []string
+	for _, s := range e.sys.Stacks {
+		for _, g := range s.Guards {
+			guards = append(guards, s.Name+" "+g.LogicalID)
+		}
+	}
+	if len(guards) > 0 {
+		e.note(fmt.Sprintf(guardNote, design.GuardResourceType+" ("+strings.Join(guards, ", ")+")"))
+	}
 	e.note("Not priced: data transfer out to riders, and requests that fail and are retried.")
 	if other := e.unpricedTypes(); len(other) > 0 {
 		e.note("Resource types the model does not price: " + strings.Join(other, ", ") + ".")
@@ -271,7 +280,15 @@ var pricedTypes = map[string]bool{
 	"AWS::IAM::Role": true, "AWS::IAM::Policy": true, "AWS::IAM::ManagedPolicy": true,
 	"AWS::Lambda::Permission": true, "AWS::Lambda::EventInvokeConfig": true,
 	"AWS::SNS::TopicPolicy": true, "AWS::SQS::QueuePolicy": true, "AWS::CDK::Metadata": true,
+	design.GuardResourceType: true, // see guardNote
 }
+
+// guardNote says what the rollout guards cost: CloudFormation charges no handler operations for
+// the Custom:: namespace (https://aws.amazon.com/cloudformation/pricing/); the guard's function
+// runs when a deploy changes its stack, never for a ride; its reads are free: DescribeStacks
+// (CloudFormation's API) and SSM GetParameter and GetParameterHistory at standard throughput
+// (https://aws.amazon.com/systems-manager/pricing/).
+const guardNote = "%s: no charge of its own (CloudFormation charges nothing for Custom:: resources); its function runs once per deploy that changes the stack, not per ride, and reads for free (DescribeStacks, SSM parameters at standard throughput)."
 
 func (e *estimator) unpricedTypes() []string {
 	count := map[string]int{}

@@ -268,10 +268,15 @@ func TestTheFinalStepPublishesEachRideToSNSAndWritesOnDemand(t *testing.T) {
 		t.Errorf("an on-demand table takes the peak; warnings = %q", r.Warnings)
 	}
 	notes := strings.Join(r.Notes, "\n")
-	for _, idle := range []string{"route POST /record", "function PutRideRecordHttp", "function RedriveDeadLetters"} {
+	for _, idle := range []string{"route POST /record", "function PutRideRecordHttp", "function RedriveDeadLetters", "function CheckRollout"} {
 		if !strings.Contains(notes, idle) {
 			t.Errorf("notes do not list %q as idle:\n%s", idle, notes)
 		}
+	}
+	// The rollout guards are priced: nothing of their own, their reads free.
+	if !strings.Contains(notes, "Custom::RolloutGuard (wild-rydes-ride-record-test RolloutGuard, wild-rydes-test RolloutGuard): no charge of its own") ||
+		strings.Contains(notes, "does not price: Custom::RolloutGuard") || !strings.Contains(notes, "DescribeStacks") {
+		t.Errorf("the notes do not price the rollout guards:\n%s", notes)
 	}
 }
 

@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +51,7 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 	for _, r := range t.ResourcesOfType("AWS::Lambda::Function") {
 		p := r.Properties
 		f := &Function{Resource: base(r), MemoryMB: DefaultMemoryMB, Timeout: DefaultTimeout,
-			Architecture: DefaultArchitecture, RetryAttempts: DefaultRetryAttempts}
+			Architecture: DefaultArchitecture, RetryAttempts: DefaultRetryAttempts, MaxEventAge: DefaultMaxEventAge}
 		f.Entry = EntryOf(r)
 		f.Runtime, _ = p["Runtime"].(string)
 		if v, ok := cfn.Number(p["MemorySize"]); ok {
@@ -78,6 +80,9 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 		if f, ok := st.byID[refName(r.Properties["FunctionName"])].(*Function); ok {
 			if v, ok := cfn.Number(r.Properties["MaximumRetryAttempts"]); ok {
 				f.RetryAttempts = int(v)
+			}
+			if v, ok := cfn.Number(r.Properties["MaximumEventAgeInSeconds"]); ok {
+				f.MaxEventAge = time.Duration(v) * time.Second
 			}
 		}
 	}
@@ -200,7 +205,9 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.LogicalID, err)
 		}
-		st.Guards = append(st.Guards, &Guard{Resource: base(r), Conditions: conds})
+		g := &Guard{Resource: base(r), Conditions: conds, OtherStack: rolloutguard.OtherStack(r.Properties)}
+		g.Requires = slices.Sorted(maps.Keys(rolloutguard.Requirements(r.Properties)))
+		st.Guards = append(st.Guards, g)
 	}
 	return st, nil
 }

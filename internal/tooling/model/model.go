@@ -23,6 +23,9 @@ const (
 	DefaultTimeout       = 3 * time.Second
 	DefaultArchitecture  = "x86_64"
 	DefaultRetryAttempts = 2
+	// DefaultMaxEventAge is how long Lambda keeps an asynchronous event without an
+	// EventInvokeConfig (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html).
+	DefaultMaxEventAge = 6 * time.Hour
 )
 
 // System is the stacks of one deployment and what links them.
@@ -109,6 +112,9 @@ type Function struct {
 	DeadLetter *Queue
 	// RetryAttempts of asynchronous invocations (its EventInvokeConfig, else Lambda's 2).
 	RetryAttempts int
+	// MaxEventAge of asynchronous invocations (its EventInvokeConfig, else Lambda's 6 hours): an
+	// older event is not tried again and goes to the dead-letter queue.
+	MaxEventAge time.Duration
 	// ReservedConcurrency is nil when the function has none.
 	ReservedConcurrency *int
 }
@@ -260,6 +266,12 @@ type Key struct {
 type Guard struct {
 	Resource
 	Conditions []rolloutguard.Condition
+	// OtherStack is the stack it refuses to run beside ("" when none): while that stack is
+	// being deployed, or left failed, the guard fails the deploy.
+	OtherStack string
+	// Requires are the SSM parameters its stack state requires to exist, which the guard checks
+	// again when it runs (the change set resolved them earlier), sorted.
+	Requires []string
 }
 
 // Permission is an AWS::Lambda::Permission.

@@ -119,6 +119,9 @@ func TestFunctionsCarryTheirConfiguration(t *testing.T) {
 	if sub.DeadLetter != dlq || sub.RetryAttempts != 2 || !dlq.Retained || !table.Retained || table.BillingMode != "PAY_PER_REQUEST" || !table.PointInTime {
 		t.Errorf("PutRideRecordSns dead-letters to %v (want %v) after %d retries; table %+v", sub.DeadLetter, dlq, sub.RetryAttempts, table)
 	}
+	if sub.MaxEventAge != 10*time.Minute || rr.MaxEventAge != model.DefaultMaxEventAge {
+		t.Errorf("PutRideRecordSns keeps an asynchronous event %s (its EventInvokeConfig), RequestRide %s (Lambda's default); want 10m0s and 6h0m0s", sub.MaxEventAge, rr.MaxEventAge)
+	}
 	if sub.Allows("dynamodb:GetItem", &table.Resource) || sub.Allows("dynamodb:DeleteItem", &table.Resource) {
 		t.Error("PutRideRecordSns may read or delete rides; it may only put them")
 	}
@@ -164,7 +167,13 @@ func TestStacksCarryTheirKeysGuardsAndEveryResource(t *testing.T) {
 			for _, c := range g.Conditions {
 				conditions = append(conditions, c.Parameter)
 			}
+			if other := sys.Stacks[0].Name; st.Name == other && g.OtherStack != sys.Stacks[1].Name || st.Name != other && g.OtherStack != other {
+				t.Errorf("%s's guard refuses beside %q, want the other stack", st.Name, g.OtherStack)
+			}
 		}
+	}
+	if wr := sys.Stack("wild-rydes-test"); len(wr.Guards) != 1 || strings.Join(wr.Guards[0].Requires, ",") != design.SubscriberReadyParameterName("test") {
+		t.Errorf("the publishing wild-rydes' guard checks again %v, want the parameter its change set resolves", wr.Guards)
 	}
 	if len(conditions) == 0 {
 		t.Error("no guard of the final state requires anything of the other stack")

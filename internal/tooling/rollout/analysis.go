@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
@@ -87,10 +88,16 @@ func FromAssemblies(asms map[design.Step]*cfn.Assembly, stage string) Templates 
 // Analysis answers questions about the pairs of stack states and the deploys between them.
 type Analysis struct {
 	templates Templates
+
+	mu       sync.Mutex
+	verdicts map[Deploy]Verdict // what Evaluate worked out already: it depends on nothing else
+	safety   map[Pair]Safety
 }
 
 // New is an analysis of the system the templates describe.
-func New(t Templates) *Analysis { return &Analysis{templates: t} }
+func New(t Templates) *Analysis {
+	return &Analysis{templates: t, verdicts: map[Deploy]Verdict{}, safety: map[Pair]Safety{}}
+}
 
 // stacks are the templates of the stacks deployed in p.
 func (a *Analysis) stacks(p Pair) ([]*cfn.Stack, error) {
@@ -117,6 +124,22 @@ type Safety struct {
 
 // Safety of p, from the model's one implementation of where a ride goes.
 func (a *Analysis) Safety(p Pair) (Safety, error) {
+	a.mu.Lock()
+	s, ok := a.safety[p]
+	a.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := a.safetyOf(p)
+	if err == nil {
+		a.mu.Lock()
+		a.safety[p] = s
+		a.mu.Unlock()
+	}
+	return s, err
+}
+
+func (a *Analysis) safetyOf(p Pair) (Safety, error) {
 	if p.WildRydes == Absent {
 		return Safety{Safe: true, Why: "wild-rydes is not deployed: no ride is accepted"}, nil
 	}
@@ -189,6 +212,22 @@ func (v Verdict) UnsafeAccepted() bool { return v.Lands() && !v.Result.Safe }
 // bootstrap), and the guard, which CloudFormation runs when the stack is created or its properties
 // changed, evaluates the conditions of the new template against the parameters that exist.
 func (a *Analysis) Evaluate(ctx context.Context, d Deploy) (Verdict, error) {
+	a.mu.Lock()
+	v, ok := a.verdicts[d]
+	a.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := a.evaluate(ctx, d)
+	if err == nil {
+		a.mu.Lock()
+		a.verdicts[d] = v
+		a.mu.Unlock()
+	}
+	return v, err
+}
+
+func (a *Analysis) evaluate(ctx context.Context, d Deploy) (Verdict, error) {
 	v := Verdict{Deploy: d}
 	next, err := a.templates(d.Kind, d.Step)
 	if err != nil {
@@ -220,17 +259,9 @@ func (a *Analysis) Evaluate(ctx context.Context, d Deploy) (Verdict, error) {
 // refuses is Refuses for deploying next over mine (nil: new) while the other stacks are current:
 // SSM holds what their templates write.
 func refuses(ctx context.Context, current []*cfn.Stack, mine, next *cfn.Stack) (*Refusal, error) {
-	values := map[string]string{}
-	if len(current) > 0 {
-		sys, err := model.New(current...)
-		if err != nil {
-			return nil, err
-		}
-		for _, st := range sys.Stacks {
-			for _, p := range st.Parameters {
-				values[p.Name] = literal(p.Value)
-			}
-		}
+	values, err := parameters(current)
+	if err != nil {
+		return nil, err
 	}
 	var prev *cfn.Template
 	if mine != nil {
@@ -244,6 +275,24 @@ func refuses(ctx context.Context, current []*cfn.Stack, mine, next *cfn.Stack) (
 		return nil, fmt.Errorf("%s: %w", next.Name, err)
 	}
 	return r, nil
+}
+
+// parameters are the SSM parameters the stacks write, by name, with their values.
+func parameters(stacks []*cfn.Stack) (map[string]string, error) {
+	values := map[string]string{}
+	if len(stacks) == 0 {
+		return values, nil
+	}
+	sys, err := model.New(stacks...)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range sys.Stacks {
+		for _, p := range st.Parameters {
+			values[p.Name] = literal(p.Value)
+		}
+	}
+	return values, nil
 }
 
 // literal is a parameter's value as the guard would read it: the string the template writes, or,

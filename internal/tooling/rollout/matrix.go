@@ -9,10 +9,12 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
 
-// Matrix is every pair of stack states and every deploy into each pair.
+// Matrix is every pair of stack states, every deploy into each pair, and every two deploys at
+// once (one per stack) from each pair.
 type Matrix struct {
-	Pairs    map[Pair]Safety
-	Verdicts []Verdict
+	Pairs      map[Pair]Safety
+	Verdicts   []Verdict
+	Concurrent []Concurrent
 }
 
 // Pairs lists every pair of stack states, wild-rydes first.
@@ -26,7 +28,8 @@ func Pairs() []Pair {
 	return out
 }
 
-// Matrix evaluates every deploy (each stack at each step) from every pair.
+// Matrix evaluates every deploy (each stack at each step) from every pair, and every two
+// deploys at once.
 func (a *Analysis) Matrix(ctx context.Context) (*Matrix, error) {
 	m := &Matrix{Pairs: map[Pair]Safety{}}
 	for _, p := range Pairs() {
@@ -45,7 +48,9 @@ func (a *Analysis) Matrix(ctx context.Context) (*Matrix, error) {
 			}
 		}
 	}
-	return m, nil
+	var err error
+	m.Concurrent, err = a.concurrent(ctx)
+	return m, err
 }
 
 // Unsafe lists the pairs in which a ride is lost or stored twice.
@@ -211,6 +216,7 @@ func (m *Matrix) Write(w io.Writer, stage string, fresh []Deploy) {
 	fmt.Fprintf(w, "\n%d pairs, %d LOST; %d deploys evaluated, %d refused by CloudFormation; "+
 		"accepted into a LOST pair: %d deploys (%d by stack, step and the other stack's state).\n",
 		len(m.Pairs), len(m.Unsafe()), len(m.Verdicts), refused, len(all), len(keys))
+	m.writeConcurrent(w)
 	if len(fresh) > 0 {
 		fmt.Fprintf(w, "\nFresh install, through safe states only:\n")
 		for _, d := range fresh {

@@ -6,6 +6,9 @@ import (
 	"slices"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/rolloutguard"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
 // Revisions are the steps at which kind's template changes: the states a stack really has.
@@ -73,4 +76,76 @@ func moves(kind design.StackKind, s State) []design.Step {
 		out = append(out, revs[i+1])
 	}
 	return out
+}
+
+// Wait is a move of a plan that the guard lets through only once a parameter an earlier move of
+// the plan changed has held an allowed value for a while (a condition's HeldFor): ride-record
+// lets PutRideRecordSns go only once the rides published before wild-rydes stopped publishing
+// have drained.
+type Wait struct {
+	// Move waits until For has passed since move After completed (indexes into the plan).
+	Move, After int
+	// Condition is the guard's: its Parameter, the values it allows and its HeldFor.
+	Condition rolloutguard.Condition
+}
+
+// Waits lists the waits of plan. A parameter that changed shortly before the plan began is not
+// seen here; the guard then refuses the move, saying how long to wait.
+func (a *Analysis) Waits(plan []Deploy) ([]Wait, error) {
+	var out []Wait
+	for k, d := range plan {
+		next, err := a.templates(d.Kind, d.Step)
+		if err != nil {
+			return nil, err
+		}
+		var prev *cfn.Template
+		if s := d.From.Of(d.Kind); s != Absent {
+			mine, err := a.templates(d.Kind, design.Step(s))
+			if err != nil {
+				return nil, err
+			}
+			prev = mine.Template
+		}
+		sys, err := model.New(next)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range sys.Stacks[0].Guards {
+			if prev != nil && !g.ChangedFrom(prev) {
+				continue // CloudFormation does not call it
+			}
+			for _, c := range g.Conditions {
+				if c.HeldFor <= 0 {
+					continue
+				}
+				for j := k - 1; j >= 0; j-- {
+					before, err := a.values(plan[j].From)
+					if err != nil {
+						return nil, err
+					}
+					after, err := a.values(plan[j].To())
+					if err != nil {
+						return nil, err
+					}
+					if before[c.Parameter] == after[c.Parameter] {
+						continue
+					}
+					if !c.Allows(before[c.Parameter]) {
+						out = append(out, Wait{Move: k, After: j, Condition: c})
+					}
+					break
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// values are the SSM parameters the stacks of p write, "" for none.
+func (a *Analysis) values(p Pair) (map[string]string, error) {
+	stacks, err := a.stacks(p)
+	if err != nil {
+		return nil, err
+	}
+	return parameters(stacks)
 }

@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
 )
 
@@ -34,6 +36,17 @@ type Options struct {
 	Diff   func(ctx context.Context, d rollout.Deploy) (string, error)
 	Stdin  io.Reader
 	Stdout io.Writer
+	// Sleep waits before a move the guard lets through only later (rollout.Wait); nil: the wall
+	// clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// sleep waits d of wall time.
+func (o Options) sleep(ctx context.Context, d time.Duration) error {
+	if o.Sleep != nil {
+		return o.Sleep(ctx, d)
+	}
+	return clock.Real().Sleep(ctx, d)
 }
 
 // where reads both stacks.
@@ -66,6 +79,10 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(out, "Both stacks are at step %d already: nothing to deploy.\n", o.To)
 		return nil
 	}
+	waits, err := o.Analysis.Waits(plan)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "Plan to step %d, %d moves:\n", o.To, len(plan))
 	for i, d := range plan {
 		what := d.Step.Summary()
@@ -73,6 +90,12 @@ func Run(ctx context.Context, o Options) error {
 			what = fmt.Sprintf("undoes step %d: %s", from, design.Step(from).Summary())
 		}
 		fmt.Fprintf(out, "  %d. %s\n     %s: %s -> step %d (%s)\n", i+1, d.Command(o.Stage), d.Kind, d.From.Of(d.Kind), d.Step, what)
+		for _, w := range waits {
+			if w.Move == i {
+				fmt.Fprintf(out, "     allowed %s after move %d: %s must have been %s that long, for what was sent before to drain\n",
+					w.Condition.HeldFor, w.After+1, w.Condition.Parameter, w.Condition.Allowed())
+			}
+		}
 		if o.Diff != nil {
 			diff, err := o.Diff(ctx, d)
 			if err != nil {
@@ -85,8 +108,21 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	}
 	in := bufio.NewReader(o.Stdin)
+	completed := make([]time.Time, len(plan))
 	for i, d := range plan {
 		name := design.StackName(d.Kind, o.Stage)
+		for _, w := range waits {
+			if w.Move != i {
+				continue
+			}
+			if left := w.Condition.HeldFor - time.Since(completed[w.After]); left > 0 {
+				fmt.Fprintf(out, "\nWaiting %s before move %d: %s must have been %s for %s since move %d (%s).\n",
+					left.Round(time.Second), i+1, w.Condition.Parameter, w.Condition.Allowed(), w.Condition.HeldFor, w.After+1, w.Condition.Reason)
+				if err := o.sleep(ctx, left); err != nil {
+					return fmt.Errorf("stopped waiting before move %d: the system is at %s; to go on: %s", i+1, d.From, d.Command(o.Stage))
+				}
+			}
+		}
 		now, err := where(ctx, o.Stacks, o.Stage)
 		if err != nil {
 			return err
@@ -129,6 +165,7 @@ func Run(ctx context.Context, o Options) error {
 				i+1, after, d.To(), name, design.StepOutput, o.To, o.Stage)
 		}
 		fmt.Fprintf(out, "%s reports step %d.\n", name, d.Step)
+		completed[i] = time.Now()
 	}
 	fmt.Fprintf(out, "\nDone: %s.\n", plan[len(plan)-1].To())
 	return nil

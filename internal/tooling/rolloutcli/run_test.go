@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
@@ -118,8 +119,14 @@ func setup(t *testing.T, initial string) (opts Options, cdkLog string) {
 	if err != nil || filepath.Dir(cdk) != dir {
 		t.Fatalf("the stand-in cdk is not first on PATH: %s %v", cdk, err)
 	}
+	out := &bytes.Buffer{}
+	// A wait the guard requires is written down, not waited for.
+	sleep := func(_ context.Context, d time.Duration) error {
+		fmt.Fprintf(out, "[slept %s]\n", d.Round(time.Second))
+		return nil
+	}
 	return Options{Root: dir, Stage: "test", To: design.FinalStep, Yes: true, CDK: cdk, Stacks: cf, Analysis: analysis,
-		Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}}, cdkLog
+		Stdin: strings.NewReader(""), Stdout: out, Sleep: sleep}, cdkLog
 }
 
 func commands(t *testing.T, log string) []string {
@@ -238,5 +245,26 @@ func TestThePlanShowsEachMovesOfflineDiff(t *testing.T) {
 	}
 	if got := commands(t, log); len(got) != 0 {
 		t.Errorf("a dry run ran cdk: %v", got)
+	}
+}
+
+// No ride dropped by a rollback: ride-record lets PutRideRecordSns go only once the rides
+// published before wild-rydes stopped publishing have drained, and the rollout waits for it.
+func TestARollbackWaitsForTheRidesPublishedBeforeToDrainBeforeTheSubscriberGoes(t *testing.T) {
+	opts, log := setup(t, wr+" 4\n"+rr+" 3\n")
+	opts.To = design.StepTopic
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	out := opts.Stdout.(*bytes.Buffer).String()
+	t.Log(out)
+	want := []string{deploy(2, wr), deploy(1, rr)}
+	if got := commands(t, log); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("cdk ran %v, want %v", got, want)
+	}
+	plan, first, waited, second := strings.Index(out, `allowed 11m20s after move 1: /wild-rydes/test/RideDelivery must have been "http" or absent that long`),
+		strings.Index(out, "=== 1/2"), strings.Index(out, "Waiting 11m20s before move 2"), strings.Index(out, "=== 2/2")
+	if plan < 0 || !(first < waited && waited < second) || !strings.Contains(out, "[slept 11m20s]") {
+		t.Errorf("the plan does not say when move 2 is allowed, or the rollout did not wait for it between the moves (plan %d, move 1 %d, wait %d, move 2 %d)", plan, first, waited, second)
 	}
 }
