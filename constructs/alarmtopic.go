@@ -33,7 +33,9 @@ type AlarmTopicProps struct {
 type AlarmTopic struct {
 	Topic awssns.Topic
 	Key   awskms.Key
-	scope constructs.Construct
+	// Alarms are the alarms AddAlarm defined, in order: what the stack's dashboard shows.
+	Alarms []awscloudwatch.Alarm
+	scope  constructs.Construct
 }
 
 // NewAlarmTopic defines an AlarmTopic; props may be nil.
@@ -114,5 +116,6 @@ func (a *AlarmTopic) AddAlarm(id string, props *awscloudwatch.AlarmProps) awsclo
 	action := awscloudwatchactions.NewSnsAction(a.Topic)
 	alarm.AddAlarmAction(action)
 	alarm.AddOkAction(action)
+	a.Alarms = append(a.Alarms, alarm)
 	return alarm
 }

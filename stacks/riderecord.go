@@ -100,6 +100,8 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	urlParam.Node().DefaultChild().(awsssm.CfnParameter).OverrideLogicalId(jsii.String("ServiceUrlSsmParam"))
 	awscdk.NewCfnOutput(stack, jsii.String("RecordUrl"), &awscdk.CfnOutputProps{Value: recordURL})
 
+	ops := newOperations(stack, props.Stage, "Wild Rydes: storing rides")
+	ops.functions(putHTTP)
 	alarms := wrconstructs.NewAlarmTopic(stack, "AlarmTopic", &wrconstructs.AlarmTopicProps{Email: props.AlarmEmail})
 	alarms.AddAlarm("RideRecordApi5xxAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("POST /record answered 5xx: rides sent to it are not stored; read the API's access log and " + httpName + "'s log"),
@@ -113,9 +115,11 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 			Threshold:        jsii.Number(1),
 		})
 	}
+	widgets := append(ops.apis(api), ops.table(table))
 	if step.HasSNSSubscriber() {
-		addSNSSubscriber(stack, props.Stage, table, alarms)
+		widgets = append(widgets, addSNSSubscriber(stack, props.Stage, table, alarms, ops))
 	}
+	ops.build(alarms, widgets...)
 
 	awscdk.NewCfnOutput(stack, jsii.String("RideRecordTableName"), &awscdk.CfnOutputProps{Value: table.TableName()})
 	addRolloutSafety(stack, design.RideRecord, props.Stage, step, nil)
@@ -127,7 +131,7 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 // time (not a CloudFormation export, which would lock the two stacks together), with a
 // dead-letter queue for both ways a ride can fail to arrive: SNS cannot deliver it, or the
 // function fails every attempt.
-func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table, alarms *wrconstructs.AlarmTopic) {
+func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table, alarms *wrconstructs.AlarmTopic, ops *operations) awscloudwatch.IWidget {
 	dlq := awssqs.NewQueue(stack, jsii.String(DeadLetterQueueLogicalID), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
@@ -221,6 +225,8 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 		Description: jsii.String("Rides no retry can store, each with its reason (wildrydes dlq list)"),
 		Value:       unstorable.QueueUrl(),
 	})
+	ops.functions(putSNS, redrive)
+	return ops.queues(dlq, unstorable)
 }
 
 // grantPutOnly lets fn write items and nothing else: no reads, no deletes, no wildcard.

@@ -73,8 +73,11 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 			// No topic name: CloudFormation names it, so parallel stages never collide.
 			MasterKey:  awskms.Alias_FromAliasName(stack, jsii.String("SnsManagedKey"), jsii.String("alias/aws/sns")),
 			EnforceSSL: jsii.Bool(true),
+			// X-Ray's trace goes on past the publish, into the delivery to PutRideRecordSns.
+			TracingConfig: awssns.TracingConfig_ACTIVE,
 		})
 		topic.Node().DefaultChild().(awssns.CfnTopic).OverrideLogicalId(jsii.String(TopicLogicalID))
+		allowTopicTracing(stack, topic)
 		param := awsssm.NewStringParameter(stack, jsii.String("RidesSnsTopicArnSsmParam"), &awsssm.StringParameterProps{
 			ParameterName: jsii.String(design.TopicArnParameterName(props.Stage)),
 			StringValue:   topic.TopicArn(),
@@ -112,6 +115,8 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(
 			jsii.String("RequestRideIntegration"), requestRide.Function, nil),
 	}))
+	ops := newOperations(stack, props.Stage, "Wild Rydes: booking rides")
+	ops.functions(requestRide)
 	alarms := wrconstructs.NewAlarmTopic(stack, "AlarmTopic", &wrconstructs.AlarmTopicProps{Email: props.AlarmEmail})
 	alarms.AddAlarm("RequestRideErrorsAlarm", &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("RequestRide failed: a rider was refused a ride; read RequestRide's log"),
@@ -123,6 +128,8 @@ func NewWildRydesStack(scope constructs.Construct, id string, props *WildRydesSt
 		Metric:           api.API.MetricServerError(sumOver5Minutes()),
 		Threshold:        jsii.Number(1),
 	})
+	ops.addNotStoredAlarm(alarms)
+	ops.build(alarms, ops.apis(api)...)
 	awscdk.NewCfnOutput(stack, jsii.String("RideUrl"), &awscdk.CfnOutputProps{
 		Description: jsii.String("POST a ride request here"),
 		Value:       api.URL("/ride"),

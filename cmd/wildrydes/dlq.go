@@ -140,7 +140,7 @@ func newRedriver(ctx context.Context, queueURL, unstorableURL, table string) (*r
 			return nil, "", fmt.Errorf("the local system has no dead-letter queue or table at this step")
 		}
 		cfg := st.Config()
-		sqsClient = sqs.NewFromConfig(cfg)
+		sqsClient = sqs.NewFromConfig(cfg, viaProxy(st.SQS))
 		// Through the fault switch, as the functions write: a re-drive during an outage fails
 		// and leaves the messages where they are.
 		ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(st.DynamoDB) })
@@ -172,4 +172,14 @@ func printJSON(w io.Writer, v any) int {
 		return 1
 	}
 	return 0
+}
+
+// viaProxy sends a client's calls through the local system's SQS proxy, as the functions send
+// theirs, so its CloudWatch metrics count them (a state file without one: to the emulator).
+func viaProxy(endpoint string) func(*sqs.Options) {
+	return func(o *sqs.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}
 }

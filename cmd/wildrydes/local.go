@@ -188,6 +188,7 @@ func (o *localOptions) printRunning(st localstate.State, consoleURL string, took
 	}
 	fmt.Fprintf(w, "  emulator      %s (AWS_ENDPOINT_URL for the aws CLI and SDKs)\n", st.Endpoint)
 	fmt.Fprintf(w, "  stacks        %s (AWS_ENDPOINT_URL_CLOUDFORMATION: DescribeStacks and the stacks' statuses)\n", st.CloudFormation)
+	fmt.Fprintf(w, "  SNS           %s (subscribe an email to an alarm topic here: its alarms land in the outbox)\n", st.SNS)
 	for _, id := range slices.Sorted(maps.Keys(st.Tables)) {
 		fmt.Fprintf(w, "  table         %s = %s\n", id, st.Tables[id])
 	}
@@ -195,7 +196,7 @@ func (o *localOptions) printRunning(st localstate.State, consoleURL string, took
 		fmt.Fprintf(w, "  queue         %s = %s\n", id, st.Queues[id])
 	}
 	fmt.Fprintf(w, "\nTry it:\n  curl -s -X POST %s/ride -H 'Content-Type: application/json' -d '{\"PickupLocation\":{\"Latitude\":42.3525,\"Longitude\":-71.0529}}'\n", st.ApiUrl)
-	fmt.Fprintf(w, "\nThen: go run ./cmd/wildrydes load | fault --for 30s | dlq list | dlq redrive.  Ctrl-C stops everything.\n\n")
+	fmt.Fprintf(w, "\nThen: go run ./cmd/wildrydes load | fault --for 30s | alarms | dlq list | dlq redrive.  Ctrl-C stops everything.\n\n")
 }
 
 func parseDurations(s string) ([]time.Duration, error) {

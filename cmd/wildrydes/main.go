@@ -16,6 +16,7 @@ func commands() []command {
 		{name: "describe", summary: "print what cdk synth built: stacks, functions, routes, topics, tables", new: newDescribeOptions},
 		{name: "local", summary: "run both stacks on this machine (moto, the real function binaries) until Ctrl-C", new: newLocalOptions},
 		{name: "console", summary: "the rider's page against a deployed API (--api-url); `local` serves the whole console", new: newConsoleOptions},
+		{name: "alarms", summary: "the local system's CloudWatch alarms: each one's state, every change and its notification, the emails sent (--json, --mail)", new: newAlarmsOptions},
 		{name: "fault", summary: "make the local system's ride table unavailable for a while (--for 30s)", new: newFaultOptions},
 		{name: "dlq", summary: "list or re-drive the dead-letter queue (local system, or AWS with --queue-url --table)", subcommands: dlqCommands(),
 			synopsis: "list|redrive [--queue-url URL --table NAME] [--json]"},

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/chromedp/chromedp"
 )
 
@@ -119,8 +121,8 @@ func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testi
 	figure := func(kind, field string) string {
 		return fmt.Sprintf(`(document.querySelector('#system [data-kind=%s]')||{dataset:{}}).dataset.%s`, kind, field)
 	}
-	// The state of the alarm the console can evaluate: the dead-letter queue's "a message waits".
-	alarmState := `(document.querySelector('#system [data-kind=alarm][data-state]')||{dataset:{}}).dataset.state`
+	// The dead-letter queue's alarm, by its label (its logical ID without CDK's hash).
+	const dlqAlarm = `(document.querySelector('#system [data-kind=alarm][data-label=DeadLetterQueueAlarm]')||{dataset:{}}).dataset.state`
 	items := func(t *testing.T) string {
 		return eval(t, "reading the table's figure", `String(`+figure("table", "items")+`)`)
 	}
@@ -129,6 +131,19 @@ func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testi
 		run(t, "requesting a unicorn", chromedp.Click(chromedp.CSS("#request")))
 		until(t, "the page shows a new ride", fmt.Sprintf(`document.getElementById('ride-id').textContent !== %q && !document.getElementById('result').hidden`, before), 10*time.Second)
 		return eval(t, "reading the ride ID", `document.getElementById('ride-id').textContent`)
+	}
+
+	// The operator subscribes to both stacks' alarm topics, as on AWS: through SNS's API.
+	st, err := sys.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snsClient := sns.NewFromConfig(st.Config(), func(o *sns.Options) { o.BaseEndpoint = aws.String(st.SNS) })
+	for _, stack := range st.Stacks {
+		if _, err := snsClient.Subscribe(context.Background(), &sns.SubscribeInput{TopicArn: aws.String(stack.Outputs["AlarmTopicArn"]),
+			Protocol: aws.String("email"), Endpoint: aws.String("ops@example.com")}); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	run(t, "opening the console", chromedp.Navigate(url))
@@ -156,6 +171,42 @@ func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testi
 		}
 	})
 
+	t.Run("the drawing: every box holds its whole name, no name is a hash, no edge runs through a box", func(t *testing.T) {
+		if problems := eval(t, "checking the drawing", drawingProblems); problems != "" {
+			t.Errorf("the system's drawing:\n%s", problems)
+		}
+		// The check sees an edge drawn through a box: one across the first function's.
+		crossing := eval(t, "checking a crossing edge", `(() => {
+		  const g = document.querySelector('#system [data-kind=function]'), m = g.transform.baseVal.consolidate().matrix, r = g.querySelector('rect').getBBox();
+		  const e = el("g", { class: "edge", "data-from": "nowhere", "data-to": "nowhere" });
+		  e.appendChild(el("path", { d: "M" + (m.e - 20) + " " + (m.f + r.height / 2) + " L" + (m.e + r.width + 20) + " " + (m.f + r.height / 2) }));
+		  document.getElementById('system').appendChild(e);
+		  const found = `+drawingProblems+`;
+		  e.remove();
+		  return found;
+		})()`)
+		if !strings.Contains(crossing, "runs through") {
+			t.Errorf("the drawing check did not see an edge drawn through a box: %q", crossing)
+		}
+		if n := eval(t, "counting the nodes", `String(document.querySelectorAll('#system .node').length)`); atoi(n) < 10 {
+			t.Errorf("%s nodes drawn", n)
+		}
+	})
+
+	t.Run("the dashboards draw the templates' widgets from the local metrics", func(t *testing.T) {
+		until(t, "both stacks' dashboards are listed", `document.querySelectorAll('#dashboard-tabs button').length === 2`, 10*time.Second)
+		until(t, "the ride pipeline's graph has points", `[...document.querySelectorAll('#dashboard .widget')].some(w => w.dataset.title === "Rides handed off and stored (per minute)" && Number(w.dataset.points) > 0)`, 10*time.Second)
+		for _, title := range []string{"Delivery latency, booking to table (ms)", "Function errors", "5xx answers per API", "Alarms"} {
+			if found := eval(t, "reading the widgets", fmt.Sprintf(`String([...document.querySelectorAll('#dashboard .widget')].some(w => w.dataset.title === %q))`, title)); found != "true" {
+				t.Errorf("the dashboard has no widget %q", title)
+			}
+		}
+		alarms := eval(t, "reading the alarms", `String(document.querySelectorAll('#system [data-kind=alarm]').length) + " " + String([...document.querySelectorAll('#alarm-list li')].filter(li => ["OK","ALARM","INSUFFICIENT_DATA"].includes(li.dataset.state)).length)`)
+		if parts := strings.Fields(alarms); len(parts) != 2 || parts[0] != parts[1] || parts[0] == "0" {
+			t.Errorf("alarms drawn and listed with a state: %s, want every alarm of the drawing listed with its state", alarms)
+		}
+	})
+
 	t.Run("with the table down, rides are retried and dead-lettered; a re-drive stores them", func(t *testing.T) {
 		n := atoi(items(t))
 		run(t, "breaking the table", chromedp.SetValue(chromedp.CSS("#fault-seconds"), "60"), chromedp.Click(chromedp.CSS("#fault-on")))
@@ -165,12 +216,14 @@ func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testi
 			rides = append(rides, request(t))
 		}
 		until(t, "the retries and the dead-letter count rise", fmt.Sprintf(`Number(%s) >= 3 && [...document.querySelectorAll('#system [data-kind=function]')].some(g => Number(g.dataset.retried) >= 6)`, figure("queue", "messages")), 20*time.Second)
-		until(t, "the alarm goes off", alarmState+` === "ALARM"`, 5*time.Second)
+		until(t, "the alarm goes off", dlqAlarm+` === "ALARM"`, 5*time.Second)
+		until(t, "the alarms panel says so, with the change", `document.querySelector('#alarm-list li[data-alarm=DeadLetterQueueAlarm]').dataset.state === "ALARM" && document.getElementById('alarm-changes').innerText.includes("OK → ALARM")`, 5*time.Second)
+		until(t, "the operator's email is in the outbox", `[...document.querySelectorAll('#outbox summary')].some(s => s.textContent.includes("to ops@example.com: ALARM: "))`, 5*time.Second)
 		until(t, "the last ride's trace ends in the dead-letter queue", fmt.Sprintf(`document.getElementById('trace').dataset.ride === %q && document.getElementById('trace-end').dataset.ended === "dead-letter queue"`, rides[2]), 10*time.Second)
 		run(t, "restoring the table and re-driving", chromedp.Click(chromedp.CSS("#fault-off")), chromedp.Click(chromedp.CSS("#dlq-redrive")))
 		until(t, "the queue empties", figure("queue", "messages")+` === "0"`, 15*time.Second)
 		until(t, "the table catches up", fmt.Sprintf(`%s === "%d"`, figure("table", "items"), n+3), 10*time.Second)
-		until(t, "the alarm is OK again", alarmState+` === "OK"`, 5*time.Second)
+		until(t, "the alarm is OK again", dlqAlarm+` === "OK"`, 5*time.Second)
 		until(t, "the ride's trace says it was re-driven and stored", `document.getElementById('trace-end').dataset.ended === "table" && document.getElementById('trace').innerText.includes("re-driven")`, 5*time.Second)
 	})
 
@@ -206,6 +259,37 @@ func TestInABrowserARiderBooksAUnicornAndWatchesTheRideThroughTheSystem(t *testi
 		t.Errorf("the browser's console logged an error: %s", e)
 	}
 }
+
+// drawingProblems lists, one a line, a box too narrow for a line of its text, a name cut or
+// hashed, and an edge that runs through a box it does not connect.
+const drawingProblems = `(() => {
+  const problems = [];
+  const nodes = [...document.querySelectorAll('#system .node')];
+  const boxes = nodes.map(g => { const r = g.querySelector('rect').getBBox(), m = g.transform.baseVal.consolidate().matrix;
+    return {id: g.dataset.node, x: m.e + r.x, y: m.f + r.y, w: r.width, h: r.height}; });
+  for (const g of nodes) {
+    const w = g.querySelector('rect').getBBox().width;
+    for (const t of g.querySelectorAll('text')) {
+      const b = t.getBBox();
+      if (b.x + b.width > w - 2) problems.push(g.dataset.label + ': "' + t.textContent + '" runs out of its box');
+    }
+    if (/…/.test(g.dataset.label) || /[0-9A-F]{8}$/.test(g.dataset.label)) problems.push('a name cut or hashed: ' + g.dataset.label);
+  }
+  for (const e of document.querySelectorAll('#system .edge')) {
+    for (const p of e.querySelectorAll('path')) {
+      const len = p.getTotalLength();
+      for (let d = 0; d <= len; d += 2) {
+        const pt = p.getPointAtLength(d);
+        for (const b of boxes) {
+          if (b.id !== e.dataset.from && b.id !== e.dataset.to && pt.x > b.x + 1 && pt.x < b.x + b.w - 1 && pt.y > b.y + 1 && pt.y < b.y + b.h - 1) {
+            problems.push('the edge ' + e.dataset.from + ' -> ' + e.dataset.to + ' runs through ' + b.id);
+          }
+        }
+      }
+    }
+  }
+  return [...new Set(problems)].join("\n");
+})()`
 
 func atoi(s string) int {
 	var n int

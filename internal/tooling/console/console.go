@@ -18,6 +18,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/weblib"
 )
 
 //go:embed static
@@ -75,6 +76,7 @@ func New(cfg Config) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	files, _ := fs.Sub(static, "static")
 	s.mux.Handle("GET /", http.FileServerFS(files))
+	s.mux.Handle("GET /lib/", http.StripPrefix("/lib/", http.FileServerFS(weblib.FS)))
 	s.mux.HandleFunc("GET /api/config", s.config)
 	if cfg.System != nil {
 		var err error
@@ -88,6 +90,7 @@ func New(cfg Config) (*Server, error) {
 		s.mux.HandleFunc("POST /api/dlq/redrive", s.redrive)
 		s.mux.HandleFunc("POST /api/burst", s.startBurst)
 		s.mux.HandleFunc("POST /api/deploy", s.deployNext)
+		s.mux.HandleFunc("GET /api/dashboards", s.dashboards)
 		s.wg.Add(2)
 		go s.watch()
 		go s.push()

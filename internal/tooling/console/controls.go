@@ -61,7 +61,8 @@ func (s *Server) redriver() (*riderecord.Redriver, error) {
 	}
 	cfg := st.Config()
 	return &riderecord.Redriver{
-		Queue:    sqs.NewFromConfig(cfg),
+		// Through the SQS proxy, as the functions read the queue: its metrics see the deletes.
+		Queue:    sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.SQS) }),
 		QueueURL: st.DeadLetterQueueUrl, UnstorableURL: st.UnstorableQueueUrl, Logger: slog.New(slog.DiscardHandler),
 		// Through the fault switch, as the functions write: a re-drive during an outage fails.
 		Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{TableName: st.RideTable,

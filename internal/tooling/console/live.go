@@ -13,7 +13,9 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
@@ -45,6 +47,11 @@ type Snapshot struct {
 	Deploy DeployState
 	Recent []Trace // the latest rides, newest first
 	Lost   int64   // events a full buffer dropped
+	// Alarms are every alarm with its state as the local CloudWatch evaluates it; Changes and
+	// Outbox the latest state changes and emails, newest first.
+	Alarms  []AlarmView
+	Changes []cloudwatch.Transition
+	Outbox  []sns.Mail
 }
 
 // Trace is one ride's path with timings.
@@ -79,6 +86,9 @@ type live struct {
 	traces        map[string]*Trace
 	order         []string
 	version, sent int
+	alarmViews    []AlarmView
+	changes       []cloudwatch.Transition
+	outbox        []sns.Mail
 	ddb           *dynamodb.Client
 	sqs           *sqs.Client
 }
@@ -331,6 +341,7 @@ func (l *live) snapshot() Snapshot {
 		f := *l.figures[n.ID]
 		snap.Figures[n.ID] = &f
 	}
+	snap.Alarms, snap.Changes, snap.Outbox = l.alarmViews, l.changes, l.outbox
 	for i := len(l.order) - 1; i >= 0 && len(snap.Recent) < 6; i-- {
 		snap.Recent = append(snap.Recent, render(l.traces[l.order[i]]))
 	}

@@ -3,16 +3,20 @@ package console
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
-// poll reads the tables' items and the queues' messages from the emulator, and sets each
-// alarm's state from its rule in the template.
+// poll reads the tables' items and the queues' messages from the emulator, and each alarm's
+// state from the local CloudWatch.
 func (l *live) poll(ctx context.Context) error {
 	st, err := l.sys.State()
 	if err != nil {
@@ -53,22 +57,7 @@ func (l *live) poll(ctx context.Context) error {
 			l.version++
 		}
 	}
-	for _, e := range l.top.Edges {
-		if e.Label != "alarm" {
-			continue
-		}
-		alarm, _ := l.top.node(e.To)
-		if c, ok := counts[e.From]; ok && alarm.Comparison != "" {
-			state := "OK"
-			if alarm.alarmed(float64(c)) {
-				state = "ALARM"
-			}
-			if f := l.figures[e.To]; f.State != state {
-				f.State = state
-				l.version++
-			}
-		}
-	}
+	l.alarms(st)
 	return firstErr
 }
 
@@ -106,4 +95,50 @@ func (l *live) messages(ctx context.Context, queue string) (int, error) {
 	a, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
 	b, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
 	return a + b, nil
+}
+
+// AlarmView is an alarm as the console lists it.
+type AlarmView struct {
+	Node string // its node's ID
+	cloudwatch.AlarmStatus
+}
+
+// keptChanges is how many of the latest alarm state changes and emails a snapshot carries.
+const keptChanges = 8
+
+// alarms sets each alarm node's state from the local CloudWatch, which evaluates the
+// templates' alarms as CloudWatch does, and keeps the latest state changes and emails. The
+// caller holds l.mu.
+func (l *live) alarms(st localstate.State) {
+	cw := l.sys.CloudWatch()
+	byName := map[string]cloudwatch.AlarmStatus{}
+	for _, a := range cw.Alarms() {
+		byName[a.Name] = a
+	}
+	var views []AlarmView
+	for _, n := range l.top.Nodes {
+		a, ok := byName[st.Stacks[n.Stack].Physical[n.LogicalID]]
+		if n.Kind != "alarm" || !ok {
+			continue
+		}
+		views = append(views, AlarmView{Node: n.ID, AlarmStatus: a})
+		if f := l.figures[n.ID]; f.State != a.State {
+			f.State = a.State
+			l.version++
+		}
+	}
+	changes := lastN(cw.History(), keptChanges)
+	outbox := lastN(l.sys.Outbox(), keptChanges)
+	if len(changes) != len(l.changes) || len(outbox) != len(l.outbox) ||
+		(len(changes) > 0 && !changes[0].Time.Equal(l.changes[0].Time)) || (len(outbox) > 0 && !outbox[0].Time.Equal(l.outbox[0].Time)) {
+		l.version++
+	}
+	l.alarmViews, l.changes, l.outbox = views, changes, outbox
+}
+
+// lastN is the last n of list, newest first.
+func lastN[T any](list []T, n int) []T {
+	out := slices.Clone(list[max(0, len(list)-n):])
+	slices.Reverse(out)
+	return out
 }

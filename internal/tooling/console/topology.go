@@ -16,8 +16,12 @@ type Node struct {
 	Stack     string
 	LogicalID string
 	// Kind is route, function, topic, subscription, table, queue or alarm.
-	Kind  string
+	Kind string
+	// Label names it: a route's key, else its logical ID without the hash CDK adds to the IDs
+	// it makes (AlarmTopicD01E77F9 is AlarmTopic).
 	Label string
+	// Role says what it does in the system ("books rides", "alarm topic"), when the model knows.
+	Role string `json:",omitempty"`
 	// Alarms only: the rule read from the template.
 	Threshold  float64 `json:",omitempty"`
 	Comparison string  `json:",omitempty"`

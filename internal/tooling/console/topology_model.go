@@ -21,38 +21,34 @@ func TopologyOf(asm *cfn.Assembly) (Topology, error) {
 
 func topologyOfModel(sys *model.System) Topology {
 	var t Topology
-	add := func(r *model.Resource, kind, label string) Node {
-		n := Node{ID: r.ID(), Stack: r.Stack.Name, LogicalID: r.LogicalID, Kind: kind, Label: label}
+	add := func(r *model.Resource, kind, label string, v any) Node {
+		n := Node{ID: r.ID(), Stack: r.Stack.Name, LogicalID: r.LogicalID, Kind: kind, Label: label, Role: role(sys, v)}
 		t.Nodes = append(t.Nodes, n)
 		return n
 	}
 	for _, st := range sys.Stacks {
 		t.Stacks = append(t.Stacks, st.Name)
 		for _, r := range st.Routes {
-			add(&r.Resource, "route", r.Key)
+			add(&r.Resource, "route", r.Key, r)
 		}
 		for _, f := range st.Functions {
-			add(&f.Resource, "function", f.LogicalID)
+			add(&f.Resource, "function", withoutHash(f.LogicalID), f)
 		}
 		for _, tp := range st.Topics {
-			add(&tp.Resource, "topic", tp.LogicalID)
+			add(&tp.Resource, "topic", withoutHash(tp.LogicalID), tp)
 		}
 		for _, sub := range st.Subscriptions {
-			add(&sub.Resource, "subscription", sub.LogicalID)
+			add(&sub.Resource, "subscription", withoutHash(sub.LogicalID), sub)
 		}
 		for _, tb := range st.Tables {
-			add(&tb.Resource, "table", tb.LogicalID)
+			add(&tb.Resource, "table", withoutHash(tb.LogicalID), tb)
 		}
 		for _, q := range st.Queues {
-			add(&q.Resource, "queue", q.LogicalID)
+			add(&q.Resource, "queue", withoutHash(q.LogicalID), q)
 		}
 		for _, a := range st.Alarms {
-			add(&a.Resource, "alarm", a.LogicalID)
-			// The one metric the console reads is a queue's visible messages: only an alarm on
-			// it gets a rule to show a state by.
-			if a.MetricName == "ApproximateNumberOfMessagesVisible" {
-				t.Nodes[len(t.Nodes)-1].Threshold, t.Nodes[len(t.Nodes)-1].Comparison = a.Threshold, a.Comparison
-			}
+			add(&a.Resource, "alarm", withoutHash(a.LogicalID), a)
+			t.Nodes[len(t.Nodes)-1].Threshold, t.Nodes[len(t.Nodes)-1].Comparison = a.Threshold, a.Comparison
 		}
 	}
 	for _, st := range sys.Stacks {
@@ -106,6 +102,12 @@ func topologyOfModel(sys *model.System) Topology {
 					t.edge(r.ID(), a.ID(), "alarm")
 				case *model.Table:
 					t.edge(r.ID(), a.ID(), "alarm")
+				case *model.API:
+					for _, route := range st.Routes {
+						if route.API == r {
+							t.edge(route.ID(), a.ID(), "alarm")
+						}
+					}
 				}
 			}
 			for _, action := range a.Actions {

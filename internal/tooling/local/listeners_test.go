@@ -47,7 +47,7 @@ func send(t *testing.T, method, url, host string, header map[string]string, body
 func TestEveryListenerAnswersOnlyItsOwnPages(t *testing.T) {
 	sys := final(t)
 	listeners := sys.Listeners()
-	if len(listeners) < 9 {
+	if len(listeners) < 11 {
 		t.Fatalf("only %d listeners: %v", len(listeners), listeners)
 	}
 	for _, name := range slices.Sorted(maps.Keys(listeners)) {

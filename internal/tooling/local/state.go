@@ -17,7 +17,8 @@ type State = localstate.State
 // could not be made of them.
 func (s *System) State() (State, error) {
 	stacks := s.engine.Stacks()
-	st := State{Region: s.opts.Region, Endpoint: s.emu.Endpoint, DynamoDB: s.table.URL(), Admin: s.admin.URL(), AdminToken: s.token, CloudFormation: s.cfn.URL,
+	st := State{Region: s.opts.Region, Endpoint: s.emu.Endpoint, DynamoDB: s.table.URL(), SQS: s.sqs.URL(), SNS: s.sns.URL(),
+		Admin: s.admin.URL(), AdminToken: s.token, CloudFormation: s.cfn.URL,
 		Stacks: map[string]localstate.StackState{}, Tables: map[string]string{}, Queues: map[string]string{}}
 	s.mu.Lock()
 	st.ConsoleUrl = s.console

@@ -17,11 +17,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/admin"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/apigw"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudformation"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/ddbproxy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/deploy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
@@ -29,6 +32,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sqsproxy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
@@ -44,6 +48,10 @@ type Options struct {
 	// RetryDelays between Lambda's asynchronous attempts. AWS waits about 1 and then 2 minutes;
 	// the default here is 1 s and 2 s so a demo shows the whole path.
 	RetryDelays []time.Duration
+	// TimeScale runs AWS's timings that take minutes (CloudWatch's periods and alarm
+	// evaluations, a custom resource's ServiceTimeout) this many times faster than on AWS; below
+	// 1: their real length.
+	TimeScale float64
 	// Concurrency caps each function's warm processes (a function's reserved concurrency in the
 	// template lowers it); default 8.
 	Concurrency int
@@ -56,9 +64,6 @@ type Options struct {
 	APIPort, RecordPort, EmulatorPort int
 	// ConsolePort is the web console's loopback port (0: any free port).
 	ConsolePort int
-	// TimeScale runs AWS's timings that take minutes (a custom resource's ServiceTimeout) this
-	// many times faster than on AWS; below 1: their real length.
-	TimeScale float64
 }
 
 // PortInUseError says a fixed port the local system was asked to listen on is taken.
@@ -72,10 +77,15 @@ const (
 
 // System is a running local Wild Rydes.
 type System struct {
-	opts  Options
-	clock *clock.Clock
-	emu   *emulator.Emulator
-	// functions is the functions' way to the emulator (SQS, SSM), with the parameter store fault.
+	opts       Options
+	clock      *clock.Clock
+	metrics    *cloudwatch.Store
+	cloudwatch *cloudwatch.Service
+	sqs        *sqsproxy.Proxy
+	stop       context.CancelFunc // the system's own loops (alarm evaluation, queue sampling)
+	loops      sync.WaitGroup
+	emu        *emulator.Emulator
+	// functions is the functions' way to the emulator (SSM), with the parameter store fault.
 	functions *emulator.Functions
 	events    events.Feed
 	table     *ddbproxy.Proxy
@@ -122,6 +132,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		return nil, err
 	}
 	s := &System{opts: opts, clock: clock.Scaled(opts.TimeScale), token: localstate.NewToken()}
+	s.cloudwatch = cloudwatch.New(cloudwatch.Options{Clock: s.clock, Region: opts.Region, Account: localstate.AccountID,
+		Log: opts.Log, Topics: topics{s}})
+	s.metrics = s.cloudwatch.Store
 	if err := s.start(ctx, apiL, recL); err != nil {
 		apiL.Close()
 		recL.Close()
@@ -149,23 +162,29 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	if s.table, err = ddbproxy.Start(s.emu.Endpoint); err != nil {
 		return err
 	}
+	if s.sqs, err = sqsproxy.Start(s.emu.Endpoint, s.metrics, s.clock); err != nil {
+		return err
+	}
+	viaProxy := sqs.NewFromConfig(localstate.Config(opts.Region, s.sqs.URL()))
 	s.lambda = lambda.NewService(lambda.Options{RetryDelays: opts.RetryDelays, Concurrency: opts.Concurrency,
-		DeadLetters: clients.SQS, Events: &s.events, Log: opts.Log})
+		DeadLetters: viaProxy, Events: &s.events, Log: opts.Log, EMF: s.metrics, Clock: s.clock})
 	if s.sns, err = sns.Start(s.emu.Endpoint, s.lambda, &s.events); err != nil {
 		return err
 	}
-	s.gateway = apigw.New(apigw.Options{Region: opts.Region, Invoker: s.lambda, Events: &s.events, Log: opts.Log})
+	s.sns.Now = s.clock.Now // emails are dated as the alarms' changes are
+	s.gateway = apigw.New(apigw.Options{Region: opts.Region, Invoker: s.lambda, Events: &s.events, Log: opts.Log, Metrics: s.metrics})
 	s.fronts = map[string]string{rideRole: s.gateway.Front(apiL, rideRole), recordRole: s.gateway.Front(recL, recordRole)}
 	if s.cfn, err = cloudformation.Listen(); err != nil {
 		return err
 	}
 	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Gateway: s.gateway, Lambda: s.lambda,
-		SNS: s.sns, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
+		SNS: s.sns, CloudWatch: s.cloudwatch, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
 		Responses: s.cfn.ResponsesURL(), Clock: s.clock, Changed: s.stacksChanged,
 		FunctionEnv: map[string]string{
 			"AWS_REGION": opts.Region, "AWS_DEFAULT_REGION": opts.Region,
 			"AWS_ACCESS_KEY_ID": localstate.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localstate.SecretAccessKey,
 			"AWS_ENDPOINT_URL": s.functions.URL(), "AWS_ENDPOINT_URL_DYNAMODB": s.table.URL(), "AWS_ENDPOINT_URL_SNS": s.sns.URL(),
+			"AWS_ENDPOINT_URL_SQS":            s.sqs.URL(),
 			"AWS_ENDPOINT_URL_CLOUDFORMATION": s.cfn.URL,
 			// How much faster than wall time the AWS durations a function compares with now
 			// pass here (only the rollout guard's conditions read it).
@@ -173,8 +192,11 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 			"AWS_EC2_METADATA_DISABLED": "true",
 		}})
 	s.cfn.Serve(s.engine)
-	s.admin, err = admin.Start(s, opts.Root, s.token)
-	return err
+	if s.admin, err = admin.Start(s, opts.Root, s.token); err != nil {
+		return err
+	}
+	s.runLoops()
+	return nil
 }
 
 // SetTableUnavailable makes the ride table unavailable for d, or available again with d <= 0.
@@ -214,9 +236,6 @@ func (s *System) WaitIdle(ctx context.Context) error { return s.lambda.WaitIdle(
 // Events is the system's event feed.
 func (s *System) Events() *events.Feed { return &s.events }
 
-// Clock is the system's AWS time.
-func (s *System) Clock() *clock.Clock { return s.clock }
-
 // AdminToken is what the admin endpoints and the console's controls require of a caller: new
 // for each run, in the state file for the commands.
 func (s *System) AdminToken() string { return s.token }
@@ -237,6 +256,10 @@ func (s *System) SetConsoleURL(url string) error {
 // Close stops everything this system started: functions, listeners, the emulator if it started
 // it. Queued asynchronous events that did not run are reported in the log.
 func (s *System) Close() {
+	if s.stop != nil {
+		s.stop()
+		s.loops.Wait()
+	}
 	if s.lambda != nil {
 		if n := s.lambda.Close(); n > 0 {
 			fmt.Fprintf(s.opts.Log, "local: %d asynchronous invocations were still pending at shutdown\n", n)
@@ -252,6 +275,7 @@ func (s *System) Close() {
 	s.functions.Shutdown(ctx)
 	s.table.Shutdown(ctx)
 	s.sns.Shutdown(ctx)
+	s.sqs.Shutdown(ctx)
 	s.emu.Close()
 	if s.opts.StateFile != "" {
 		_ = os.Remove(s.opts.StateFile)

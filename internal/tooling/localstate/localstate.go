@@ -66,6 +66,8 @@ type State struct {
 	Region   string
 	Endpoint string // the emulator
 	DynamoDB string // DynamoDB through the fault switch, as the functions see it
+	SQS      string `json:",omitempty"` // SQS through the proxy that records its CloudWatch metrics, as the functions see it
+	SNS      string `json:",omitempty"` // SNS as the functions see it: Subscribe an email here to receive alarms in the outbox
 	Admin    string // POST {"unavailableFor":"30s"} to Admin+"/faults/table"
 	// AdminToken is what the admin endpoints require (admin.Authorize): new for each run.
 	AdminToken string

@@ -182,21 +182,16 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 		}
 	}
 	for _, r := range t.ResourcesOfType("AWS::CloudWatch::Alarm") {
-		p := r.Properties
-		a := &Alarm{Resource: base(r), Dimensions: map[string]any{}, Actions: list(p["AlarmActions"])}
-		a.Namespace, _ = p["Namespace"].(string)
-		a.MetricName, _ = p["MetricName"].(string)
-		a.Statistic, _ = p["Statistic"].(string)
-		a.Comparison, _ = p["ComparisonOperator"].(string)
-		a.Threshold, _ = cfn.Number(p["Threshold"])
-		a.Period, _ = cfn.Number(p["Period"])
-		a.EvaluationPeriods, _ = cfn.Number(p["EvaluationPeriods"])
-		for _, d := range list(p["Dimensions"]) {
-			if name, ok := asMap(d)["Name"].(string); ok {
-				a.Dimensions[name] = asMap(d)["Value"]
-			}
-		}
-		st.Alarms = append(st.Alarms, a)
+		st.Alarms = append(st.Alarms, &Alarm{Resource: base(r), AlarmRule: ParseAlarmRule(r.Properties)})
+	}
+	for _, r := range t.ResourcesOfType("AWS::CloudWatch::Dashboard") {
+		st.Dashboards = append(st.Dashboards, &Dashboard{Resource: base(r), Name: r.Properties["DashboardName"], Body: r.Properties["DashboardBody"]})
+	}
+	for _, r := range t.ResourcesOfType("AWS::Logs::QueryDefinition") {
+		q := &QueryDefinition{Resource: base(r), LogGroups: list(r.Properties["LogGroupNames"])}
+		q.Name, _ = r.Properties["Name"].(string)
+		q.Query, _ = r.Properties["QueryString"].(string)
+		st.Queries = append(st.Queries, q)
 	}
 	for _, id := range sortedKeys(t.Outputs) {
 		o := t.Outputs[id]

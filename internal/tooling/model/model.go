@@ -71,8 +71,11 @@ type Stack struct {
 	// Parameters are the SSM parameters the stack writes (AWS::SSM::Parameter).
 	Parameters []*Parameter
 	// Reads are the SSM parameters the stack reads at deploy time (SSM-typed template parameters).
-	Reads   []*SSMRead
-	Alarms  []*Alarm
+	Reads      []*SSMRead
+	Alarms     []*Alarm
+	Dashboards []*Dashboard
+	// Queries are the saved CloudWatch Logs Insights queries.
+	Queries []*QueryDefinition
 	Outputs []*Output
 	// Permissions are the AWS::Lambda::Permission resources (who may invoke a function).
 	Permissions []*Permission
@@ -223,11 +226,22 @@ type SSMRead struct {
 // Alarm is an AWS::CloudWatch::Alarm.
 type Alarm struct {
 	Resource
-	Namespace, MetricName, Statistic, Comparison string
-	Threshold, Period, EvaluationPeriods         float64
-	// Dimensions are unresolved template values by name.
-	Dimensions map[string]any
-	Actions    []any
+	AlarmRule
+}
+
+// Dashboard is an AWS::CloudWatch::Dashboard: its name and body as the template gives them (the
+// body is a JSON string once resolved, often an Fn::Join in the template).
+type Dashboard struct {
+	Resource
+	Name, Body any
+}
+
+// QueryDefinition is an AWS::Logs::QueryDefinition, a saved CloudWatch Logs Insights query.
+type QueryDefinition struct {
+	Resource
+	Name, Query string
+	// LogGroups are the log groups it runs on (template values).
+	LogGroups []any
 }
 
 // Output is one entry of the Outputs section.

@@ -101,84 +101,7 @@ async function requestUnicorn() {
 }
 function showError(msg) { $("error").textContent = msg; $("error").hidden = false; }
 
-// ---- the system view ----
-const W = 150, H = 58, COL = 192, ROW = 72, PAD = 18;
-// A function that re-drives a queue sits after it, and what it writes to stays where the ride
-// path put it.
-
-function layout(top) {
-  const layer = {};
-  for (const n of top.Nodes) layer[n.ID] = 0;
-  for (let i = 0; i < top.Nodes.length; i++) {
-    const redrivers = new Set(top.Edges.filter((e) => e.Label === "re-drives").map((e) => e.To));
-    for (const e of top.Edges) {
-      if (redrivers.has(e.From)) continue;
-      if (layer[e.To] < layer[e.From] + 1 && layer[e.From] + 1 < top.Nodes.length) layer[e.To] = layer[e.From] + 1;
-    }
-  }
-  const pos = {};
-  let y = PAD;
-  const bands = [];
-  for (const stack of top.Stacks) {
-    const perCol = {};
-    for (const n of top.Nodes.filter((n) => n.Stack === stack)) {
-      const c = layer[n.ID];
-      perCol[c] = (perCol[c] || 0) + 1;
-      pos[n.ID] = { x: PAD + 10 + c * COL, y: y + 24 + (perCol[c] - 1) * ROW };
-    }
-    const rows = Math.max(1, ...Object.values(perCol));
-    bands.push({ stack, y, h: 24 + rows * ROW });
-    y += 24 + rows * ROW + 12;
-  }
-  const cols = Math.max(...Object.values(layer)) + 1;
-  return { pos, bands, width: PAD * 2 + 10 + cols * COL, height: y };
-}
-
-function drawSystem(top) {
-  topology = top;
-  const svg = $("system");
-  svg.replaceChildren();
-  const { pos, bands, width, height } = layout(top);
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  const defs = el("defs");
-  const m = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" });
-  m.appendChild(el("path", { d: "M0 0 L10 5 L0 10 z", fill: "#9aa5b1" }));
-  defs.appendChild(m);
-  svg.appendChild(defs);
-  for (const b of bands) {
-    const g = el("g", { class: "stack" });
-    g.appendChild(el("rect", { x: PAD / 2, y: b.y, width: width - PAD, height: b.h, rx: 8 }));
-    g.appendChild(el("text", { x: PAD, y: b.y + 16 }, "stack " + b.stack));
-    svg.appendChild(g);
-  }
-  for (const e of top.Edges) {
-    const a = pos[e.From], b = pos[e.To];
-    if (!a || !b) continue;
-    const x1 = a.x + W, y1 = a.y + H / 2;
-    let x2 = b.x, y2 = b.y + H / 2;
-    let d;
-    if (b.x > a.x) d = `M${x1} ${y1} C${x1 + 40} ${y1} ${x2 - 40} ${y2} ${x2} ${y2}`;
-    else if (Math.abs(a.y - b.y) < H) { x2 = b.x + W; d = `M${a.x} ${a.y + H / 2} L${x2} ${y2}`; }
-    else { x2 = b.x + W / 2; y2 = b.y + (b.y > a.y ? 0 : H); d = `M${a.x + W / 2} ${a.y + (b.y > a.y ? H : 0)} L${x2} ${y2}`; }
-    const g = el("g", { class: "edge", "data-from": e.From, "data-to": e.To });
-    g.appendChild(el("path", { d }));
-    g.appendChild(el("text", { x: (x1 + x2) / 2 - 24, y: (y1 + y2) / 2 - 4 }, e.Label));
-    svg.appendChild(g);
-  }
-  for (const n of top.Nodes) {
-    const p = pos[n.ID];
-    const g = el("g", { class: "node " + n.Kind, "data-node": n.ID, "data-kind": n.Kind, transform: `translate(${p.x},${p.y})` });
-    g.appendChild(el("rect", { width: W, height: H }));
-    g.appendChild(el("text", { x: 8, y: 13, class: "kind" }, n.Kind));
-    g.appendChild(el("text", { x: 8, y: 28, class: "label" }, short(n.Label, 22)));
-    g.appendChild(el("text", { x: 8, y: 42, class: "fig f1" }, ""));
-    g.appendChild(el("text", { x: 8, y: 54, class: "fig f2" }, ""));
-    svg.appendChild(g);
-  }
-  if (lastSnap) updateFigures(lastSnap);
-}
-const short = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
-
+// ---- the system view (system.js draws it) ----
 function figureLines(kind, f) {
   switch (kind) {
     case "route": {
@@ -216,6 +139,7 @@ function updateFigures(snap) {
 function onSnapshot(snap) {
   lastSnap = snap;
   updateFigures(snap);
+  renderAlarms(snap);
   const until = new Date(snap.Fault.Until);
   const faulty = until.getFullYear() > 1 && until > new Date();
   $("fault-note").hidden = !faulty;
@@ -342,11 +266,14 @@ async function main() {
     $("system").hidden = true;
     $("trace-panel").hidden = true;
     $("controls").hidden = true;
+    $("alarms-panel").hidden = true;
+    $("dashboard-panel").hidden = true;
     $("conn").textContent = "rider's page for " + config.ApiUrl;
     return;
   }
   $("deploy").hidden = !config.CanDeploy;
   initControls();
   connect();
+  pollDashboards();
 }
 main();

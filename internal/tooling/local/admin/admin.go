@@ -1,8 +1,8 @@
 // Package admin is the local system's admin surface on its own loopback listener: what
-// `wildrydes fault`, `wildrydes rollout --local` and `wildrydes local-deploy` call. Only they can:
-// every call carries the system's per-run token (the state file's AdminToken, which only the user
-// can read) and a JSON body, which a web page can send only after a CORS preflight that the
-// surface never answers.
+// `wildrydes fault`, `wildrydes rollout --local`, `wildrydes local-deploy` and `wildrydes alarms`
+// call. Only they can: every call carries the system's per-run token (the state file's
+// AdminToken, which only the user can read), and a body only as JSON, which a web page can send
+// only after a CORS preflight that the surface never answers.
 package admin
 
 import (
@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
@@ -26,6 +28,8 @@ type System interface {
 	SetTableUnavailable(d time.Duration)
 	// Deploy creates or updates one stack, or refuses as CloudFormation would.
 	Deploy(ctx context.Context, stack *cfn.Stack) error
+	// AlarmsReport is the alarms' states, their changes and the outbox.
+	AlarmsReport() AlarmsReport
 }
 
 // DeployRequest is the body of POST /_local/deploy: deploy one stack from a template of a
@@ -52,6 +56,7 @@ func Start(sys System, root, token string) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_local/faults/table", s.fault)
 	mux.HandleFunc("POST /_local/deploy", s.deploy)
+	mux.HandleFunc("GET /_local/alarms", s.alarms)
 	var err error
 	if s.srv, err = loopback.Serve("admin", 0, s.authorized(mux)); err != nil {
 		return nil, err
@@ -75,14 +80,14 @@ func Authorize(req *http.Request, token string) {
 	req.Header.Set("Authorization", "Bearer "+token)
 }
 
-// authorized refuses a call without the token (401) or without a JSON body (415).
+// authorized refuses a call without the token (401), or one with a body that is not JSON (415).
 func (s *Server) authorized(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+s.token)) != 1 {
 			http.Error(w, "the admin endpoints need the local system's token (the state file's AdminToken) as Authorization: Bearer TOKEN", http.StatusUnauthorized)
 			return
 		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodGet && (err != nil || mt != "application/json") {
 			http.Error(w, "the admin endpoints take Content-Type: application/json", http.StatusUnsupportedMediaType)
 			return
 		}
@@ -124,4 +129,40 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// AlarmsReport is GET /_local/alarms: every alarm's state, each state change with the
+// notifications its actions published, and the emails SNS sent (`wildrydes alarms`).
+type AlarmsReport struct {
+	Alarms  []cloudwatch.AlarmStatus
+	Changes []cloudwatch.Transition
+	Outbox  []sns.Mail
+	// Clock says how the system's AWS time runs, Now what it is.
+	Clock string
+	Now   time.Time
+}
+
+func (s *Server) alarms(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(s.sys.AlarmsReport())
+}
+
+// Alarms reads the alarms report of the local system whose admin URL is adminURL, with its token.
+func Alarms(ctx context.Context, adminURL, token string) (AlarmsReport, error) {
+	var report AlarmsReport
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, adminURL+"/alarms", nil)
+	if err != nil {
+		return report, err
+	}
+	Authorize(req, token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return report, fmt.Errorf("reading the local system's alarms: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return report, fmt.Errorf("reading the local system's alarms: %s: %s", resp.Status, msg)
+	}
+	return report, json.NewDecoder(resp.Body).Decode(&report)
 }

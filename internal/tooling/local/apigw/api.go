@@ -111,6 +111,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.RUnlock()
 	w, done := opts.Events.WatchRequest(w, r, routeKey, maxPayload+1)
 	defer done()
+	started, integration := time.Now(), time.Duration(0)
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
+	defer func() { a.record(sw.status, time.Since(started), integration) }()
 
 	if origin := r.Header.Get("Origin"); origin != "" && origin != "http://"+r.Host {
 		// A page of another origin: the API answers it as its CORS allows, and no other (on the
@@ -157,7 +161,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithTimeout(r.Context(), integrationTimeout)
 	defer cancel()
+	invoked := time.Now()
 	res, err := opts.Invoker.Invoke(ctx, functionArn, payload)
+	integration = time.Since(invoked)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		gatewayError(w, http.StatusServiceUnavailable, "Service Unavailable")

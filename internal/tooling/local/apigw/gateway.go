@@ -30,6 +30,8 @@ type Options struct {
 	Events  *events.Feed
 	// Log gets a line for each request an AWS_IAM route refuses.
 	Log io.Writer
+	// Metrics, if set, keeps each API's AWS/ApiGateway metrics.
+	Metrics Metrics
 }
 
 // Gateway holds the deployed HTTP APIs and the fronts.

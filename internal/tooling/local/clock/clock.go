@@ -40,6 +40,11 @@ func (c *Clock) Now() time.Time {
 	return c.aws0.Add(time.Duration(float64(time.Since(c.wall0)) * c.scale))
 }
 
+// At is the AWS time of the wall time t: a log line's own timestamp, read on the clock.
+func (c *Clock) At(t time.Time) time.Time {
+	return c.aws0.Add(time.Duration(float64(t.Sub(c.wall0)) * c.scale))
+}
+
 // Wall is how long d of AWS time lasts in wall time.
 func (c *Clock) Wall(d time.Duration) time.Duration { return time.Duration(float64(d) / c.scale) }
 

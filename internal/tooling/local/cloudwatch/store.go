@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
 // retention is how long datapoints are kept: longer than any alarm of the templates looks back.
@@ -119,18 +120,20 @@ func (s *Store) Statistics(m Metric, stat string, start, end time.Time, period t
 	s.mu.Lock()
 	var points []Datapoint
 	if sr := s.series[m.key()]; sr != nil {
-		points = slices.Clone(sr.points)
+		// The points are in time order: those from start on, up to end.
+		from := sort.Search(len(sr.points), func(i int) bool { return !sr.points[i].Time.Before(start) })
+		to := sort.Search(len(sr.points), func(i int) bool { return !sr.points[i].Time.Before(end) })
+		points = slices.Clone(sr.points[from:max(from, to)])
 	}
 	s.mu.Unlock()
 	var out []Stat
-	for p := start; p.Before(end); p = p.Add(period) {
+	for i := 0; i < len(points); {
+		p := start.Add(points[i].Time.Sub(start) / period * period)
 		var values []float64
-		for _, d := range points {
-			if !d.Time.Before(p) && d.Time.Before(p.Add(period)) {
-				values = append(values, d.Value)
-			}
+		for ; i < len(points) && points[i].Time.Before(p.Add(period)); i++ {
+			values = append(values, points[i].Value)
 		}
-		if len(values) > 0 {
+		if p.Before(end) {
 			out = append(out, Stat{Start: p, Value: reduce(values), SampleCount: len(values)})
 		}
 	}
@@ -172,4 +175,18 @@ func percentile(v []float64, q float64) float64 {
 	s := slices.Sorted(slices.Values(v))
 	rank := int(math.Ceil(q / 100 * float64(len(s))))
 	return s[max(0, min(len(s)-1, rank-1))]
+}
+
+// value is the statistic of the metric m names in the period from start, or nil when the period
+// has no datapoint. Dimension values are the template's, resolved.
+func (s *Store) value(m *model.MetricStat, start time.Time, period time.Duration) *float64 {
+	dims := map[string]string{}
+	for k, v := range m.Dimensions {
+		dims[k] = fmt.Sprint(v)
+	}
+	stats, err := s.Statistics(Metric{Namespace: m.Namespace, Name: m.MetricName, Dimensions: dims}, m.Stat, start, start.Add(period), period)
+	if err != nil || len(stats) == 0 {
+		return nil
+	}
+	return &stats[0].Value
 }

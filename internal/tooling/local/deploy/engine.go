@@ -21,6 +21,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/apigw"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	localsns "github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
@@ -46,7 +47,9 @@ type Services struct {
 	Gateway *apigw.Gateway
 	Lambda  *lambda.Service
 	SNS     *localsns.Service
-	Builder *lambda.Builder
+	// CloudWatch evaluates the alarms and keeps the dashboards.
+	CloudWatch *cloudwatch.Service
+	Builder    *lambda.Builder
 	// Invoker runs custom resources' functions; default Lambda.
 	Invoker Invoker
 	// Responses is the URL under which the local CloudFormation endpoint takes custom resources'

@@ -7,10 +7,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/uuid"
+
+	localsns "github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
 )
 
 // The topics and subscriptions (AWS::SNS::*): topics in the emulator; a Lambda subscription is
-// an HTTP subscription of the emulator's to the local SNS bridge, which invokes the function.
+// an HTTP subscription of the emulator's to the local SNS bridge, which invokes the function; an
+// email subscription is the emulator's, delivered by the local SNS into its outbox.
 
 func init() {
 	register("AWS::SNS::Topic", provider{
@@ -38,8 +41,11 @@ func init() {
 			protocol, _ := c.props["Protocol"].(string)
 			topic, _ := c.props["TopicArn"].(string)
 			endpoint, _ := c.props["Endpoint"].(string)
+			if localsns.IsEmail(protocol) {
+				return subscribeEmail(ctx, e, c, topic, protocol, endpoint)
+			}
 			if protocol != "lambda" {
-				return nil, false, fmt.Errorf("the local runner delivers SNS to Lambda only, not %q", protocol)
+				return nil, false, fmt.Errorf("the local runner delivers SNS to Lambda and email only, not %q", protocol)
 			}
 			token := uuid.NewString()
 			out, err := e.AWS.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topic), Protocol: aws.String("http"),
@@ -53,9 +59,23 @@ func init() {
 		},
 		remove: func(ctx context.Context, e *Engine, r *Resource) error {
 			e.SNS.Unsubscribe(r.token)
+			e.SNS.UnsubscribeEmail(r.Physical)
 			_, err := e.AWS.SNS.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(r.Physical)})
 			return err
 		},
 	})
 	placeholder("AWS::SNS::TopicPolicy", "the local system has one principal: who may publish is checked on the templates, not enforced")
+}
+
+// subscribeEmail subscribes an address (an AlarmTopic's -c alarmEmail) in the emulator and has
+// the local SNS deliver the topic's messages to it.
+func subscribeEmail(ctx context.Context, e *Engine, c change, topic, protocol, endpoint string) (*Resource, bool, error) {
+	out, err := e.AWS.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topic), Protocol: aws.String(protocol),
+		Endpoint: aws.String(endpoint), ReturnSubscriptionArn: true})
+	if err != nil {
+		return nil, false, fmt.Errorf("subscribing %s to %s: %w", endpoint, topic, err)
+	}
+	c.nr.Physical = aws.ToString(out.SubscriptionArn)
+	e.SNS.SubscribeEmail(topic, protocol, endpoint, c.nr.Physical)
+	return c.nr, c.old != nil, nil
 }

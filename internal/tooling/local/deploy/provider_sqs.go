@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -42,4 +44,11 @@ func init() {
 		},
 	})
 	placeholder("AWS::SQS::QueuePolicy", "the local system has one principal: who may send is checked on the templates, not enforced")
+}
+
+// QueueURLs are the URLs of the queues the stacks created.
+func (e *Engine) QueueURLs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Sorted(maps.Values(e.queues))
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localrt"
 )
@@ -28,6 +29,10 @@ type Options struct {
 	DeadLetters Queue
 	Events      *events.Feed
 	Log         io.Writer
+	// EMF, if set, keeps the metrics the functions print in the embedded metric format, at their
+	// timestamps on Clock.
+	EMF   EmbeddedMetrics
+	Clock *clock.Clock
 }
 
 // Service runs the deployed functions.
@@ -79,7 +84,7 @@ func (s *Service) Deploy(f Function) {
 	}
 	fn := &function{name: f.Name, arn: f.ARN, dlqURL: f.DeadLetterURL, rt: localrt.New(localrt.Config{
 		Name: f.Name, ARN: f.ARN, Label: f.Label, Binary: f.Binary, Env: f.Env, Timeout: f.Timeout,
-		MemoryMB: f.MemoryMB, MaxConcurrency: concurrency, Log: s.opts.Log,
+		MemoryMB: f.MemoryMB, MaxConcurrency: concurrency, Log: s.log(f.Label),
 	})}
 	s.mu.Lock()
 	old := s.functions[f.ARN]
@@ -125,6 +130,9 @@ func (s *Service) Invoke(ctx context.Context, arn string, payload []byte) (local
 		res, err := fn.rt.Invoke(ctx, payload)
 		if errors.Is(err, localrt.ErrClosed) && attempt < 3 {
 			continue
+		}
+		if err == nil {
+			s.invoked(fn.name, res.FunctionError != "", res.Duration)
 		}
 		if s.opts.Events.Watching() {
 			msg := res.ErrorMessage

@@ -108,10 +108,13 @@ type Options struct {
 	Concurrency int
 	// RetryDelays between Lambda's asynchronous attempts; default 200 ms, then 400 ms.
 	RetryDelays []time.Duration
-	// TimeScale runs AWS's timings that take minutes faster (local.Options.TimeScale); default
-	// 300: a minute lasts 200 ms.
+	// TimeScale runs AWS's timings faster (local.Options.TimeScale); default DefaultTimeScale.
 	TimeScale float64
 }
+
+// DefaultTimeScale is how much faster than on AWS the tests' systems run AWS's timings: a minute
+// lasts 200 ms, a CloudWatch alarm of 5-minute periods decides within a second.
+const DefaultTimeScale = 300
 
 // At is a system at one step, as users reach it.
 func At(step design.Step) Options { return Options{Path: []design.Step{step}} }
@@ -157,11 +160,11 @@ func (e *Env) start(o Options) (*local.System, *Log, error) {
 	if o.Concurrency == 0 {
 		o.Concurrency = 100
 	}
+	if o.TimeScale == 0 {
+		o.TimeScale = DefaultTimeScale
+	}
 	if o.RetryDelays == nil {
 		o.RetryDelays = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}
-	}
-	if o.TimeScale == 0 {
-		o.TimeScale = 300
 	}
 	log := &Log{}
 	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,

@@ -2,6 +2,7 @@ package sns
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -31,9 +32,13 @@ func (s *Service) front(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form, err := url.ParseQuery(string(body))
-	if err == nil && form.Get("Action") == "Publish" {
-		if subs := s.subscribers(form.Get("TopicArn")); len(subs) > 0 {
-			s.publish(w, form, subs)
+	if err == nil {
+		switch action := form.Get("Action"); {
+		case action == "Publish" && s.hasSubscribers(form.Get("TopicArn")):
+			s.publish(w, form)
+			return
+		case action == "Subscribe" && IsEmail(form.Get("Protocol")), action == "Unsubscribe":
+			s.subscribe(w, r, form, body)
 			return
 		}
 	}
@@ -42,7 +47,7 @@ func (s *Service) front(w http.ResponseWriter, r *http.Request) {
 	s.proxy.ServeHTTP(w, r)
 }
 
-func (s *Service) publish(w http.ResponseWriter, form url.Values, subs []subscription) {
+func (s *Service) publish(w http.ResponseWriter, form url.Values) {
 	message := form.Get("Message")
 	switch {
 	case message == "":
@@ -52,15 +57,18 @@ func (s *Service) publish(w http.ResponseWriter, form url.Values, subs []subscri
 		snsError(w, http.StatusBadRequest, "InvalidParameter", "Invalid parameter: Message too long")
 		return
 	}
-	id := uuid.NewString()
-	entity := events.SNSEntity{Type: "Notification", MessageID: id, TopicArn: form.Get("TopicArn"),
-		Subject: form.Get("Subject"), Message: message, Timestamp: time.Now().UTC(), SignatureVersion: "1",
-		MessageAttributes: messageAttributes(form)}
-	// The publish is told before any delivery starts, so a watcher never sees an attempt first.
-	s.events.Published(id, entity.TopicArn, message)
-	for _, sub := range subs {
-		s.notify(sub, entity)
+	messages := map[string]string{"default": message}
+	if form.Get("MessageStructure") == "json" {
+		if err := json.Unmarshal([]byte(message), &messages); err != nil || messages["default"] == "" {
+			snsError(w, http.StatusBadRequest, "InvalidParameter", "Invalid parameter: Message Structure - No default entry in JSON message body")
+			return
+		}
 	}
+	id := uuid.NewString()
+	// The publish is told before any delivery starts, so a watcher never sees an attempt first.
+	s.fanOut(events.SNSEntity{Type: "Notification", MessageID: id, TopicArn: form.Get("TopicArn"),
+		Subject: form.Get("Subject"), Timestamp: time.Now().UTC(), SignatureVersion: "1",
+		MessageAttributes: messageAttributes(form)}, messages)
 	w.Header().Set("Content-Type", "text/xml")
 	fmt.Fprintf(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>%s</MessageId></PublishResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></PublishResponse>`, id, uuid.NewString())
 }

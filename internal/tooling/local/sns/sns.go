@@ -2,7 +2,8 @@
 // topic with Lambda subscribers fans out here), the bridge that receives the emulator's own
 // deliveries, and the Lambda subscriptions both hand messages to, as SNS invokes Lambda:
 // asynchronously (https://docs.aws.amazon.com/sns/latest/dg/sns-lambda-as-subscriber.html).
-// Topics and subscriptions themselves live in the emulator.
+// Topics and subscriptions themselves live in the emulator; the email subscriptions deliver into
+// the local outbox (email.go).
 package sns
 
 import (
@@ -12,6 +13,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
@@ -29,8 +31,13 @@ type Service struct {
 	lambda Lambda
 	events *events.Feed
 
-	mu   sync.RWMutex
-	subs map[string]subscription // token -> subscription
+	// Now is the time of the emails sent (the local system's clock); nil: the wall clock.
+	Now func() time.Time
+
+	mu     sync.RWMutex
+	subs   map[string]subscription // token -> subscription
+	emails map[string]emailSub     // subscription ARN -> email subscription
+	outbox []Mail
 }
 
 type subscription struct{ topicArn, functionArn, subscriptionArn string }
@@ -42,7 +49,9 @@ func Start(endpoint string, lambda Lambda, feed *events.Feed) (*Service, error) 
 	if err != nil {
 		return nil, fmt.Errorf("emulator endpoint %q: %w", endpoint, err)
 	}
-	s := &Service{proxy: httputil.NewSingleHostReverseProxy(target), lambda: lambda, events: feed, subs: map[string]subscription{}}
+	s := &Service{proxy: httputil.NewSingleHostReverseProxy(target), lambda: lambda, events: feed,
+		subs: map[string]subscription{}, emails: map[string]emailSub{}}
+	s.proxy.ModifyResponse = s.subscribed
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sns/{token}", s.deliver) // the emulator's delivery to an HTTP subscriber
 	mux.HandleFunc("/", s.front)                   // the SNS API, for the functions
@@ -91,4 +100,22 @@ func (s *Service) subscribers(topicArn string) []subscription {
 		}
 	}
 	return out
+}
+
+// hasSubscribers says whether the local system delivers the topic's messages itself: it has
+// Lambda or email subscriptions.
+func (s *Service) hasSubscribers(topicArn string) bool {
+	return len(s.subscribers(topicArn)) > 0 || len(s.emailSubscribers(topicArn)) > 0
+}
+
+// unsubscribeArn ends the Lambda subscription of that ARN, as an Unsubscribe through the SNS
+// API does (the deploy ends its own by token).
+func (s *Service) unsubscribeArn(subscriptionArn string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for token, sub := range s.subs {
+		if sub.subscriptionArn == subscriptionArn {
+			delete(s.subs, token)
+		}
+	}
 }
