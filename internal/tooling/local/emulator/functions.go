@@ -13,8 +13,9 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
 )
 
-// Functions is the functions' own way to the emulator (their AWS_ENDPOINT_URL, for SQS and SSM),
-// on a listener of its own, with the parameter store fault: while it is on, every SSM call a
+// Functions is the functions' own way to the emulator (their AWS_ENDPOINT_URL: SSM, and what no
+// other front of the local system serves), on a listener of its own, with the parameter store
+// fault: while it is on, every SSM call a
 // function makes fails as an unavailable service's does (HTTP 500 InternalServerError, which the
 // SDK retries, then gives up on), while the deploy engine, which resolves SSM-typed parameters,
 // still reaches SSM. It is how a test shows what a function does when SSM fails under it (the
