@@ -22,12 +22,3 @@ func (s *System) Listeners() map[string]string {
 	}
 	return out
 }
-
-// StackStatus is the stack's status ("": it does not exist).
-func (s *System) StackStatus(name string) string {
-	d, err := s.engine.Describe(name)
-	if err != nil {
-		return ""
-	}
-	return string(d[0].Status)
-}

@@ -1,9 +1,14 @@
-package local_test
+// Package concurrent_test runs two deploys at once on the local system from every safe pair of
+// stack states: a package of its own, so that its minute of deploys runs beside the local
+// system's other tests.
+package concurrent_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,12 +18,31 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/smithy-go"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/rollout"
 )
+
+// env is every step of stage "test", synthesized once.
+var env *localtest.Env
+
+func TestMain(m *testing.M) {
+	env = localtest.Setup()
+	os.Exit(env.Run(m))
+}
+
+// state is what the running system tells the other commands.
+func state(t testing.TB, sys *local.System) local.State {
+	t.Helper()
+	st, err := sys.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
 
 // CloudFormation updates two stacks at once. From every safe pair of stack states, two deploys
 // started together, one per stack, to every pair of states each could move to, each order of
@@ -83,6 +107,7 @@ type mover struct {
 	sys   *local.System
 	a     *rollout.Analysis
 	edges map[rollout.Pair][]rollout.Pair // the pairs one accepted, safe deploy leads to
+	cfn   *cloudformation.Client
 }
 
 func (m *mover) safePairs() []rollout.Pair {
@@ -261,7 +286,7 @@ func (m *mover) atOnce(first, second rollout.Deploy) string {
 	wg.Go(func() { run(first); close(done) })
 	name := design.StackName(first.Kind, localtest.Stage)
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if strings.HasSuffix(m.sys.StackStatus(name), "_IN_PROGRESS") {
+		if strings.HasSuffix(m.status(name), "_IN_PROGRESS") {
 			break
 		}
 		select {
@@ -310,9 +335,25 @@ func (m *mover) delete(name string) {
 	if _, err := client.DeleteStack(m.ctx, &cloudformation.DeleteStackInput{StackName: aws.String(name)}); err != nil {
 		m.t.Fatalf("DeleteStack %s: %v", name, err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); m.sys.StackStatus(name) != ""; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); m.status(name) != ""; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			m.t.Fatalf("%s is %s 30 s after DeleteStack", name, m.sys.StackStatus(name))
+			m.t.Fatalf("%s is %s 30 s after DeleteStack", name, m.status(name))
 		}
 	}
+}
+
+// status is the stack's status, as DescribeStacks says it ("": the stack does not exist).
+func (m *mover) status(name string) string {
+	if m.cfn == nil {
+		m.cfn = cloudformation.NewFromConfig(state(m.t, m.sys).CloudFormationConfig())
+	}
+	out, err := m.cfn.DescribeStacks(m.ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+	var missing smithy.APIError
+	switch {
+	case errors.As(err, &missing) && missing.ErrorCode() == "ValidationError":
+		return ""
+	case err != nil:
+		m.t.Fatalf("DescribeStacks %s: %v", name, err)
+	}
+	return string(out.Stacks[0].StackStatus)
 }
