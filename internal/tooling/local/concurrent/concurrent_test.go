@@ -34,16 +34,6 @@ func TestMain(m *testing.M) {
 	os.Exit(env.Run(m))
 }
 
-// state is what the running system tells the other commands.
-func state(t testing.TB, sys *local.System) local.State {
-	t.Helper()
-	st, err := sys.State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 // CloudFormation updates two stacks at once. From every safe pair of stack states, two deploys
 // started together, one per stack, to every pair of states each could move to, each order of
 // start, never leave the system in a pair the rollout analysis calls unsafe, nor a stack wedged
@@ -53,8 +43,13 @@ func TestTwoDeploysAtOnceFromEverySafePairNeverEndUnsafe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &mover{t: t, sys: env.Start(t, localtest.Options{}), a: rollout.New(rollout.FromAssemblies(asms, localtest.Stage)),
-		edges: map[rollout.Pair][]rollout.Pair{}, ctx: context.Background()}
+	sys := env.Start(t, localtest.Options{})
+	st, err := sys.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &mover{t: t, sys: sys, a: rollout.New(rollout.FromAssemblies(asms, localtest.Stage)), ctx: context.Background(),
+		edges: map[rollout.Pair][]rollout.Pair{}, cfn: cloudformation.NewFromConfig(st.CloudFormationConfig())}
 	// Every scenario: from a safe pair the system can be in (reached by accepted deploys and
 	// deletes), one deploy per stack, each to a state other than its own, each order of start.
 	type scenario struct {
@@ -132,8 +127,11 @@ func (m *mover) safePairs() []rollout.Pair {
 // a stack wedged in a *_FAILED status fails the test.
 func (m *mover) at() rollout.Pair {
 	m.t.Helper()
-	st := state(m.t, m.sys)
-	out, err := cloudformation.NewFromConfig(st.CloudFormationConfig()).DescribeStacks(m.ctx, &cloudformation.DescribeStacksInput{})
+	st, err := m.sys.State()
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	out, err := m.cfn.DescribeStacks(m.ctx, &cloudformation.DescribeStacksInput{})
 	if err != nil {
 		m.t.Fatal(err)
 	}
@@ -331,8 +329,7 @@ func (m *mover) atOnce(first, second rollout.Deploy) string {
 // gone.
 func (m *mover) delete(name string) {
 	m.t.Helper()
-	client := cloudformation.NewFromConfig(state(m.t, m.sys).CloudFormationConfig())
-	if _, err := client.DeleteStack(m.ctx, &cloudformation.DeleteStackInput{StackName: aws.String(name)}); err != nil {
+	if _, err := m.cfn.DeleteStack(m.ctx, &cloudformation.DeleteStackInput{StackName: aws.String(name)}); err != nil {
 		m.t.Fatalf("DeleteStack %s: %v", name, err)
 	}
 	for deadline := time.Now().Add(30 * time.Second); m.status(name) != ""; time.Sleep(5 * time.Millisecond) {
@@ -344,9 +341,6 @@ func (m *mover) delete(name string) {
 
 // status is the stack's status, as DescribeStacks says it ("": the stack does not exist).
 func (m *mover) status(name string) string {
-	if m.cfn == nil {
-		m.cfn = cloudformation.NewFromConfig(state(m.t, m.sys).CloudFormationConfig())
-	}
 	out, err := m.cfn.DescribeStacks(m.ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
 	var missing smithy.APIError
 	switch {
