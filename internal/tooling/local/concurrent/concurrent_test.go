@@ -265,7 +265,8 @@ func (m *mover) next(p rollout.Pair) []rollout.Pair {
 }
 
 // atOnce starts first, then second while first is under way, and checks where they leave the
-// system: one of the four pairs they can lead to, safe. It returns which landed.
+// system: one of the four pairs they can lead to, one the rollout analysis expects of them
+// (Analysis.Concurrently), safe. It returns which landed.
 func (m *mover) atOnce(first, second rollout.Deploy) string {
 	m.t.Helper()
 	var wg sync.WaitGroup
@@ -299,11 +300,12 @@ func (m *mover) atOnce(first, second rollout.Deploy) string {
 	p := first.From
 	what := fmt.Sprintf("from %s, %s at step %d started, then %s at step %d", p, first.Kind, first.Step, second.Kind, second.Step)
 	got := m.at()
+	steps := map[design.StackKind]design.Step{first.Kind: first.Step, second.Kind: second.Step}
 	landed := map[design.StackKind]bool{}
 	for _, kind := range rollout.Kinds {
 		switch got.Of(kind) {
 		case p.Of(kind):
-		case rollout.State(map[design.StackKind]design.Step{first.Kind: first.Step, second.Kind: second.Step}[kind]):
+		case rollout.State(steps[kind]):
 			landed[kind] = true
 		default:
 			m.t.Errorf("%s: the system is at %s", what, got)
@@ -312,6 +314,13 @@ func (m *mover) atOnce(first, second rollout.Deploy) string {
 	safety, err := m.a.Safety(got)
 	if err != nil {
 		m.t.Fatal(err)
+	}
+	predicted, err := m.a.Concurrently(m.ctx, p, steps[design.WildRydes], steps[design.RideRecord])
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	if !slices.Contains(predicted.Outcomes, got) {
+		m.t.Errorf("%s: the system is at %s, which the rollout analysis does not expect of two deploys at once (%v)", what, got, predicted.Outcomes)
 	}
 	if !safety.Safe {
 		m.t.Errorf("%s: both accepted (%v, %v), the system is at %s, unsafe: %s", what, errs[first.Kind], errs[second.Kind], got, safety.Why)
