@@ -340,6 +340,15 @@ func TestAPeakAboveTheProvisionedWritesWarnsOfThrottling(t *testing.T) {
 	}
 }
 
+func TestStepZerosOriginalTableIsThrottledAtTheWorkshopsPeak(t *testing.T) {
+	// The default profile's peak is the workshop's high load, 10 rides/s; step 0's table has the
+	// original's single write unit.
+	warnings := strings.Join(estimate(t, "step0", nil).Warnings, "\n")
+	if want := "a peak of 10 rides/s needs 10 WCU but the table has 1"; !strings.Contains(warnings, want) {
+		t.Errorf("the default estimate of step 0 does not say %q:\n%s", want, warnings)
+	}
+}
+
 func TestTheFinalStepCostsLessThanStepZero(t *testing.T) {
 	tests := []struct {
 		name   string
