@@ -131,7 +131,7 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 		return err
 	}
 	clients := deploy.NewClients(localstate.Config(opts.Region, s.emu.Endpoint))
-	if s.table, err = ddbproxy.Start(s.emu.Endpoint); err != nil {
+	if s.table, err = ddbproxy.Start(s.emu.Endpoint, ddbproxy.Options{}); err != nil {
 		return err
 	}
 	s.lambda = lambda.NewService(lambda.Options{RetryDelays: opts.RetryDelays, Concurrency: opts.Concurrency,

@@ -1,11 +1,14 @@
 // Package ddbproxy sits between the functions and the emulator's DynamoDB: the one place where
-// the local system answers for DynamoDB what the emulator would not (today the table fault; the
-// place for DynamoDB's throughput limits).
+// the local system answers for DynamoDB what the emulator would not: each table's throughput
+// (provisioned capacity with its burst, or on-demand's), throttled requests answered as DynamoDB
+// answers them and counted in its CloudWatch metrics, and the table fault.
 package ddbproxy
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -22,19 +25,31 @@ import (
 type Proxy struct {
 	srv   *loopback.Server
 	proxy *httputil.ReverseProxy
+	meter *meter // nil: no throughput limits
 	mu    sync.Mutex
 	until time.Time // zero: off
 	// rejected counts the calls refused while the fault was on.
 	rejected int64
 }
 
+// Options configure the proxy.
+type Options struct {
+	// Limits enforces each table's throughput (SetThroughput); off, every call goes through.
+	Limits bool
+	// Metrics, if set, records the tables' AWS/DynamoDB metrics.
+	Metrics Metrics
+}
+
 // Start serves a proxy to the emulator at endpoint on a free loopback port.
-func Start(endpoint string) (*Proxy, error) {
+func Start(endpoint string, opts Options) (*Proxy, error) {
 	target, err := url.Parse(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("emulator endpoint %q: %w", endpoint, err)
 	}
-	p := &Proxy{proxy: httputil.NewSingleHostReverseProxy(target)}
+	p := &Proxy{proxy: httputil.NewSingleHostReverseProxy(target), meter: &meter{metrics: opts.Metrics, tables: map[string]*table{}}}
+	if !opts.Limits {
+		p.meter = nil
+	}
 	if p.srv, err = loopback.Serve("DynamoDB proxy", 0, p); err != nil {
 		return nil, err
 	}
@@ -92,5 +107,54 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ServiceUnavailable","message":"the ride table is unavailable (local fault switch)"}`)
 		return
 	}
-	p.proxy.ServeHTTP(w, r)
+	if p.meter == nil {
+		p.proxy.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	c, metered := costOf(r.Header.Get("X-Amz-Target"), body)
+	if !metered {
+		p.proxy.ServeHTTP(w, r)
+		return
+	}
+	if tb := p.meter.take(c); tb != nil {
+		throttled(w, tb, c.charges[0].write)
+		return
+	}
+	if len(c.consistent) == 0 { // a write: charged in full already
+		p.proxy.ServeHTTP(w, r)
+		return
+	}
+	rec := &recorder{ResponseWriter: w}
+	p.proxy.ServeHTTP(rec, r)
+	if rec.status == http.StatusOK {
+		for table, extra := range readUnits(c, rec.body.Bytes()) {
+			p.meter.settle(table, extra)
+		}
+	}
+}
+
+// recorder keeps a read's answer, to charge the size of the items it returned.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
 }
