@@ -18,6 +18,8 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/admin"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/apigw"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/ddbproxy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/deploy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
@@ -37,11 +39,16 @@ type Options struct {
 	Endpoint string
 	// Region the emulator's resources live in; default localstate.Region.
 	Region string
-	// RetryDelays between Lambda's asynchronous attempts. AWS waits about 1 and then 2 minutes;
-	// the default here is 1 s and 2 s so a demo shows the whole path.
-	RetryDelays []time.Duration
-	// Concurrency caps each function's warm processes (a function's reserved concurrency in the
-	// template lowers it); default 8.
+	// TimeScale runs AWS's timings that take minutes (Lambda's asynchronous retry delays, an
+	// event's maximum age) this many times faster than on AWS; below 1: their real length.
+	TimeScale float64
+	// NoLimits turns AWS's limits off: tables take every request whatever their capacity, and
+	// Lambda runs every invocation whatever its concurrency.
+	NoLimits bool
+	// AccountConcurrency is the account's Lambda concurrency (0: Lambda's default, 1,000).
+	AccountConcurrency int
+	// Concurrency caps each function's processes on this machine (0: as many as Lambda's
+	// concurrency allows; with NoLimits, 8, lowered by a function's reserved concurrency).
 	Concurrency int
 	// StateFile receives the endpoints and names, for the load and dlq commands; empty: none.
 	StateFile string
@@ -66,6 +73,8 @@ const (
 // System is a running local Wild Rydes.
 type System struct {
 	opts    Options
+	clock   *clock.Clock
+	metrics *cloudwatch.Store
 	emu     *emulator.Emulator
 	events  events.Feed
 	table   *ddbproxy.Proxy
@@ -87,12 +96,6 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.Region == "" {
 		opts.Region = localstate.Region
 	}
-	if opts.RetryDelays == nil {
-		opts.RetryDelays = []time.Duration{time.Second, 2 * time.Second}
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 8
-	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
@@ -109,7 +112,8 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		apiL.Close()
 		return nil, err
 	}
-	s := &System{opts: opts}
+	c := clock.Scaled(opts.TimeScale)
+	s := &System{opts: opts, clock: c, metrics: cloudwatch.NewStore(c)}
 	if err := s.start(ctx, apiL, recL); err != nil {
 		apiL.Close()
 		recL.Close()
@@ -131,17 +135,18 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 		return err
 	}
 	clients := deploy.NewClients(localstate.Config(opts.Region, s.emu.Endpoint))
-	if s.table, err = ddbproxy.Start(s.emu.Endpoint, ddbproxy.Options{}); err != nil {
+	if s.table, err = ddbproxy.Start(s.emu.Endpoint, ddbproxy.Options{Limits: !opts.NoLimits, Metrics: s.metrics}); err != nil {
 		return err
 	}
-	s.lambda = lambda.NewService(lambda.Options{RetryDelays: opts.RetryDelays, Concurrency: opts.Concurrency,
+	s.lambda = lambda.NewService(lambda.Options{Limits: !opts.NoLimits, AccountConcurrency: opts.AccountConcurrency,
+		Concurrency: opts.Concurrency, Clock: s.clock, Metrics: s.metrics,
 		DeadLetters: clients.SQS, Events: &s.events, Log: opts.Log})
 	if s.sns, err = sns.Start(s.emu.Endpoint, s.lambda, &s.events); err != nil {
 		return err
 	}
 	s.gateway = apigw.New(apigw.Options{Region: opts.Region, Invoker: s.lambda, Events: &s.events, Log: opts.Log})
 	s.fronts = map[string]string{rideRole: s.gateway.Front(apiL, rideRole), recordRole: s.gateway.Front(recL, recordRole)}
-	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Gateway: s.gateway, Lambda: s.lambda,
+	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Tables: s.table, Gateway: s.gateway, Lambda: s.lambda,
 		SNS: s.sns, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
 		FunctionEnv: map[string]string{
 			"AWS_REGION": opts.Region, "AWS_DEFAULT_REGION": opts.Region,
@@ -170,6 +175,12 @@ func (s *System) TableFault() (until time.Time, refused int64) { return s.table.
 
 // WaitIdle waits until no asynchronous invocation is queued, running or waiting for a retry.
 func (s *System) WaitIdle(ctx context.Context) error { return s.lambda.WaitIdle(ctx) }
+
+// Clock is the system's AWS time.
+func (s *System) Clock() *clock.Clock { return s.clock }
+
+// Metrics is the system's CloudWatch metrics.
+func (s *System) Metrics() *cloudwatch.Store { return s.metrics }
 
 // Events is the system's event feed.
 func (s *System) Events() *events.Feed { return &s.events }

@@ -3,12 +3,14 @@ package apigw
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localrt"
@@ -76,5 +78,51 @@ func TestARouteInvokesItsFunctionWithPayloadFormat2(t *testing.T) {
 	}
 	if w := serve(a, http.MethodGet, "/ride"); w.Code != http.StatusNotFound || len(fn.got) != 1 {
 		t.Errorf("GET /ride = %d and %d invocations, want 404 and no invocation", w.Code, len(fn.got))
+	}
+}
+
+// slow is a function that answers after its caller stops waiting.
+type slow struct{}
+
+func (slow) Invoke(ctx context.Context, _ string, _ []byte) (localrt.Result, error) {
+	<-ctx.Done()
+	return localrt.Result{}, ctx.Err()
+}
+
+// throttled is a function Lambda throttles.
+type throttled struct{}
+
+func (throttled) Invoke(context.Context, string, []byte) (localrt.Result, error) {
+	return localrt.Result{}, errors.New("TooManyRequestsException: Rate Exceeded.")
+}
+
+// An integration that does not answer within the timeout (30 s on AWS, 50 ms here) is answered
+// 503 as HTTP APIs answer it.
+func TestAnIntegrationPastItsTimeoutIsAnswered503ServiceUnavailable(t *testing.T) {
+	g := New(Options{Region: localstate.Region, Invoker: slow{}, Events: &events.Feed{}, Log: io.Discard, IntegrationTimeout: 50 * time.Millisecond})
+	t.Cleanup(func() { g.Shutdown(context.Background()) })
+	a, err := g.CreateAPI("a1b2c3d4e5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetIntegration("i1", "arn:aws:lambda:us-east-1:123456789012:function:RequestRide")
+	a.SetRoute("POST /ride", "i1")
+	start := time.Now()
+	w := serve(a, http.MethodPost, "/ride")
+	if w.Code != http.StatusServiceUnavailable || w.Body.String() != `{"message":"Service Unavailable"}` {
+		t.Errorf("a function past the integration timeout got %d %s, want 503 {\"message\":\"Service Unavailable\"}", w.Code, w.Body.String())
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the answer took %s, want it at the integration timeout", took)
+	}
+	if New(Options{}).opts.IntegrationTimeout != 30*time.Second {
+		t.Error("the default integration timeout is not HTTP API's 30 seconds")
+	}
+}
+
+func TestAThrottledFunctionIsAnswered500InternalServerError(t *testing.T) {
+	w := serve(api(t, throttled{}), http.MethodPost, "/ride")
+	if w.Code != http.StatusInternalServerError || w.Body.String() != `{"message":"Internal Server Error"}` {
+		t.Errorf("a throttled invocation got %d %s, want 500 {\"message\":\"Internal Server Error\"}", w.Code, w.Body.String())
 	}
 }

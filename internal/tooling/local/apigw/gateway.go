@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
@@ -30,6 +31,9 @@ type Options struct {
 	Events  *events.Feed
 	// Log gets a line for each request an AWS_IAM route refuses.
 	Log io.Writer
+	// IntegrationTimeout is how long a route waits for its function; 0: HTTP API's 30 seconds,
+	// which cannot be raised (tests shorten it).
+	IntegrationTimeout time.Duration
 }
 
 // Gateway holds the deployed HTTP APIs and the fronts.
@@ -44,6 +48,9 @@ type Gateway struct {
 
 // New is a gateway with no API.
 func New(opts Options) *Gateway {
+	if opts.IntegrationTimeout <= 0 {
+		opts.IntegrationTimeout = integrationTimeout
+	}
 	return &Gateway{opts: opts, apis: map[string]*API{}, roles: map[string]*API{}, servers: map[*loopback.Server]bool{}}
 }
 
@@ -119,7 +126,7 @@ func (g *Gateway) DeleteAPI(id string) {
 	}
 	g.mu.Unlock()
 	if api != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), integrationTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), g.opts.IntegrationTimeout)
 		defer cancel()
 		api.srv.Shutdown(ctx)
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
@@ -19,6 +18,10 @@ import (
 
 // Stage is the stage the tests synthesize, so their assemblies never stand in for "dev".
 const Stage = "test"
+
+// DefaultTimeScale is how much faster than on AWS the tests' systems run AWS's timings: a minute
+// lasts 200 ms.
+const DefaultTimeScale = 300
 
 // tailLines is how much of a system's log a failing test prints.
 const tailLines = 60
@@ -106,8 +109,11 @@ type Options struct {
 	// Concurrency caps each function's processes; default 100, so that an outage's retries of
 	// a hundred rides run at once, as Lambda scales an asynchronous backlog out.
 	Concurrency int
-	// RetryDelays between Lambda's asynchronous attempts; default 200 ms, then 400 ms.
-	RetryDelays []time.Duration
+	// TimeScale runs AWS's timings faster (local.Options.TimeScale); default 300, so Lambda's
+	// one- and two-minute retry delays take 200 ms and 400 ms.
+	TimeScale float64
+	// NoLimits turns AWS's limits off (local.Options.NoLimits).
+	NoLimits bool
 }
 
 // At is a system at one step, as users reach it.
@@ -154,12 +160,12 @@ func (e *Env) start(o Options) (*local.System, *Log, error) {
 	if o.Concurrency == 0 {
 		o.Concurrency = 100
 	}
-	if o.RetryDelays == nil {
-		o.RetryDelays = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}
+	if o.TimeScale == 0 {
+		o.TimeScale = DefaultTimeScale
 	}
 	log := &Log{}
 	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,
-		Concurrency: o.Concurrency, RetryDelays: o.RetryDelays})
+		Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
 	if err != nil {
 		return nil, log, err
 	}
