@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
@@ -40,6 +39,10 @@ type Options struct {
 	Settle time.Duration
 	// Concurrency caps each function's warm processes (local.Options.Concurrency; 0: its default).
 	Concurrency int
+	// NoLimits runs each step without AWS's limits (local.Options.NoLimits); TimeScale runs
+	// AWS's timings that take minutes faster (local.Options.TimeScale; 0 or 1: real length).
+	NoLimits  bool
+	TimeScale float64
 	// SystemLog receives the local systems' logs; nil writes each to a temporary file, kept only
 	// when its step fails.
 	SystemLog io.Writer
@@ -105,28 +108,12 @@ func path(step design.Step) []design.Step {
 // runStep starts a system with the step's stacks, loads it and stops it.
 func runStep(ctx context.Context, o Options, step design.Step, steps *synth.Steps, progress io.Writer) (res StepResult) {
 	res.Step = step
-	logs, keep := o.SystemLog, func(bool) {}
-	if logs == nil {
-		f, err := os.CreateTemp("", fmt.Sprintf("wildrydes-bench-step%d-*.log", step))
-		if err != nil {
-			res.Err = fmt.Errorf("creating the system log: %w", err)
-			return res
-		}
-		logs = f
-		keep = func(failed bool) {
-			f.Close()
-			if failed {
-				fmt.Fprintf(progress, "bench: step %d: the local system's log is in %s\n", step, f.Name())
-			} else {
-				os.Remove(f.Name())
-			}
-		}
-	}
+	logs, keep := systemLog(o, step, progress)
 	defer func() { keep(!res.OK()) }()
 
 	fmt.Fprintf(progress, "bench: step %d (%s): starting a local system ...\n", step, stepDesign(step))
 	start := time.Now()
-	sys, err := local.Start(ctx, local.Options{Root: o.Root, Concurrency: o.Concurrency, Log: logs})
+	sys, err := local.Start(ctx, o.localOptions(logs))
 	if err != nil {
 		res.Err = fmt.Errorf("starting the local system: %w", err)
 		return res

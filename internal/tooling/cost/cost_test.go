@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 )
@@ -709,5 +710,29 @@ func TestRidesPublishedToATopicNothingSubscribesToAreWarnedAbout(t *testing.T) {
 	}
 	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "nothing subscribes") || !strings.Contains(w, "not priced beyond it") {
 		t.Errorf("warnings do not say the rides are lost at the topic:\n%s", w)
+	}
+}
+
+func TestALoadCostsItsRequestsAndTheCapacityForItsDurationOnly(t *testing.T) {
+	p := DefaultProfile()
+	p.RidesPerMonth = 1800 // the workshop's high load
+	r := estimate(t, "step0", func(pr *Profile) { *pr = p })
+	hours := defaultPrices(t).HoursPerMonth
+	wcu, rcu := provisionedCapacity(t, "step0")
+	perUse, capacity := 0.0, 0.0
+	for _, l := range r.Lines {
+		switch l.Price {
+		case DynamoDBWCUHours, DynamoDBRCUHours:
+			capacity += l.MonthlyUSD
+		case LambdaRequests, LambdaComputeARM, LambdaComputeX86, HTTPAPIRequests, LogsIngestion:
+			perUse += l.MonthlyUSD
+		}
+	}
+	if capacity == 0 || wcu+rcu == 0 {
+		t.Fatalf("step 0's estimate has no provisioned capacity: %+v", r.Lines)
+	}
+	want := perUse + capacity*(3*time.Minute).Hours()/hours
+	if got := r.LoadUSD(3*time.Minute, hours); !sameUSD(got, want) || got >= r.TotalUSD {
+		t.Errorf("3 minutes of 1,800 rides cost $%.6f, want $%.6f: the requests, and 3 minutes of the month's capacity", got, want)
 	}
 }
