@@ -190,7 +190,7 @@ func (o *localOptions) run(ctx context.Context) int {
 // printRunning says where everything the local system started is, and what to try.
 func (o *localOptions) printRunning(st localstate.State, consoleURL string, took time.Duration, limits string) {
 	w := o.Out
-	fmt.Fprintf(w, "\nWild Rydes is running locally (started in %.1fs).\n%s\n\n", took.Seconds(), limits)
+	fmt.Fprintf(w, "\nWild Rydes is running locally (started in %.1fs).\n%s.\n\n", took.Seconds(), limits)
 	fmt.Fprintf(w, "  console       %s\n", consoleURL)
 	fmt.Fprintf(w, "  POST /ride    %s/ride\n", st.ApiUrl)
 	if st.RecordApiUrl != "" {

@@ -19,7 +19,7 @@ func (s *System) Limits() string {
 		}
 		limits = fmt.Sprintf("AWS's limits on: each table's throughput from its template, Lambda's concurrency (%d for the account, reserved from the templates)", account)
 	}
-	return limits + "; " + s.clock.String() + "."
+	return limits + "; " + s.clock.String()
 }
 
 // Tables is the throughput of every table the functions use, by physical name: capacity, burst
@@ -35,6 +35,8 @@ type LimitFigures struct {
 	ThrottledInvocations map[string]float64 `json:",omitempty"`
 	// Tables are each table's throughput now.
 	Tables map[string]ddbproxy.TableState `json:",omitempty"`
+	// Names are the logical IDs of the tables and functions above, by physical name.
+	Names map[string]string `json:",omitempty"`
 }
 
 // LimitFigures reads the throttles of the last period of wall time from the system's metrics,
@@ -56,10 +58,17 @@ func (s *System) LimitFigures(period time.Duration) LimitFigures {
 		}
 		return out
 	}
+	names := map[string]string{}
+	for _, stack := range s.engine.Stacks() {
+		for id, physical := range stack.PhysicalIDs() {
+			names[physical] = id
+		}
+	}
 	return LimitFigures{
 		ThrottledWrites:      rate("AWS/DynamoDB", "WriteThrottleEvents", "TableName"),
 		ThrottledReads:       rate("AWS/DynamoDB", "ReadThrottleEvents", "TableName"),
 		ThrottledInvocations: rate("AWS/Lambda", "Throttles", "FunctionName"),
 		Tables:               s.table.Tables(),
+		Names:                names,
 	}
 }

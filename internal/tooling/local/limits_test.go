@@ -73,6 +73,11 @@ func TestABurstOfRidesSpendsStepZerosBurstCapacityAndRidersGet502(t *testing.T) 
 	if got := sys.Tables()[st.RideTable].ThrottledWrites; got < int64(codes[502]) {
 		t.Errorf("%d throttled writes for %d refused rides, want each refused ride's writes throttled", got, codes[502])
 	}
+	live := sys.LimitFigures(time.Minute)
+	if live.ThrottledWrites[st.RideTable] <= 0 || live.Names[st.RideTable] != "RideRecordTable" || live.Tables[st.RideTable].WriteUnitsLeft > 10 {
+		t.Errorf("the console's figures over the last minute: %v throttled writes/s of %q, %.1f units left; want the throttles of RideRecordTable, its burst spent",
+			live.ThrottledWrites[st.RideTable], live.Names[st.RideTable], live.Tables[st.RideTable].WriteUnitsLeft)
+	}
 	now := sys.Metrics().Now()
 	stats, err := sys.Metrics().Statistics(cloudwatch.Metric{Namespace: "AWS/DynamoDB", Name: "WriteThrottleEvents",
 		Dimensions: map[string]string{"TableName": st.RideTable}}, "Sum", now.Add(-time.Hour), now.Add(time.Second), time.Hour+time.Second)
