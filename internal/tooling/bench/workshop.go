@@ -74,43 +74,20 @@ type Second struct {
 // AWS's limits (unless o.NoLimits) as users reach it, and follows every accepted ride to the
 // table or the dead-letter queue once Lambda's retries are over.
 func RunWorkshop(ctx context.Context, o Options) ([]WorkshopStep, error) {
-	progress := o.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
-	steps, err := synth.Synthesize(ctx, synth.Options{Root: o.Root, Stage: Stage, Log: progress})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := steps.All(); err != nil {
-		return nil, err
-	}
-	var out []WorkshopStep
-	for _, step := range o.Steps {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		out = append(out, runWorkshopStep(ctx, o, step, steps, progress))
-	}
-	return out, nil
+	return eachStep(ctx, o, runWorkshopStep)
 }
 
 func runWorkshopStep(ctx context.Context, o Options, step design.Step, steps *synth.Steps, progress io.Writer) (res WorkshopStep) {
 	res.Step = step
 	logs, done := systemLog(o, step, progress)
 	defer func() { done(res.Err != nil || res.Lost > 0) }()
-	fmt.Fprintf(progress, "bench: step %d (%s): starting a local system ...\n", step, stepDesign(step))
-	start := time.Now()
-	sys, err := local.Start(ctx, o.localOptions(logs))
-	if err != nil {
-		res.Err = fmt.Errorf("starting the local system: %w", err)
+	sys, err := startStep(ctx, o, step, steps, logs, progress, &res.Startup)
+	if sys != nil {
+		defer sys.Close()
+	}
+	if res.Err = err; err != nil {
 		return res
 	}
-	defer sys.Close()
-	if res.Err = sys.DeploySteps(ctx, steps, path(step), nil); res.Err != nil {
-		return res
-	}
-	res.Startup = time.Since(start)
 	st, err := sys.State()
 	if err != nil || st.ApiUrl == "" || st.RideTable == "" {
 		res.Err = fmt.Errorf("step %d has no route that books rides or no table that stores them (%v)", step, err)

@@ -29,9 +29,12 @@ func (c *created) Invoke(_ context.Context, arn string, payload []byte) (localrt
 }
 
 // api is a gateway's API with POST /ride integrated with fn, served in-process.
-func api(t *testing.T, fn Invoker) *API {
+func api(t *testing.T, fn Invoker) *API { return apiWithTimeout(t, fn, 0) }
+
+// apiWithTimeout is api with the integration timeout d (0: HTTP API's).
+func apiWithTimeout(t *testing.T, fn Invoker, d time.Duration) *API {
 	t.Helper()
-	g := New(Options{Region: localstate.Region, Invoker: fn, Events: &events.Feed{}, Log: io.Discard})
+	g := New(Options{Region: localstate.Region, Invoker: fn, Events: &events.Feed{}, Log: io.Discard, IntegrationTimeout: d})
 	t.Cleanup(func() { g.Shutdown(context.Background()) })
 	a, err := g.CreateAPI("a1b2c3d4e5")
 	if err != nil {
@@ -99,14 +102,7 @@ func (throttled) Invoke(context.Context, string, []byte) (localrt.Result, error)
 // An integration that does not answer within the timeout (30 s on AWS, 50 ms here) is answered
 // 503 as HTTP APIs answer it.
 func TestAnIntegrationPastItsTimeoutIsAnswered503ServiceUnavailable(t *testing.T) {
-	g := New(Options{Region: localstate.Region, Invoker: slow{}, Events: &events.Feed{}, Log: io.Discard, IntegrationTimeout: 50 * time.Millisecond})
-	t.Cleanup(func() { g.Shutdown(context.Background()) })
-	a, err := g.CreateAPI("a1b2c3d4e5")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.SetIntegration("i1", "arn:aws:lambda:us-east-1:123456789012:function:RequestRide")
-	a.SetRoute("POST /ride", "i1")
+	a := apiWithTimeout(t, slow{}, 50*time.Millisecond)
 	start := time.Now()
 	w := serve(a, http.MethodPost, "/ride")
 	if w.Code != http.StatusServiceUnavailable || w.Body.String() != `{"message":"Service Unavailable"}` {

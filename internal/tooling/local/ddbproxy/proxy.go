@@ -49,6 +49,8 @@ func Start(endpoint string, opts Options) (*Proxy, error) {
 	p := &Proxy{proxy: httputil.NewSingleHostReverseProxy(target), meter: &meter{metrics: opts.Metrics, tables: map[string]*table{}}}
 	if !opts.Limits {
 		p.meter = nil
+	} else {
+		p.proxy.ModifyResponse = p.settleRead
 	}
 	if p.srv, err = loopback.Serve("DynamoDB proxy", 0, p); err != nil {
 		return nil, err
@@ -126,35 +128,29 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		throttled(w, tb, c.charges[0].write)
 		return
 	}
-	if len(c.consistent) == 0 { // a write: charged in full already
-		p.proxy.ServeHTTP(w, r)
-		return
+	if len(c.consistent) > 0 { // a read: settled by the size of its answer (settleRead)
+		r = r.WithContext(context.WithValue(r.Context(), readKey{}, c))
 	}
-	rec := &recorder{ResponseWriter: w}
-	p.proxy.ServeHTTP(rec, r)
-	if rec.status == http.StatusOK {
-		for table, extra := range readUnits(c, rec.body.Bytes()) {
-			p.meter.settle(table, extra)
-		}
-	}
+	p.proxy.ServeHTTP(w, r)
 }
 
-// recorder keeps a read's answer, to charge the size of the items it returned.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
+// readKey carries a read's cost from the request to its answer.
+type readKey struct{}
 
-func (r *recorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
+// settleRead charges a read what the items of its answer consumed beyond what take charged.
+func (p *Proxy) settleRead(resp *http.Response) error {
+	c, ok := resp.Request.Context().Value(readKey{}).(cost)
+	if !ok || resp.StatusCode != http.StatusOK {
+		return nil
 	}
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	for table, extra := range readUnits(c, body) {
+		p.meter.settle(table, extra)
+	}
+	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,28 +16,13 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 )
 
 // echofn is localrt's test function (its event says what it does), built by TestMain.
 var echofn string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "lambda-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	echofn = filepath.Join(dir, "echofn")
-	build := exec.Command("go", "build", "-o", echofn, "../../localrt/testdata/echofn")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the test function:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(localtest.WithEchoFunction(m, &echofn)) }
 
 // queue is a dead-letter queue that keeps what it is sent.
 type queue struct {

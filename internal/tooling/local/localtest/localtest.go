@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -79,6 +81,31 @@ func setup() (*Env, error) {
 		return nil, fmt.Errorf("synthesizing every step: %w", err)
 	}
 	return &Env{Root: root, Steps: steps, shared: map[string]*shared{}}, nil
+}
+
+// WithEchoFunction builds localrt's test function (internal/tooling/localrt/testdata/echofn: its
+// event says what it does) into *bin, runs the package's tests and removes it: TestMain's
+// os.Exit(localtest.WithEchoFunction(m, &echofn)) in the tests of localrt and of the Lambda
+// service.
+func WithEchoFunction(m *testing.M, bin *string) int {
+	root, err := synth.Root()
+	dir := ""
+	if err == nil {
+		dir, err = os.MkdirTemp("", "echofn")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	*bin = filepath.Join(dir, "echofn")
+	build := exec.Command("go", "build", "-o", *bin, "./internal/tooling/localrt/testdata/echofn")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the test function:", err)
+		return 1
+	}
+	return m.Run()
 }
 
 // Run runs the package's tests, then stops the systems they shared: TestMain's
