@@ -15,6 +15,9 @@ type AppConfig struct {
 	RequestUnicornURL string
 	// AlarmEmail, when set, is subscribed to both stacks' alarm topics.
 	AlarmEmail string
+	// TableCapacity is the ride table's provisioned throughput before the on-demand step; zero:
+	// design.OriginalTableCapacity.
+	TableCapacity design.TableCapacity
 }
 
 // NewApp adds both stacks to app. They share nothing in CloudFormation: the rides topic's ARN
@@ -25,6 +28,7 @@ func NewApp(app awscdk.App, cfg AppConfig) (wildRydes, rideRecord awscdk.Stack) 
 		Stage:      cfg.Stage,
 		Step:       cfg.Step,
 		AlarmEmail: cfg.AlarmEmail,
+		Capacity:   cfg.TableCapacity,
 	})
 	wildRydes = NewWildRydesStack(app, design.StackName(design.WildRydes, cfg.Stage), &WildRydesStackProps{
 		StackProps:        awscdk.StackProps{Description: jsii.String("Wild Rydes: POST /ride books a unicorn and publishes the ride")},

@@ -29,6 +29,9 @@ type RideRecordStackProps struct {
 	Step design.Step
 	// AlarmEmail, when set, is subscribed to the stack's alarm topic.
 	AlarmEmail string
+	// Capacity is the table's provisioned throughput before StepOnDemand; zero:
+	// design.OriginalTableCapacity (the original's 1 read and 1 write unit).
+	Capacity design.TableCapacity
 }
 
 // NewRideRecordStack defines stack wild-rydes-ride-record-<stage>: the ride table, the function
@@ -51,9 +54,13 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 	if step.HasOnDemandTable() {
 		tableProps.BillingMode = awsdynamodb.BillingMode_PAY_PER_REQUEST
 	} else {
+		capacity := props.Capacity
+		if capacity == (design.TableCapacity{}) {
+			capacity = design.OriginalTableCapacity
+		}
 		tableProps.BillingMode = awsdynamodb.BillingMode_PROVISIONED
-		tableProps.ReadCapacity = jsii.Number(5)
-		tableProps.WriteCapacity = jsii.Number(5)
+		tableProps.ReadCapacity = jsii.Number(capacity.Read)
+		tableProps.WriteCapacity = jsii.Number(capacity.Write)
 	}
 	table := awsdynamodb.NewTable(stack, jsii.String(TableLogicalID), tableProps)
 	table.Node().DefaultChild().(awsdynamodb.CfnTable).OverrideLogicalId(jsii.String(TableLogicalID))

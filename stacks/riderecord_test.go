@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
@@ -277,4 +278,16 @@ func readJSON(t *testing.T, path string, v any) {
 func asMap(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
+}
+
+func TestAContextValueGivesTheProvisionedTableAnotherCapacity(t *testing.T) {
+	ctx := cdkJSONContext()
+	ctx["aws:cdk:bundling-stacks"] = []string{}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	rr := stacks.NewRideRecordStack(app, "capacity", &stacks.RideRecordStackProps{Stage: stage,
+		Step: design.StepSynchronous, Capacity: design.TableCapacity{Read: 10, Write: 5}})
+	table := props(resources(toMap(assertions.Template_FromStack(rr, nil)), "AWS::DynamoDB::Table")[stacks.TableLogicalID])
+	if got := jsonString(table["ProvisionedThroughput"]); got != `{"ReadCapacityUnits":10,"WriteCapacityUnits":5}` {
+		t.Errorf("with -c tableCapacity=10/5, ProvisionedThroughput = %s, want 10 read and 5 write units", got)
+	}
 }

@@ -112,8 +112,8 @@ func TestStep0IsTheSynchronousDesign(t *testing.T) {
 		t.Errorf("POST /record is served by %s at step 0, want PutRideRecord", fn)
 	}
 	table := props(resources(s.rrJSON, "AWS::DynamoDB::Table")[stacks.TableLogicalID])
-	if jsonString(table["ProvisionedThroughput"]) != `{"ReadCapacityUnits":5,"WriteCapacityUnits":5}` {
-		t.Errorf("ProvisionedThroughput = %s, want 5/5", jsonString(table["ProvisionedThroughput"]))
+	if jsonString(table["ProvisionedThroughput"]) != `{"ReadCapacityUnits":1,"WriteCapacityUnits":1}` {
+		t.Errorf("ProvisionedThroughput = %s, want the original's 1/1 (its serverless.yml)", jsonString(table["ProvisionedThroughput"]))
 	}
 }
 

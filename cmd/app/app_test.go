@@ -177,6 +177,11 @@ func TestContextIsChecked(t *testing.T) {
 		{"an alarm email is read", map[string]any{"alarmEmail": "ops@example.com"}, "", with(func(c *stacks.AppConfig) { c.AlarmEmail = "ops@example.com" })},
 		{"an alarm email that is not an address is refused", map[string]any{"alarmEmail": "ops"}, "context alarmEmail", stacks.AppConfig{}},
 		{"an alarm email with a display name is refused", map[string]any{"alarmEmail": "Ops <ops@example.com>"}, "context alarmEmail", stacks.AppConfig{}},
+		{"one table capacity sets read and write units", map[string]any{"tableCapacity": "5"}, "", with(func(c *stacks.AppConfig) { c.TableCapacity = design.TableCapacity{Read: 5, Write: 5} })},
+		{"a table capacity from cdk.json may be a number", map[string]any{"tableCapacity": 25.0}, "", with(func(c *stacks.AppConfig) { c.TableCapacity = design.TableCapacity{Read: 25, Write: 25} })},
+		{"read/write sets each", map[string]any{"tableCapacity": "10/2"}, "", with(func(c *stacks.AppConfig) { c.TableCapacity = design.TableCapacity{Read: 10, Write: 2} })},
+		{"a capacity of no unit is refused", map[string]any{"tableCapacity": "0"}, "between 1 and 40000", stacks.AppConfig{}},
+		{"a capacity that is not a number is refused", map[string]any{"tableCapacity": "lots"}, "context tableCapacity", stacks.AppConfig{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := tc.context

@@ -36,7 +36,8 @@ func main() {
 	app.Synth(nil)
 }
 
-// configFromContext reads -c stage=..., -c step=..., -c requestUnicornUrl=... and -c alarmEmail=... .
+// configFromContext reads -c stage=..., -c step=..., -c requestUnicornUrl=..., -c alarmEmail=...
+// and -c tableCapacity=... .
 func configFromContext(app awscdk.App) (stacks.AppConfig, error) {
 	cfg := stacks.AppConfig{Stage: design.DefaultStage, Step: design.FinalStep}
 	if v, ok := contextString(app, "stage"); ok {
@@ -63,6 +64,13 @@ func configFromContext(app awscdk.App) (stacks.AppConfig, error) {
 			return cfg, fmt.Errorf("context alarmEmail=%q is not an email address: use -c alarmEmail=ops@example.com (it is subscribed to both stacks' alarm topics)", v)
 		}
 		cfg.AlarmEmail = v
+	}
+	if v, ok := contextString(app, design.TableCapacityContext); ok {
+		c, err := design.ParseTableCapacity(v)
+		if err != nil {
+			return cfg, fmt.Errorf("context %s: %w (the ride table's provisioned read/write units before the on-demand step)", design.TableCapacityContext, err)
+		}
+		cfg.TableCapacity = c
 	}
 	return cfg, nil
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -30,11 +33,16 @@ type benchOptions struct {
 	// Console loads the final step without the web console, with it, and without it again;
 	// Sizes prints each Lambda asset's zipped size instead of loading.
 	Console, Sizes bool
+	// Profile "workshop" replays the workshop's high load against every step, and ReportDir is
+	// the folder its JSON and HTML reports go to.
+	Profile, ReportDir string
+	fs                 *flag.FlagSet // to tell the flags given from the defaults
 }
 
 func newBenchOptions(s streams) (options, *flag.FlagSet) {
 	o := &benchOptions{streams: s}
 	fs := flag.NewFlagSet("wildrydes bench", flag.ContinueOnError)
+	o.fs = fs
 	fs.Usage = func() {
 		fmt.Fprintf(s.Err, `usage: wildrydes bench [flags]
 
@@ -58,11 +66,18 @@ Flags:
 	fs.BoolVar(&o.Verbose, "verbose", false, "write the local systems' logs to stderr (default: a temporary file, kept when a step fails)")
 	fs.BoolVar(&o.Console, "console", false, "instead of comparing steps, load the final step without the web console, with it and a connected page, and without it again, on one local system")
 	fs.BoolVar(&o.Sizes, "sizes", false, "instead of loading, print each Lambda asset's zipped size (final step)")
+	fs.StringVar(&o.Profile, "profile", "", "workshop: the workshop's high load (10 rides/s for 180 s) against every step in the refactor's order, with AWS's limits; a table per step, and JSON and HTML reports in --out")
+	fs.StringVar(&o.ReportDir, "out", "", "folder for --profile workshop's workshop.json and workshop.html (default cdk.out/bench)")
+	fs.BoolVar(&o.NoLimits, "no-limits", false, "run each local system without AWS's limits (tables take any load, Lambda any number of invocations)")
+	fs.Float64Var(&o.TimeScale, "time-scale", 1, "run AWS's timings that take minutes (Lambda's retry delays) this many times faster")
 	return o, fs
 }
 
 func (o *benchOptions) complete(args []string) error {
 	if err := noArguments(args, " (flags only; see -h)"); err != nil {
+		return err
+	}
+	if err := o.applyProfile(); err != nil {
 		return err
 	}
 	var err error
@@ -83,8 +98,44 @@ func (o *benchOptions) complete(args []string) error {
 		return fmt.Errorf("--settle must be positive, not %v", o.Settle)
 	case o.Concurrency < 0:
 		return fmt.Errorf("--concurrency must not be negative, not %d", o.Concurrency)
+	case !(o.TimeScale >= 1) || math.IsInf(o.TimeScale, 0):
+		return fmt.Errorf("--time-scale must be 1 (AWS's timings at their real length) or more, not %v", o.TimeScale)
 	}
 	return nil
+}
+
+// applyProfile sets what a profile changes, where a flag does not say otherwise.
+func (o *benchOptions) applyProfile() error {
+	switch o.Profile {
+	case "":
+		return nil
+	case "workshop":
+	default:
+		return fmt.Errorf("--profile %q: the one profile is workshop", o.Profile)
+	}
+	if o.Console || o.Sizes {
+		return errors.New("--profile workshop loads every step: it does not go with --console or --sizes")
+	}
+	set := map[string]bool{}
+	o.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["rate"] {
+		o.Rate = bench.WorkshopRate
+	}
+	if !set["duration"] {
+		o.Duration = bench.WorkshopDuration
+	}
+	if !set["steps"] {
+		o.steps = joinSteps(design.Steps())
+	}
+	return nil
+}
+
+func joinSteps(steps []design.Step) string {
+	var parts []string
+	for _, s := range steps {
+		parts = append(parts, strconv.Itoa(int(s)))
+	}
+	return strings.Join(parts, ",")
 }
 
 // run returns 0 when no step lost a ride, 1 when one did or could not be run.
@@ -98,6 +149,9 @@ func (o *benchOptions) run(ctx context.Context) int {
 	}
 	if o.Sizes {
 		return o.printSizes(ctx)
+	}
+	if o.Profile == "workshop" {
+		return o.runWorkshop(ctx)
 	}
 	o.Progress = o.Err
 	if o.Verbose {
@@ -138,6 +192,64 @@ func (o *benchOptions) run(ctx context.Context) int {
 		return 1
 	}
 	return 0
+}
+
+// runWorkshop is --profile workshop: the table on stdout (or the JSON with --json), and both
+// reports in --out.
+func (o *benchOptions) runWorkshop(ctx context.Context) int {
+	o.Progress = o.Err
+	if o.Verbose {
+		o.SystemLog = o.Err
+	}
+	if o.ReportDir == "" {
+		o.ReportDir = filepath.Join(o.Root, "cdk.out", "bench")
+	}
+	steps, err := bench.RunWorkshop(ctx, o.Options)
+	if err != nil && len(steps) == 0 {
+		fmt.Fprintf(o.Err, "wildrydes bench: %v\n", err)
+		return 1
+	}
+	if o.JSON {
+		err = bench.WriteWorkshopJSON(o.Out, o.Options, steps)
+	} else {
+		bench.WriteWorkshopText(o.Out, o.Options, steps)
+	}
+	if werr := writeWorkshopReports(o.ReportDir, o.Options, steps); werr != nil {
+		fmt.Fprintf(o.Err, "wildrydes bench: %v\n", werr)
+		return 1
+	}
+	fmt.Fprintf(o.Err, "bench: reports in %s (workshop.json, workshop.html)\n", o.ReportDir)
+	if err != nil {
+		fmt.Fprintf(o.Err, "wildrydes bench: %v\n", err)
+		return 1
+	}
+	if !bench.WorkshopOK(steps) {
+		return 1
+	}
+	return 0
+}
+
+// writeWorkshopReports writes workshop.json and workshop.html into dir.
+func writeWorkshopReports(dir string, o bench.Options, steps []bench.WorkshopStep) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, write := range map[string]func(io.Writer, bench.Options, []bench.WorkshopStep) error{
+		"workshop.json": bench.WriteWorkshopJSON, "workshop.html": bench.WriteWorkshopHTML,
+	} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		err = write(f, o, steps)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // printSizes is --sizes: the final step's assets, zipped, against the budget.

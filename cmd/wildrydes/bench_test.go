@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 )
@@ -24,6 +26,9 @@ func TestBenchFlags(t *testing.T) {
 		{"a settle of zero", "--settle must be positive", []string{"--settle", "0s"}},
 		{"negative concurrency", "--concurrency must not be negative", []string{"--concurrency", "-1"}},
 		{"an unknown flag", "flag provided but not defined: -url", []string{"--url", "http://127.0.0.1:3000"}},
+		{"an unknown profile", `--profile "artillery": the one profile is workshop`, []string{"--profile", "artillery"}},
+		{"the workshop with --console", "does not go with --console", []string{"--profile", "workshop", "--console"}},
+		{"a time scale below 1", "--time-scale must be 1", []string{"--time-scale", "0.5"}},
 		{"a stray argument", `unexpected argument "5"`, []string{"5"}},
 	}
 	for _, tc := range tests {
@@ -58,6 +63,17 @@ func TestBenchFlags(t *testing.T) {
 		}
 		if len(o.Steps) != 2 || o.Steps[0] != design.StepSynchronous || o.Steps[1] != design.FinalStep {
 			t.Errorf("default steps = %v, want [0 %d]", o.Steps, design.FinalStep)
+		}
+	})
+
+	t.Run("the workshop profile is its high load, 10 rides/s for 180 s, against every step in order", func(t *testing.T) {
+		o := parseAs[*benchOptions](t, "bench", "--profile", "workshop")
+		if o.Rate != 10 || o.Duration != 180*time.Second || !slices.Equal(o.Steps, design.Steps()) || o.NoLimits {
+			t.Errorf("--profile workshop = %g/s for %s against %v (no limits: %v)", o.Rate, o.Duration, o.Steps, o.NoLimits)
+		}
+		o = parseAs[*benchOptions](t, "bench", "--profile", "workshop", "--rate", "5", "--steps", "0,5", "--time-scale", "60")
+		if o.Rate != 5 || o.Duration != 180*time.Second || len(o.Steps) != 2 || o.TimeScale != 60 {
+			t.Errorf("--profile workshop with --rate 5 --steps 0,5 = %g/s against %v at %gx: a flag given wins over the profile", o.Rate, o.Steps, o.TimeScale)
 		}
 	})
 }

@@ -7,17 +7,18 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
@@ -33,11 +34,13 @@ type localOptions struct {
 	Dir string
 	// Endpoint is an AWS-compatible endpoint to use instead of starting moto_server.
 	Endpoint string
-	// RetryDelays are the delays between Lambda's asynchronous attempts, from --retry-delays.
-	RetryDelays []time.Duration
-	retryDelays string
-	Concurrency int
-	Quiet       bool
+	// TimeScale runs AWS's timings that take minutes this many times faster (1: real length).
+	TimeScale float64
+	// NoLimits turns AWS's limits off; AccountConcurrency is the account's Lambda concurrency.
+	NoLimits           bool
+	AccountConcurrency int
+	Concurrency        int
+	Quiet              bool
 	// Ports by local.PortInUseError.Listener; each is the flag --<listener>-port.
 	Ports map[string]*int
 }
@@ -49,8 +52,10 @@ func newLocalOptions(s streams) (options, *flag.FlagSet) {
 	fs.IntVar(&o.Step, "step", -1, "refactor step to run, reached by deploying steps 0..N in the documented order (default: the final state)")
 	fs.StringVar(&o.Dir, "dir", "", "run this cloud assembly instead of synthesizing (e.g. cdk.out)")
 	fs.StringVar(&o.Endpoint, "endpoint", os.Getenv("AWS_ENDPOINT_URL"), "AWS-compatible endpoint to use instead of starting moto_server (AWS_ENDPOINT_URL)")
-	fs.StringVar(&o.retryDelays, "retry-delays", "1s,2s", "delays between Lambda's asynchronous attempts (AWS: about 1m,2m)")
-	fs.IntVar(&o.Concurrency, "concurrency", 8, "warm processes per function at most")
+	fs.Float64Var(&o.TimeScale, "time-scale", 1, "run AWS's timings that take minutes (Lambda's 1- and 2-minute retry delays, an event's maximum age) this many times faster; 60 makes a minute last a second")
+	fs.BoolVar(&o.NoLimits, "no-limits", false, "turn AWS's limits off: tables take any load whatever their capacity, Lambda runs any number of invocations")
+	fs.IntVar(&o.AccountConcurrency, "account-concurrency", lambda.DefaultAccountConcurrency, "the account's Lambda concurrency (concurrent executions of all functions)")
+	fs.IntVar(&o.Concurrency, "concurrency", 0, "processes per function at most on this machine; an invocation beyond them waits (default: as many as Lambda's concurrency allows; with --no-limits, 8)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "do not print the functions' logs")
 	o.Ports = map[string]*int{
 		"api":      fs.Int("api-port", 4010, "port of the wild-rydes API (POST /ride)"),
@@ -66,9 +71,13 @@ func newLocalOptions(s streams) (options, *flag.FlagSet) {
 }
 
 func (o *localOptions) complete([]string) error {
-	var err error
-	if o.RetryDelays, err = parseDurations(o.retryDelays); err != nil {
-		return fmt.Errorf("--retry-delays: %w", err)
+	switch {
+	case !(o.TimeScale >= 1) || math.IsInf(o.TimeScale, 0):
+		return fmt.Errorf("--time-scale must be 1 (AWS's timings at their real length) or more, not %v", o.TimeScale)
+	case o.AccountConcurrency < 1:
+		return fmt.Errorf("--account-concurrency must be at least 1, not %d", o.AccountConcurrency)
+	case o.Concurrency < 0:
+		return fmt.Errorf("--concurrency must not be negative, not %d", o.Concurrency)
 	}
 	if o.Step >= 0 {
 		return design.Step(o.Step).Validate()
@@ -128,7 +137,8 @@ func (o *localOptions) run(ctx context.Context) int {
 	if o.Quiet {
 		logs = io.Discard
 	}
-	sys, err := local.Start(ctx, local.Options{Root: root, Endpoint: o.Endpoint, RetryDelays: o.RetryDelays,
+	sys, err := local.Start(ctx, local.Options{Root: root, Endpoint: o.Endpoint, TimeScale: o.TimeScale,
+		NoLimits: o.NoLimits, AccountConcurrency: o.AccountConcurrency,
 		Concurrency: o.Concurrency, StateFile: localstate.Path(root), Log: logs,
 		APIPort: *o.Ports["api"], RecordPort: *o.Ports["record"], EmulatorPort: *o.Ports["emulator"], ConsolePort: *o.Ports["console"]})
 	var inUse *local.PortInUseError
@@ -168,7 +178,7 @@ func (o *localOptions) run(ctx context.Context) int {
 		fmt.Fprintln(stderr, "local:", err)
 		return 1
 	}
-	o.printRunning(st, consoleURL, time.Since(start))
+	o.printRunning(st, consoleURL, time.Since(start), sys.Limits())
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "\nstopping ...")
 	sys.Close()
@@ -178,9 +188,9 @@ func (o *localOptions) run(ctx context.Context) int {
 }
 
 // printRunning says where everything the local system started is, and what to try.
-func (o *localOptions) printRunning(st localstate.State, consoleURL string, took time.Duration) {
+func (o *localOptions) printRunning(st localstate.State, consoleURL string, took time.Duration, limits string) {
 	w := o.Out
-	fmt.Fprintf(w, "\nWild Rydes is running locally (started in %.1fs).\n\n", took.Seconds())
+	fmt.Fprintf(w, "\nWild Rydes is running locally (started in %.1fs).\n%s.\n\n", took.Seconds(), limits)
 	fmt.Fprintf(w, "  console       %s\n", consoleURL)
 	fmt.Fprintf(w, "  POST /ride    %s/ride\n", st.ApiUrl)
 	if st.RecordApiUrl != "" {
@@ -197,16 +207,4 @@ func (o *localOptions) printRunning(st localstate.State, consoleURL string, took
 	}
 	fmt.Fprintf(w, "\nTry it:\n  curl -s -X POST %s/ride -H 'Content-Type: application/json' -d '{\"PickupLocation\":{\"Latitude\":42.3525,\"Longitude\":-71.0529}}'\n", st.ApiUrl)
 	fmt.Fprintf(w, "\nThen: go run ./cmd/wildrydes load | fault --for 30s | alarms | dlq list | dlq redrive.  Ctrl-C stops everything.\n\n")
-}
-
-func parseDurations(s string) ([]time.Duration, error) {
-	var out []time.Duration
-	for _, part := range strings.Split(s, ",") {
-		d, err := time.ParseDuration(strings.TrimSpace(part))
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("%q is not a duration such as 1s", part)
-		}
-		out = append(out, d)
-	}
-	return out, nil
 }

@@ -43,3 +43,21 @@ func TestLocalNamesTheFlagOfAPortInUse(t *testing.T) {
 		})
 	}
 }
+
+func TestLocalKeepsAWSsLimitsAndTimingsUnlessToldOtherwise(t *testing.T) {
+	o := parseAs[*localOptions](t, "local")
+	if o.NoLimits || o.TimeScale != 1 || o.AccountConcurrency != 1000 || o.Concurrency != 0 {
+		t.Errorf("by default: no limits %v, time scale %v, account concurrency %d, processes %d; want the limits on, real time, 1,000 and Lambda's own",
+			o.NoLimits, o.TimeScale, o.AccountConcurrency, o.Concurrency)
+	}
+	o = parseAs[*localOptions](t, "local", "--no-limits", "--time-scale", "60", "--account-concurrency", "10")
+	if !o.NoLimits || o.TimeScale != 60 || o.AccountConcurrency != 10 {
+		t.Errorf("--no-limits --time-scale 60 --account-concurrency 10 parse as %v, %v, %d", o.NoLimits, o.TimeScale, o.AccountConcurrency)
+	}
+	for _, args := range [][]string{{"--time-scale", "0.5"}, {"--account-concurrency", "0"}, {"--retry-delays", "1s,2s"}} {
+		var stderr bytes.Buffer
+		if code := execute(context.Background(), append([]string{"local"}, args...), streams{Out: &bytes.Buffer{}, Err: &stderr}); code != exitUsage {
+			t.Errorf("local %s: exit %d, want a usage error; stderr %s", strings.Join(args, " "), code, stderr.String())
+		}
+	}
+}

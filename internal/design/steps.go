@@ -118,7 +118,8 @@ func (s Step) HasHTTPRename() bool { return s >= StepSharedPutPath }
 // HasSNSSubscriber: PutRideRecordSns, its dead-letter queue, alarm and re-drive function exist.
 func (s Step) HasSNSSubscriber() bool { return s >= StepSubscriber }
 
-// HasOnDemandTable: the table is PAY_PER_REQUEST (else provisioned 5/5).
+// HasOnDemandTable: the table is PAY_PER_REQUEST (else provisioned, with the original's
+// capacity unless the app is told another: OriginalTableCapacity).
 func (s Step) HasOnDemandTable() bool { return s >= StepOnDemand }
 
 // HasLockedRecordRoute: POST /record requires AWS_IAM authorization (else it is open).

@@ -126,6 +126,7 @@ type fakeQueue struct {
 	staleCount string
 	receives   int
 	waits      []int32 // each receive's WaitTimeSeconds
+	hides      []int32 // each receive's VisibilityTimeout
 }
 
 type fakeMessage struct {
@@ -192,6 +193,7 @@ func (q *fakeQueue) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInpu
 	defer q.mu.Unlock()
 	q.receives++
 	q.waits = append(q.waits, in.WaitTimeSeconds)
+	q.hides = append(q.hides, in.VisibilityTimeout)
 	if q.receives > 1000 {
 		return nil, errors.New("fake SQS: over 1000 receives, the caller is looping")
 	}

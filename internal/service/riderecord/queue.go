@@ -24,8 +24,15 @@ type Queue interface {
 const (
 	// While a run works through a queue it keeps the messages it received invisible, so the next
 	// receive returns other messages instead of the same ones again; ones it leaves in the queue
-	// are made visible again as soon as the run ends.
-	workingVisibility = 30 // seconds
+	// are made visible again as soon as the run ends. They are hidden until the run must have
+	// ended (its context's deadline: the function's timeout), or for workingVisibility when it
+	// has none (the CLI): a message that came back while the run still went on would end it
+	// early, as if the queue held nothing new (a queue of a thousand messages in the emulator
+	// takes longer than 30 s to sweep).
+	workingVisibility = 15 * time.Minute
+	// maxVisibility is SQS's longest visibility timeout, 12 hours
+	// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
+	maxVisibility = 12 * time.Hour
 	// longPoll is every receive's wait. A short poll (WaitTimeSeconds 0) asks a subset of SQS's
 	// servers and may answer empty while messages remain; a long poll asks all of them and answers
 	// as soon as a message is there, so an empty long poll means an empty queue:
@@ -123,12 +130,22 @@ func (d *Redriver) receive(ctx context.Context, url string, n int32) (*sqs.Recei
 		MaxNumberOfMessages:   n,
 		WaitTimeSeconds:       longPoll,
 		MessageAttributeNames: []string{"All"},
-		VisibilityTimeout:     workingVisibility,
+		VisibilityTimeout:     hideFor(ctx),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("receive from %s: %w", url, err)
 	}
 	return out, nil
+}
+
+// hideFor is how long, in seconds, a receive hides its messages: until ctx's deadline, or
+// workingVisibility without one; at least 30 s.
+func hideFor(ctx context.Context) int32 {
+	d := workingVisibility
+	if deadline, ok := ctx.Deadline(); ok {
+		d = time.Until(deadline)
+	}
+	return int32(min(max(d, 30*time.Second), maxVisibility) / time.Second)
 }
 
 // drained reports whether the queue's counts say no message waits in it (visible or delayed) and

@@ -216,3 +216,22 @@ func TestARedrivenRideIsStoredAsBooked(t *testing.T) {
 		t.Errorf("stored %+v (%v), want %+v", got, err, r)
 	}
 }
+
+// A run hides what it receives until it must have ended, so that no message comes back while it
+// still goes on and ends it early: a slow queue (the emulator's, a thousand messages deep) takes
+// longer than SQS's 30 s default to sweep.
+func TestARunHidesWhatItReceivesUntilItMustHaveEnded(t *testing.T) {
+	store, q := newStore(), &fakeQueue{}
+	q.add(rideJSON(testRide(rideA)), nil)
+	if _, err := newRedriver(store, q).List(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // RedriveDeadLetters' timeout
+	defer cancel()
+	if _, err := newRedriver(store, q).Redrive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.hides) != 2 || q.hides[0] != 900 || q.hides[1] < 290 || q.hides[1] > 300 {
+		t.Errorf("receives hid their messages for %v s, want 15 minutes without a deadline and the 5 minutes left with one", q.hides)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
@@ -40,6 +39,10 @@ type Options struct {
 	Settle time.Duration
 	// Concurrency caps each function's warm processes (local.Options.Concurrency; 0: its default).
 	Concurrency int
+	// NoLimits runs each step without AWS's limits (local.Options.NoLimits); TimeScale runs
+	// AWS's timings that take minutes faster (local.Options.TimeScale; 0 or 1: real length).
+	NoLimits  bool
+	TimeScale float64
 	// SystemLog receives the local systems' logs; nil writes each to a temporary file, kept only
 	// when its step fails.
 	SystemLog io.Writer
@@ -62,10 +65,15 @@ type StepResult struct {
 // OK reports whether the step ran and lost no ride.
 func (r StepResult) OK() bool { return r.Err == nil && r.Load.OK() }
 
-// Run synthesizes every step first (so no synthesis competes with a load for the CPU), then loads
-// each step in turn on a fresh system. The error is for a step that could not be synthesized;
-// a step that failed to run is a StepResult with Err.
+// Run loads each step in turn on a fresh system (eachStep). The error is for a step that could
+// not be synthesized; a step that failed to run is a StepResult with Err.
 func Run(ctx context.Context, o Options) ([]StepResult, error) {
+	return eachStep(ctx, o, runStep)
+}
+
+// eachStep synthesizes every step first (so no synthesis competes with a load for the CPU), then
+// runs each of o.Steps in turn.
+func eachStep[R any](ctx context.Context, o Options, run func(context.Context, Options, design.Step, *synth.Steps, io.Writer) R) ([]R, error) {
 	progress := o.Progress
 	if progress == nil {
 		progress = io.Discard
@@ -77,12 +85,12 @@ func Run(ctx context.Context, o Options) ([]StepResult, error) {
 	if _, err := steps.All(); err != nil {
 		return nil, err
 	}
-	var results []StepResult
+	var results []R
 	for _, step := range o.Steps {
 		if err := ctx.Err(); err != nil {
 			return results, err
 		}
-		results = append(results, runStep(ctx, o, step, steps, progress))
+		results = append(results, run(ctx, o, step, steps, progress))
 	}
 	return results, nil
 }
@@ -102,44 +110,40 @@ func path(step design.Step) []design.Step {
 	return steps
 }
 
+// startStep starts a fresh local system and deploys step on it as users reach it, setting
+// startup to how long that took. A system it returns, with or without an error, is the caller's
+// to close.
+func startStep(ctx context.Context, o Options, step design.Step, steps *synth.Steps, logs, progress io.Writer, startup *time.Duration) (*local.System, error) {
+	fmt.Fprintf(progress, "bench: step %d (%s): starting a local system ...\n", step, stepDesign(step))
+	start := time.Now()
+	sys, err := local.Start(ctx, o.localOptions(logs))
+	if err != nil {
+		return nil, fmt.Errorf("starting the local system: %w", err)
+	}
+	if err := sys.DeploySteps(ctx, steps, path(step), nil); err != nil {
+		return sys, err
+	}
+	*startup = time.Since(start)
+	return sys, nil
+}
+
 // runStep starts a system with the step's stacks, loads it and stops it.
 func runStep(ctx context.Context, o Options, step design.Step, steps *synth.Steps, progress io.Writer) (res StepResult) {
 	res.Step = step
-	logs, keep := o.SystemLog, func(bool) {}
-	if logs == nil {
-		f, err := os.CreateTemp("", fmt.Sprintf("wildrydes-bench-step%d-*.log", step))
-		if err != nil {
-			res.Err = fmt.Errorf("creating the system log: %w", err)
-			return res
-		}
-		logs = f
-		keep = func(failed bool) {
-			f.Close()
-			if failed {
-				fmt.Fprintf(progress, "bench: step %d: the local system's log is in %s\n", step, f.Name())
-			} else {
-				os.Remove(f.Name())
-			}
-		}
-	}
+	logs, keep := systemLog(o, step, progress)
 	defer func() { keep(!res.OK()) }()
 
-	fmt.Fprintf(progress, "bench: step %d (%s): starting a local system ...\n", step, stepDesign(step))
-	start := time.Now()
-	sys, err := local.Start(ctx, local.Options{Root: o.Root, Concurrency: o.Concurrency, Log: logs})
-	if err != nil {
-		res.Err = fmt.Errorf("starting the local system: %w", err)
-		return res
+	sys, err := startStep(ctx, o, step, steps, logs, progress, &res.Startup)
+	if sys != nil {
+		defer func() {
+			fmt.Fprintf(progress, "bench: step %d: stopping the local system\n", step)
+			sys.Close()
+		}()
 	}
-	defer func() {
-		fmt.Fprintf(progress, "bench: step %d: stopping the local system\n", step)
-		sys.Close()
-	}()
-	if err := sys.DeploySteps(ctx, steps, path(step), nil); err != nil {
+	if err != nil {
 		res.Err = err
 		return res
 	}
-	res.Startup = time.Since(start)
 	st, err := sys.State()
 	if err != nil {
 		res.Err = err

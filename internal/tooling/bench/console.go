@@ -36,7 +36,7 @@ func RunConsole(ctx context.Context, o Options) ([]StepResult, error) {
 		return nil, err
 	}
 	start := time.Now()
-	sys, err := local.Start(ctx, local.Options{Root: o.Root, Concurrency: o.Concurrency, Log: logs})
+	sys, err := local.Start(ctx, o.localOptions(logs))
 	if err != nil {
 		return nil, fmt.Errorf("starting the local system: %w", err)
 	}

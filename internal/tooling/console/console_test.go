@@ -136,6 +136,17 @@ func TestTheConsoleOfALocalSystem(t *testing.T) {
 		}
 	})
 
+	t.Run("the snapshot shows the ride table's throughput by its logical ID", func(t *testing.T) {
+		lim := srv.snapshot().Limits
+		table, ok := lim.Tables[st.RideTable]
+		if !ok || lim.Names[st.RideTable] != "RideRecordTable" || !table.Throughput.OnDemand || table.WriteUnitsMax != 4000 {
+			t.Errorf("limits %+v: want RideRecordTable, on-demand with 4,000 writes a second", lim)
+		}
+		if n := lim.ThrottledWrites[st.RideTable]; n != 0 {
+			t.Errorf("%v throttled writes a second on an on-demand table under one ride", n)
+		}
+	})
+
 	t.Run("an unknown ride has no trace", func(t *testing.T) {
 		get(t, url+"api/trace/nope", 404, nil)
 	})

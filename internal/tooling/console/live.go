@@ -52,6 +52,9 @@ type Snapshot struct {
 	Alarms  []AlarmView
 	Changes []cloudwatch.Transition
 	Outbox  []sns.Mail
+	// Limits are AWS's limits at work: throttles per second over the last two seconds, and each
+	// table's burst capacity left.
+	Limits local.LimitFigures
 }
 
 // Trace is one ride's path with timings.
@@ -333,7 +336,8 @@ func (l *live) trace(id string) (Trace, bool) {
 }
 
 func (l *live) snapshot() Snapshot {
-	snap := Snapshot{Time: time.Now(), Figures: map[string]*Figures{}, Lost: l.sys.Events().Lost()}
+	snap := Snapshot{Time: time.Now(), Figures: map[string]*Figures{}, Lost: l.sys.Events().Lost(),
+		Limits: l.sys.LimitFigures(2 * time.Second)}
 	snap.Fault.Until, snap.Fault.Refused = l.sys.TableFault()
 	l.mu.Lock()
 	defer l.mu.Unlock()

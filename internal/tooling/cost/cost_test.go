@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 )
@@ -342,6 +343,15 @@ func TestAPeakAboveTheProvisionedWritesWarnsOfThrottling(t *testing.T) {
 	}
 	if final := estimate(t, "final", func(p *Profile) { p.PeakRidesPerSecond = 100 * wcu }); len(final.Warnings) != 0 {
 		t.Errorf("the final step's on-demand table takes any peak; warnings = %q", final.Warnings)
+	}
+}
+
+func TestStepZerosOriginalTableIsThrottledAtTheWorkshopsPeak(t *testing.T) {
+	// The default profile's peak is the workshop's high load, 10 rides/s; step 0's table has the
+	// original's single write unit.
+	warnings := strings.Join(estimate(t, "step0", nil).Warnings, "\n")
+	if want := "a peak of 10 rides/s needs 10 WCU but the table has 1"; !strings.Contains(warnings, want) {
+		t.Errorf("the default estimate of step 0 does not say %q:\n%s", want, warnings)
 	}
 }
 
@@ -732,5 +742,29 @@ func TestARetrySafeBookingCostsOneWriteAndADayOfStorage(t *testing.T) {
 	// The same number of items, kept a day instead of a month.
 	if want := rideStorage.Quantity * 24 / defaultPrices(t).HoursPerMonth; math.Abs(stored.Quantity-want) > want*1e-9 {
 		t.Errorf("the keys take %g GB-months, want %g: a day of a month's bookings", stored.Quantity, want)
+	}
+}
+
+func TestALoadCostsItsRequestsAndTheCapacityForItsDurationOnly(t *testing.T) {
+	p := DefaultProfile()
+	p.RidesPerMonth = 1800 // the workshop's high load
+	r := estimate(t, "step0", func(pr *Profile) { *pr = p })
+	hours := defaultPrices(t).HoursPerMonth
+	wcu, rcu := provisionedCapacity(t, "step0")
+	perUse, capacity := 0.0, 0.0
+	for _, l := range r.Lines {
+		switch l.Price {
+		case DynamoDBWCUHours, DynamoDBRCUHours:
+			capacity += l.MonthlyUSD
+		case LambdaRequests, LambdaComputeARM, LambdaComputeX86, HTTPAPIRequests, LogsIngestion:
+			perUse += l.MonthlyUSD
+		}
+	}
+	if capacity == 0 || wcu+rcu == 0 {
+		t.Fatalf("step 0's estimate has no provisioned capacity: %+v", r.Lines)
+	}
+	want := perUse + capacity*(3*time.Minute).Hours()/hours
+	if got := r.LoadUSD(3*time.Minute, hours); !sameUSD(got, want) || got >= r.TotalUSD {
+		t.Errorf("3 minutes of 1,800 rides cost $%.6f, want $%.6f: the requests, and 3 minutes of the month's capacity", got, want)
 	}
 }

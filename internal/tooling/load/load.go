@@ -120,6 +120,18 @@ type Result struct {
 
 	// Failures says why the run failed: lost or mismatched rides, thresholds crossed.
 	Failures []string
+
+	// Samples are the requests one by one, in the order they were answered: what a report
+	// draws over time.
+	Samples []Sample `json:"-"`
+}
+
+// Sample is one request: when it was sent (from the first), how long its answer took, and its
+// status (0: no response).
+type Sample struct {
+	Sent    time.Duration
+	Latency time.Duration
+	Code    int
 }
 
 // Mismatch is a stored ride that is not the ride the caller got.
@@ -170,23 +182,30 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return res, fmt.Errorf("load run interrupted: %w", err)
 	}
 	if !o.SkipCheck {
-		table := o.Table
-		if table == nil {
-			var err error
-			if table, err = newDynamoDBTable(ctx, o.Region, o.Endpoint); err != nil {
-				return res, err
-			}
-		}
-		settle := o.Settle
-		if settle == 0 {
-			settle = DefaultSettle
-		}
-		if err := checkRides(ctx, table, o.TableName, settle, &res); err != nil {
+		if err := Check(ctx, o, &res); err != nil {
 			return res, err
 		}
 	}
 	judge(o.Thresholds, &res)
 	return res, nil
+}
+
+// Check looks for res's accepted rides in o's table for up to o.Settle, as Run does after its
+// replay: for a caller that ran the replay with SkipCheck because it had something to wait for
+// first (Lambda's retries). It records what it found in res, without judging it.
+func Check(ctx context.Context, o Options, res *Result) error {
+	table := o.Table
+	if table == nil {
+		var err error
+		if table, err = newDynamoDBTable(ctx, o.Region, o.Endpoint); err != nil {
+			return err
+		}
+	}
+	settle := o.Settle
+	if settle == 0 {
+		settle = DefaultSettle
+	}
+	return checkRides(ctx, table, o.TableName, settle, res)
 }
 
 // Validate says what makes the options no load to run, if anything.
@@ -278,6 +297,7 @@ func replay(ctx context.Context, o Options) Result {
 			if first.IsZero() || r.Timestamp.Before(first) {
 				first = r.Timestamp
 			}
+			res.Samples = append(res.Samples, Sample{Sent: r.Timestamp.Sub(began), Latency: r.Latency, Code: int(r.Code)})
 			if r.Timestamp.After(last) {
 				last = r.Timestamp
 			}

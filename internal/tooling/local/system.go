@@ -45,15 +45,17 @@ type Options struct {
 	Endpoint string
 	// Region the emulator's resources live in; default localstate.Region.
 	Region string
-	// RetryDelays between Lambda's asynchronous attempts. AWS waits about 1 and then 2 minutes;
-	// the default here is 1 s and 2 s so a demo shows the whole path.
-	RetryDelays []time.Duration
-	// TimeScale runs AWS's timings that take minutes (CloudWatch's periods and alarm
-	// evaluations, a custom resource's ServiceTimeout) this many times faster than on AWS; below
-	// 1: their real length.
+	// TimeScale runs AWS's timings that take minutes (Lambda's asynchronous retry delays, an
+	// event's maximum age, CloudWatch's periods and alarm evaluations, a custom resource's
+	// ServiceTimeout) this many times faster than on AWS; below 1: their real length.
 	TimeScale float64
-	// Concurrency caps each function's warm processes (a function's reserved concurrency in the
-	// template lowers it); default 8.
+	// NoLimits turns AWS's limits off: tables take every request whatever their capacity, and
+	// Lambda runs every invocation whatever its concurrency.
+	NoLimits bool
+	// AccountConcurrency is the account's Lambda concurrency (0: Lambda's default, 1,000).
+	AccountConcurrency int
+	// Concurrency caps each function's processes on this machine (0: as many as Lambda's
+	// concurrency allows; with NoLimits, 8, lowered by a function's reserved concurrency).
 	Concurrency int
 	// StateFile receives the endpoints and names, for the load and dlq commands; empty: none.
 	StateFile string
@@ -109,12 +111,6 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.Region == "" {
 		opts.Region = localstate.Region
 	}
-	if opts.RetryDelays == nil {
-		opts.RetryDelays = []time.Duration{time.Second, 2 * time.Second}
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 8
-	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
@@ -159,15 +155,16 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	if s.functions, err = s.emu.ServeFunctions(); err != nil {
 		return err
 	}
-	if s.table, err = ddbproxy.Start(s.emu.Endpoint); err != nil {
+	if s.table, err = ddbproxy.Start(s.emu.Endpoint, ddbproxy.Options{Limits: !opts.NoLimits, Metrics: s.metrics}); err != nil {
 		return err
 	}
 	if s.sqs, err = sqsproxy.Start(s.emu.Endpoint, s.metrics, s.clock); err != nil {
 		return err
 	}
 	viaProxy := sqs.NewFromConfig(localstate.Config(opts.Region, s.sqs.URL()))
-	s.lambda = lambda.NewService(lambda.Options{RetryDelays: opts.RetryDelays, Concurrency: opts.Concurrency,
-		DeadLetters: viaProxy, Events: &s.events, Log: opts.Log, EMF: s.metrics, Clock: s.clock})
+	s.lambda = lambda.NewService(lambda.Options{Limits: !opts.NoLimits, AccountConcurrency: opts.AccountConcurrency,
+		Concurrency: opts.Concurrency, Clock: s.clock, Metrics: s.metrics, EMF: s.metrics,
+		DeadLetters: viaProxy, Events: &s.events, Log: opts.Log})
 	if s.sns, err = sns.Start(s.emu.Endpoint, s.lambda, &s.events); err != nil {
 		return err
 	}
@@ -177,7 +174,7 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	if s.cfn, err = cloudformation.Listen(); err != nil {
 		return err
 	}
-	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Gateway: s.gateway, Lambda: s.lambda,
+	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Tables: s.table, Gateway: s.gateway, Lambda: s.lambda,
 		SNS: s.sns, CloudWatch: s.cloudwatch, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
 		Responses: s.cfn.ResponsesURL(), Clock: s.clock, Changed: s.stacksChanged,
 		FunctionEnv: map[string]string{
@@ -232,6 +229,9 @@ func (s *System) TableFault() (until time.Time, refused int64) { return s.table.
 
 // WaitIdle waits until no asynchronous invocation is queued, running or waiting for a retry.
 func (s *System) WaitIdle(ctx context.Context) error { return s.lambda.WaitIdle(ctx) }
+
+// Metrics is the system's CloudWatch metrics.
+func (s *System) Metrics() *cloudwatch.Store { return s.metrics }
 
 // Events is the system's event feed.
 func (s *System) Events() *events.Feed { return &s.events }

@@ -55,6 +55,10 @@ type Config struct {
 	Timeout        time.Duration // default 3s
 	MemoryMB       int           // default 128; only reported to the function
 	MaxConcurrency int           // processes, each running one invocation at a time; default 4
+	// LogFormat is the function's log format, JSON or Text (default), and LogLevel its
+	// application log level: what Lambda tells the runtime (AWS_LAMBDA_LOG_FORMAT,
+	// AWS_LAMBDA_LOG_LEVEL) and the shape of the report it writes after each invocation.
+	LogFormat, LogLevel string
 	// Log receives the function's stdout and stderr, each line prefixed with "[Label] ".
 	// Default os.Stderr.
 	Log io.Writer
@@ -69,6 +73,9 @@ type Result struct {
 	ErrorMessage  string
 	RequestID     string
 	Duration      time.Duration // from handing the event to the runtime until its answer
+	// InitDuration is how long the process took to start and ask for its first event, on the
+	// invocation that started it (a cold start); zero on a warm one.
+	InitDuration time.Duration
 }
 
 // Stats counts what a Function has done since New.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localrt"
 	"io"
@@ -26,24 +25,7 @@ import (
 // echofn is the test function's binary, built by TestMain.
 var echofn string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "localrt-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	echofn = filepath.Join(dir, "echofn")
-	build := exec.Command("go", "build", "-o", echofn, "./testdata/echofn")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the test function:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(localtest.WithEchoFunction(m, &echofn)) }
 
 // start returns a localrt.Function running echofn, closed when the test ends.
 func start(t testing.TB, cfg localrt.Config) *localrt.Function {

@@ -43,6 +43,10 @@ type process struct {
 	mu      sync.Mutex
 	current *invocation // handed to the runtime, not yet answered
 	handed  bool        // the runtime has taken an invocation, so init is over
+
+	started  time.Time     // when the process was started
+	initTook time.Duration // until the runtime first asked for an event
+	reported bool          // the cold start's Init Duration is reported
 }
 
 type invocation struct {
@@ -109,6 +113,7 @@ func (f *Function) spawn() (*process, error) {
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// A grandchild holding the output pipes open must not keep Wait from returning.
 	p.cmd.WaitDelay = time.Second
+	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		p.srv.Close()
 		return nil, fmt.Errorf("starting %s: %w", f.cfg.Label, err)
@@ -150,6 +155,13 @@ func (f *Function) environ(runtimeAPI string) []string {
 		"_HANDLER":                        "bootstrap", // what constructs.GoLambda deploys
 		"TZ":                              "UTC",
 	})
+	// The template's LoggingConfig, as Lambda hands it to the runtime.
+	if f.cfg.LogFormat != "" {
+		env["AWS_LAMBDA_LOG_FORMAT"] = f.cfg.LogFormat
+	}
+	if f.cfg.LogLevel != "" {
+		env["AWS_LAMBDA_LOG_LEVEL"] = f.cfg.LogLevel
+	}
 	out := make([]string, 0, len(env))
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		out = append(out, k+"="+env[k])
@@ -227,6 +239,11 @@ func (p *process) invoke(payload []byte) (res Result, reusable bool, err error) 
 
 	start := time.Now()
 	timer.Reset(f.cfg.Timeout)
+	defer func() {
+		if res.RequestID != "" && err == nil {
+			p.report(&res)
+		}
+	}()
 	select {
 	case a := <-inv.answer:
 		res = a.result(inv.id)
@@ -242,7 +259,7 @@ func (p *process) invoke(payload []byte) (res Result, reusable bool, err error) 
 			time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.id, f.cfg.Timeout.Seconds())
 		p.log(msg)
 		res = failure("Sandbox.Timedout", msg).result(inv.id)
-		res.Duration = time.Since(start)
+		res.Duration = f.cfg.Timeout
 		return res, false, nil
 	case <-f.done:
 		return Result{}, false, ErrClosed

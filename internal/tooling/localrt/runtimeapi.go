@@ -22,6 +22,11 @@ func (p *process) runtimeAPI() http.Handler {
 
 // next blocks until there is an invocation for the runtime.
 func (p *process) next(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	if p.initTook == 0 { // the runtime's first request: its init is over
+		p.initTook = max(time.Since(p.started), time.Microsecond)
+	}
+	p.mu.Unlock()
 	var inv *invocation
 	select {
 	case inv = <-p.pending:

@@ -152,13 +152,8 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 
 	for _, r := range t.ResourcesOfType("AWS::DynamoDB::Table") {
 		p := r.Properties
-		tb := &Table{Resource: base(r), BillingMode: "PROVISIONED", Retained: retained(r)}
-		if m, _ := p["BillingMode"].(string); m != "" {
-			tb.BillingMode = m
-		}
-		pt := asMap(p["ProvisionedThroughput"])
-		tb.ReadCapacity, _ = cfn.Number(pt["ReadCapacityUnits"])
-		tb.WriteCapacity, _ = cfn.Number(pt["WriteCapacityUnits"])
+		tb := &Table{Resource: base(r), Retained: retained(r)}
+		tb.BillingMode, tb.ReadCapacity, tb.WriteCapacity = TableThroughput(p)
 		tb.PointInTime = asMap(p["PointInTimeRecoverySpecification"])["PointInTimeRecoveryEnabled"] == true
 		_, tb.HasIndexes = p["GlobalSecondaryIndexes"]
 		tb.TableClass, _ = p["TableClass"].(string)
@@ -210,6 +205,20 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 		st.Guards = append(st.Guards, g)
 	}
 	return st, nil
+}
+
+// TableThroughput reads an AWS::DynamoDB::Table's billing mode (PROVISIONED, CloudFormation's
+// default, or PAY_PER_REQUEST) and its provisioned read and write capacity units (0 when
+// on-demand): what the cost estimate prices and the local DynamoDB enforces.
+func TableThroughput(props map[string]any) (billingMode string, read, write float64) {
+	billingMode = "PROVISIONED"
+	if m, _ := props["BillingMode"].(string); m != "" {
+		billingMode = m
+	}
+	pt := asMap(props["ProvisionedThroughput"])
+	read, _ = cfn.Number(pt["ReadCapacityUnits"])
+	write, _ = cfn.Number(pt["WriteCapacityUnits"])
+	return billingMode, read, write
 }
 
 // EntryOf is the folder under lambdas/ a function resource is built from, as constructs.GoLambda

@@ -136,10 +136,30 @@ function updateFigures(snap) {
   }
 }
 
+// showLimits says how AWS's limits bite now: each table's capacity and burst capacity left, and
+// the throttled writes and invocations per second.
+function showLimits(lim) {
+  const name = (physical) => (lim.Names && lim.Names[physical]) || physical;
+  const rate = (m, k) => ((m && m[k]) || 0).toFixed(1);
+  const parts = [];
+  for (const [table, t] of Object.entries(lim.Tables || {})) {
+    const capacity = t.Throughput.OnDemand
+      ? `on-demand (up to ${t.WriteUnitsMax.toLocaleString()} writes/s)`
+      : `${t.Throughput.Write} WCU / ${t.Throughput.Read} RCU provisioned, burst capacity left ${Math.max(0, Math.floor(t.WriteUnitsLeft))} of ${t.WriteUnitsMax} WCU`;
+    parts.push(`${name(table)}: ${capacity}, ${rate(lim.ThrottledWrites, table)} throttled writes/s`);
+  }
+  for (const [fn, n] of Object.entries(lim.ThrottledInvocations || {})) {
+    if (n > 0) parts.push(`${name(fn)}: ${n.toFixed(1)} throttled invocations/s`);
+  }
+  $("limits-note").hidden = parts.length === 0;
+  $("limits-note").textContent = "AWS's limits: " + parts.join(" · ");
+}
+
 function onSnapshot(snap) {
   lastSnap = snap;
   updateFigures(snap);
   renderAlarms(snap);
+  showLimits(snap.Limits || {});
   const until = new Date(snap.Fault.Until);
   const faulty = until.getFullYear() > 1 && until > new Date();
   $("fault-note").hidden = !faulty;

@@ -159,16 +159,21 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	payload := a.event(r, routeKey, requestID, body)
 
-	ctx, cancel := context.WithTimeout(r.Context(), integrationTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), opts.IntegrationTimeout)
 	defer cancel()
 	invoked := time.Now()
 	res, err := opts.Invoker.Invoke(ctx, functionArn, payload)
 	integration = time.Since(invoked)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
+		// An integration that does not answer within the timeout: 503 Service Unavailable
+		// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html sets
+		// 30 s; the answer as HTTP APIs give it: https://github.com/cortexlabs/cortex/issues/1225).
 		gatewayError(w, http.StatusServiceUnavailable, "Service Unavailable")
 		return
 	case err != nil || res.FunctionError != "":
+		// A function error, and a throttled invocation (Lambda's 429), are a 500
+		// (https://repost.aws/knowledge-center/api-gateway-internal-server-error).
 		gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}

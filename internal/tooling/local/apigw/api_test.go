@@ -3,12 +3,14 @@ package apigw
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localrt"
@@ -27,9 +29,12 @@ func (c *created) Invoke(_ context.Context, arn string, payload []byte) (localrt
 }
 
 // api is a gateway's API with POST /ride integrated with fn, served in-process.
-func api(t *testing.T, fn Invoker) *API {
+func api(t *testing.T, fn Invoker) *API { return apiWithTimeout(t, fn, 0) }
+
+// apiWithTimeout is api with the integration timeout d (0: HTTP API's).
+func apiWithTimeout(t *testing.T, fn Invoker, d time.Duration) *API {
 	t.Helper()
-	g := New(Options{Region: localstate.Region, Invoker: fn, Events: &events.Feed{}, Log: io.Discard})
+	g := New(Options{Region: localstate.Region, Invoker: fn, Events: &events.Feed{}, Log: io.Discard, IntegrationTimeout: d})
 	t.Cleanup(func() { g.Shutdown(context.Background()) })
 	a, err := g.CreateAPI("a1b2c3d4e5")
 	if err != nil {
@@ -120,5 +125,44 @@ func TestAnAPIAnswersOtherOriginsAsItsCORSAllows(t *testing.T) {
 				t.Errorf("the function ran: %v", invoked)
 			}
 		})
+	}
+}
+
+// slow is a function that answers after its caller stops waiting.
+type slow struct{}
+
+func (slow) Invoke(ctx context.Context, _ string, _ []byte) (localrt.Result, error) {
+	<-ctx.Done()
+	return localrt.Result{}, ctx.Err()
+}
+
+// throttled is a function Lambda throttles.
+type throttled struct{}
+
+func (throttled) Invoke(context.Context, string, []byte) (localrt.Result, error) {
+	return localrt.Result{}, errors.New("TooManyRequestsException: Rate Exceeded.")
+}
+
+// An integration that does not answer within the timeout (30 s on AWS, 50 ms here) is answered
+// 503 as HTTP APIs answer it.
+func TestAnIntegrationPastItsTimeoutIsAnswered503ServiceUnavailable(t *testing.T) {
+	a := apiWithTimeout(t, slow{}, 50*time.Millisecond)
+	start := time.Now()
+	w := serve(a, http.MethodPost, "/ride")
+	if w.Code != http.StatusServiceUnavailable || w.Body.String() != `{"message":"Service Unavailable"}` {
+		t.Errorf("a function past the integration timeout got %d %s, want 503 {\"message\":\"Service Unavailable\"}", w.Code, w.Body.String())
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the answer took %s, want it at the integration timeout", took)
+	}
+	if New(Options{}).opts.IntegrationTimeout != 30*time.Second {
+		t.Error("the default integration timeout is not HTTP API's 30 seconds")
+	}
+}
+
+func TestAThrottledFunctionIsAnswered500InternalServerError(t *testing.T) {
+	w := serve(api(t, throttled{}), http.MethodPost, "/ride")
+	if w.Code != http.StatusInternalServerError || w.Body.String() != `{"message":"Internal Server Error"}` {
+		t.Errorf("a throttled invocation got %d %s, want 500 {\"message\":\"Internal Server Error\"}", w.Code, w.Body.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
@@ -32,6 +33,9 @@ type Options struct {
 	Log io.Writer
 	// Metrics, if set, keeps each API's AWS/ApiGateway metrics.
 	Metrics Metrics
+	// IntegrationTimeout is how long a route waits for its function; 0: HTTP API's 30 seconds,
+	// which cannot be raised (tests shorten it).
+	IntegrationTimeout time.Duration
 }
 
 // Gateway holds the deployed HTTP APIs and the fronts.
@@ -46,6 +50,9 @@ type Gateway struct {
 
 // New is a gateway with no API.
 func New(opts Options) *Gateway {
+	if opts.IntegrationTimeout <= 0 {
+		opts.IntegrationTimeout = integrationTimeout
+	}
 	return &Gateway{opts: opts, apis: map[string]*API{}, roles: map[string]*API{}, servers: map[*loopback.Server]bool{}}
 }
 
@@ -122,7 +129,7 @@ func (g *Gateway) DeleteAPI(id string) {
 	}
 	g.mu.Unlock()
 	if api != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), integrationTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), g.opts.IntegrationTimeout)
 		defer cancel()
 		api.srv.Shutdown(ctx)
 	}

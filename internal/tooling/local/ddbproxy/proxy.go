@@ -1,6 +1,7 @@
 // Package ddbproxy sits between the functions and the emulator's DynamoDB: the one place where
-// the local system answers for DynamoDB what the emulator would not (today the table fault; the
-// place for DynamoDB's throughput limits).
+// the local system answers for DynamoDB what the emulator would not: each table's throughput
+// (provisioned capacity with its burst, or on-demand's), throttled requests answered as DynamoDB
+// answers them and counted in its CloudWatch metrics, and the table fault.
 package ddbproxy
 
 import (
@@ -27,6 +28,7 @@ import (
 type Proxy struct {
 	srv   *loopback.Server
 	proxy *httputil.ReverseProxy
+	meter *meter // nil: no throughput limits
 	mu    sync.Mutex
 	until time.Time // zero: off
 	table string    // the table the fault is on
@@ -34,13 +36,26 @@ type Proxy struct {
 	rejected int64
 }
 
+// Options configure the proxy.
+type Options struct {
+	// Limits enforces each table's throughput (SetThroughput); off, every call goes through.
+	Limits bool
+	// Metrics, if set, records the tables' AWS/DynamoDB metrics.
+	Metrics Metrics
+}
+
 // Start serves a proxy to the emulator at endpoint on a free loopback port.
-func Start(endpoint string) (*Proxy, error) {
+func Start(endpoint string, opts Options) (*Proxy, error) {
 	target, err := url.Parse(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("emulator endpoint %q: %w", endpoint, err)
 	}
-	p := &Proxy{proxy: httputil.NewSingleHostReverseProxy(target)}
+	p := &Proxy{proxy: httputil.NewSingleHostReverseProxy(target), meter: &meter{metrics: opts.Metrics, tables: map[string]*table{}}}
+	if !opts.Limits {
+		p.meter = nil
+	} else {
+		p.proxy.ModifyResponse = p.settleRead
+	}
 	if p.srv, err = loopback.Serve("DynamoDB proxy", 0, p); err != nil {
 		return nil, err
 	}
@@ -125,5 +140,48 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ServiceUnavailable","message":"the ride table is unavailable (local fault switch)"}`)
 		return
 	}
+	if p.meter == nil {
+		p.proxy.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	c, metered := costOf(r.Header.Get("X-Amz-Target"), body)
+	if !metered {
+		p.proxy.ServeHTTP(w, r)
+		return
+	}
+	if tb := p.meter.take(c); tb != nil {
+		throttled(w, tb, c.charges[0].write)
+		return
+	}
+	if len(c.consistent) > 0 { // a read: settled by the size of its answer (settleRead)
+		r = r.WithContext(context.WithValue(r.Context(), readKey{}, c))
+	}
 	p.proxy.ServeHTTP(w, r)
+}
+
+// readKey carries a read's cost from the request to its answer.
+type readKey struct{}
+
+// settleRead charges a read what the items of its answer consumed beyond what take charged.
+func (p *Proxy) settleRead(resp *http.Response) error {
+	c, ok := resp.Request.Context().Value(readKey{}).(cost)
+	if !ok || resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	for table, extra := range readUnits(c, body) {
+		p.meter.settle(table, extra)
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/apigw"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/clock"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/cloudwatch"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/ddbproxy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	localsns "github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
@@ -42,8 +43,10 @@ func NewClients(cfg aws.Config) Clients {
 
 // Services are what the providers create resources in.
 type Services struct {
-	Region  string
-	AWS     Clients
+	Region string
+	AWS    Clients
+	// Tables enforces each table's throughput (the DynamoDB proxy the functions call).
+	Tables  *ddbproxy.Proxy
 	Gateway *apigw.Gateway
 	Lambda  *lambda.Service
 	SNS     *localsns.Service

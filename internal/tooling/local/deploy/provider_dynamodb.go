@@ -7,9 +7,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/ddbproxy"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
-// The tables (AWS::DynamoDB::Table), in the emulator.
+// The tables (AWS::DynamoDB::Table), in the emulator, with the throughput the template gives
+// them enforced by the DynamoDB proxy.
 
 func init() {
 	register("AWS::DynamoDB::Table", provider{
@@ -18,7 +22,9 @@ func init() {
 			if c.old != nil {
 				// Billing mode, point-in-time recovery and the like change in place; the
 				// emulator's table stays, and so do the rides in it.
-				return keep(nr, c.old), false, nil
+				nr = keep(nr, c.old)
+				e.setThroughput(nr, c.props)
+				return nr, false, nil
 			}
 			var spec struct {
 				KeySchema []struct{ AttributeName, KeyType string }
@@ -55,11 +61,23 @@ func init() {
 			}
 			nr.Attrs["Arn"] = aws.ToString(out.TableDescription.TableArn)
 			nr.Attrs["StreamArn"] = aws.ToString(out.TableDescription.LatestStreamArn)
+			e.setThroughput(nr, c.props)
 			return nr, false, nil
 		},
 		remove: func(ctx context.Context, e *Engine, r *Resource) error {
+			e.Tables.RemoveTable(r.Physical)
 			_, err := e.AWS.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(r.Physical)})
 			return err
 		},
 	})
+}
+
+// setThroughput has the proxy enforce the table's billing mode and capacity, as the model reads
+// them from the template. A table switched to on-demand gets on-demand's initial throughput.
+func (e *Engine) setThroughput(r *Resource, props map[string]any) {
+	if e.Tables == nil {
+		return
+	}
+	mode, read, write := model.TableThroughput(props)
+	e.Tables.SetThroughput(r.Physical, r.Attrs["Arn"], ddbproxy.Throughput{OnDemand: mode == "PAY_PER_REQUEST", Read: read, Write: write})
 }

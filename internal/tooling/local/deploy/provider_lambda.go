@@ -28,11 +28,14 @@ func init() {
 	register("AWS::Lambda::EventInvokeConfig", provider{
 		apply: func(_ context.Context, e *Engine, c change) (*Resource, bool, error) {
 			name, _ := c.props["FunctionName"].(string)
-			retries := model.DefaultRetryAttempts
+			cfg := lambda.EventInvokeConfig{MaximumRetryAttempts: model.DefaultRetryAttempts, MaximumEventAge: lambda.DefaultMaximumEventAge}
 			if v, ok := cfn.Number(c.props["MaximumRetryAttempts"]); ok {
-				retries = int(v)
+				cfg.MaximumRetryAttempts = int(v)
 			}
-			e.Lambda.SetRetries(name, retries)
+			if v, ok := cfn.Number(c.props["MaximumEventAgeInSeconds"]); ok {
+				cfg.MaximumEventAge = time.Duration(v) * time.Second
+			}
+			e.Lambda.SetEventInvokeConfig(name, cfg)
 			c.nr.Physical = name + ":$LATEST"
 			return c.nr, false, nil
 		},
@@ -67,6 +70,10 @@ func (e *Engine) provisionFunction(ctx context.Context, c change) (*Resource, bo
 	if v, ok := cfn.Number(c.props["ReservedConcurrentExecutions"]); ok {
 		n := int(v)
 		f.ReservedConcurrency = &n
+	}
+	if logging, ok := c.props["LoggingConfig"].(map[string]any); ok {
+		f.LogFormat, _ = logging["LogFormat"].(string)
+		f.LogLevel, _ = logging["ApplicationLogLevel"].(string)
 	}
 	if env, ok := c.props["Environment"].(map[string]any); ok {
 		vars, _ := env["Variables"].(map[string]any)

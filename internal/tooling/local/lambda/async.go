@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -18,10 +19,36 @@ type Queue interface {
 	SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
+// Lambda's timings for asynchronous events
+// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html), in AWS time
+// (the service's clock may run them faster):
+var (
+	// functionErrorDelays: after a function error, "Lambda waits one minute before the second
+	// attempt and two minutes before the third".
+	functionErrorDelays = []time.Duration{time.Minute, 2 * time.Minute}
+	// A throttled event goes back to the queue, "the retry interval increases exponentially from
+	// 1 second after the first attempt to a maximum of 5 minutes".
+	firstThrottleDelay = time.Second
+	maxThrottleDelay   = 5 * time.Minute
+)
+
+// DefaultMaximumEventAge is how long Lambda keeps an event it could not process: 6 hours unless
+// the function's EventInvokeConfig says otherwise (60 s to 6 h)
+// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html).
+const DefaultMaximumEventAge = 6 * time.Hour
+
+// EventInvokeConfig is a function's asynchronous invocation settings
+// (AWS::Lambda::EventInvokeConfig).
+type EventInvokeConfig struct {
+	MaximumRetryAttempts int
+	MaximumEventAge      time.Duration
+}
+
 // async is Lambda's asynchronous invocation
 // (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html): the event is accepted at
-// once, then tried, retried after the retry delays up to the function's MaximumRetryAttempts, and
-// finally sent to its dead-letter queue with the attributes Lambda adds.
+// once, then tried; a throttled attempt waits in the queue and is tried again, a failed one is
+// retried up to the function's MaximumRetryAttempts, each within its maximum event age; an event
+// that runs out of either goes to the dead-letter queue with the attributes Lambda adds.
 type async struct {
 	svc     *Service
 	ctx     context.Context
@@ -29,31 +56,34 @@ type async struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	pending int
-	retries map[string]int // function name -> MaximumRetryAttempts
+	configs map[string]EventInvokeConfig // by function name
 	// Counters for tests.
-	invoked, failedAttempts, deadLettered, dropped int
+	invoked, failedAttempts, throttled, deadLettered, dropped int
 }
 
 func newAsync(svc *Service) *async {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &async{svc: svc, ctx: ctx, cancel: cancel, retries: map[string]int{}}
+	return &async{svc: svc, ctx: ctx, cancel: cancel, configs: map[string]EventInvokeConfig{}}
 }
 
-// SetRetries is a function's EventInvokeConfig: how many times a failed event is retried.
-func (s *Service) SetRetries(functionName string, n int) {
+// SetEventInvokeConfig is a function's EventInvokeConfig.
+func (s *Service) SetEventInvokeConfig(functionName string, c EventInvokeConfig) {
 	a := s.async
 	a.mu.Lock()
-	a.retries[functionName] = n
+	a.configs[functionName] = c
 	a.mu.Unlock()
 }
 
-func (a *async) maxRetries(functionName string) int {
+func (a *async) config(functionName string) EventInvokeConfig {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if n, ok := a.retries[functionName]; ok {
-		return n
+	if c, ok := a.configs[functionName]; ok {
+		if c.MaximumEventAge <= 0 {
+			c.MaximumEventAge = DefaultMaximumEventAge
+		}
+		return c
 	}
-	return model.DefaultRetryAttempts
+	return EventInvokeConfig{MaximumRetryAttempts: model.DefaultRetryAttempts, MaximumEventAge: DefaultMaximumEventAge}
 }
 
 // InvokeAsync accepts an event for the function with arn and returns at once, as Lambda's
@@ -63,25 +93,38 @@ func (s *Service) InvokeAsync(arn string, payload []byte) {
 	a.mu.Lock()
 	a.pending++
 	a.mu.Unlock()
-	a.wg.Go(func() { a.run(arn, payload) })
+	accepted := s.opts.Clock.Now()
+	a.wg.Go(func() { a.run(arn, payload, accepted) })
 }
 
-func (a *async) run(arn string, payload []byte) {
+func (a *async) run(arn string, payload []byte, accepted time.Time) {
 	defer func() {
 		a.mu.Lock()
 		a.pending--
 		a.mu.Unlock()
 	}()
 	opts := a.svc.opts
-	for attempt := 0; ; attempt++ {
+	throttles := 0
+	for attempt := 0; ; {
 		fn := a.svc.function(arn)
 		if fn == nil {
 			a.count(&a.dropped)
 			fmt.Fprintf(opts.Log, "async: %s no longer exists; its event is dropped as Lambda drops the queue of a deleted function\n", arn)
 			return
 		}
+		cfg := a.config(fn.name)
 		start := time.Now()
 		res, err := a.svc.Invoke(a.ctx, arn, payload)
+		if errors.Is(err, ErrThrottled) {
+			a.count(&a.throttled)
+			delay := min(firstThrottleDelay<<min(throttles, 20), maxThrottleDelay)
+			throttles++
+			opts.Events.Attempted(fn.name, payload, attempt+1, start, err.Error(), true)
+			if !a.wait(fn, payload, accepted, cfg, delay, "429", err.Error(), attempt+1) {
+				return
+			}
+			continue
+		}
 		a.count(&a.invoked)
 		if err == nil && res.FunctionError == "" {
 			opts.Events.Attempted(fn.name, payload, attempt+1, start, "", false)
@@ -92,23 +135,35 @@ func (a *async) run(arn string, payload []byte) {
 		}
 		a.count(&a.failedAttempts)
 		last := failure(res, err)
-		retries := a.maxRetries(fn.name)
-		opts.Events.Attempted(fn.name, payload, attempt+1, start, last, attempt < retries)
-		if attempt >= retries {
-			a.deadLetter(fn, payload, res.RequestID, last, attempt+1)
+		opts.Events.Attempted(fn.name, payload, attempt+1, start, last, attempt < cfg.MaximumRetryAttempts)
+		if attempt >= cfg.MaximumRetryAttempts {
+			a.deadLetter(fn, payload, "200", res.RequestID, last, attempt+1)
 			return
 		}
-		delay := opts.RetryDelays[min(attempt, len(opts.RetryDelays)-1)]
-		fmt.Fprintf(opts.Log, "async: %s attempt %d failed (%s); retrying in %s\n", fn.name, attempt+1, truncate(last, 200), delay)
-		select {
-		case <-time.After(delay):
-		case <-a.ctx.Done():
+		delay := functionErrorDelays[min(attempt, len(functionErrorDelays)-1)]
+		attempt++
+		if !a.wait(fn, payload, accepted, cfg, delay, "200", last, attempt) {
 			return
 		}
 	}
 }
 
-func (a *async) deadLetter(fn *function, payload []byte, requestID, message string, attempts int) {
+// wait keeps a failed or throttled event in the queue for delay of AWS time before its next
+// attempt. An event that would be older than its function's maximum event age by then goes to
+// the dead-letter queue instead. It reports whether to try again.
+func (a *async) wait(fn *function, payload []byte, accepted time.Time, cfg EventInvokeConfig, delay time.Duration, code, reason string, attempts int) bool {
+	opts := a.svc.opts
+	if opts.Clock.Since(accepted)+delay > cfg.MaximumEventAge {
+		a.deadLetter(fn, payload, code, "", fmt.Sprintf("%s (the event reached its maximum age of %s)", reason, cfg.MaximumEventAge), attempts)
+		return false
+	}
+	fmt.Fprintf(opts.Log, "async: %s attempt %d: %s; trying again in %s\n", fn.name, attempts, truncate(reason, 200), delay)
+	return opts.Clock.Sleep(a.ctx, delay) == nil
+}
+
+// deadLetter sends the event to its function's dead-letter queue. code is the invoke's HTTP
+// status, as Lambda's ErrorCode attribute gives it: 200 for a function error, 429 for a throttle.
+func (a *async) deadLetter(fn *function, payload []byte, code, requestID, message string, attempts int) {
 	opts := a.svc.opts
 	if fn.dlqURL == "" {
 		a.count(&a.dropped)
@@ -120,7 +175,7 @@ func (a *async) deadLetter(fn *function, payload []byte, requestID, message stri
 		// Lambda's dead-letter attributes: the 3-digit HTTP status of the invoke (200 for a
 		// function error) and the first kilobyte of the error message
 		// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq).
-		"ErrorCode":    {DataType: aws.String("Number"), StringValue: aws.String("200")},
+		"ErrorCode":    {DataType: aws.String("Number"), StringValue: aws.String(code)},
 		"ErrorMessage": {DataType: aws.String("String"), StringValue: aws.String(truncate(message, 1024))},
 	}
 	if requestID != "" {
@@ -146,7 +201,7 @@ func (a *async) count(c *int) {
 
 // AsyncStats counts asynchronous invocations since start.
 type AsyncStats struct {
-	Pending, Invoked, FailedAttempts, DeadLettered, Dropped int
+	Pending, Invoked, FailedAttempts, Throttled, DeadLettered, Dropped int
 }
 
 // AsyncStats reports the asynchronous invocations so far.
@@ -154,7 +209,8 @@ func (s *Service) AsyncStats() AsyncStats {
 	a := s.async
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return AsyncStats{Pending: a.pending, Invoked: a.invoked, FailedAttempts: a.failedAttempts, DeadLettered: a.deadLettered, Dropped: a.dropped}
+	return AsyncStats{Pending: a.pending, Invoked: a.invoked, FailedAttempts: a.failedAttempts, Throttled: a.throttled,
+		DeadLettered: a.deadLettered, Dropped: a.dropped}
 }
 
 // WaitIdle waits until no asynchronous invocation is queued, running or waiting for a retry.

@@ -1,6 +1,8 @@
 // Package lambda is the local Lambda service: each function its real Go binary under a local
 // Runtime API (localrt), invoked synchronously (an HTTP API's integration) or asynchronously (an
-// SNS delivery) with Lambda's retries and dead-letter queue, and the host build of the functions.
+// SNS delivery) with Lambda's retries and dead-letter queue, within Lambda's concurrency (the
+// account's and each function's reserved), its AWS/Lambda metrics recorded; and the host build
+// of the functions.
 package lambda
 
 import (
@@ -21,24 +23,33 @@ var ErrNoFunction = errors.New("no such function")
 
 // Options configure the service.
 type Options struct {
-	// RetryDelays between asynchronous attempts (the last repeats).
-	RetryDelays []time.Duration
-	// Concurrency caps each function's warm processes; a function's reserved concurrency lowers it.
+	// Limits turns on Lambda's concurrency: the account's (AccountConcurrency) and each
+	// function's reserved concurrency; an invocation over it is throttled. Off, every invocation
+	// runs (waiting for a process when Concurrency caps them).
+	Limits bool
+	// AccountConcurrency is the account's concurrent executions; 0: DefaultAccountConcurrency.
+	AccountConcurrency int
+	// Concurrency caps each function's processes on this machine: an invocation beyond them
+	// waits for one. 0: with Limits, as many as Lambda's concurrency allows; without, 8.
 	Concurrency int
+	// Clock times Lambda's asynchronous retries and an event's maximum age (nil: real time).
+	Clock *clock.Clock
+	// Metrics, if set, records the functions' AWS/Lambda metrics.
+	Metrics Metrics
 	// DeadLetters sends a failed asynchronous event to its function's dead-letter queue.
 	DeadLetters Queue
 	Events      *events.Feed
 	Log         io.Writer
 	// EMF, if set, keeps the metrics the functions print in the embedded metric format, at their
 	// timestamps on Clock.
-	EMF   EmbeddedMetrics
-	Clock *clock.Clock
+	EMF EmbeddedMetrics
 }
 
 // Service runs the deployed functions.
 type Service struct {
 	opts  Options
 	async *async
+	conc  *concurrency
 
 	mu        sync.Mutex
 	functions map[string]*function // by ARN
@@ -46,7 +57,16 @@ type Service struct {
 
 // NewService starts a Lambda service with no function.
 func NewService(opts Options) *Service {
-	s := &Service{opts: opts, functions: map[string]*function{}}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.Concurrency <= 0 && !opts.Limits {
+		opts.Concurrency = 8
+	}
+	s := &Service{opts: opts, functions: map[string]*function{}, conc: newConcurrency(opts.Limits, opts.AccountConcurrency)}
 	s.async = newAsync(s)
 	return s
 }
@@ -63,6 +83,9 @@ type Function struct {
 	// Timeout and MemoryMB as the template sets them (0: Lambda's defaults).
 	Timeout  time.Duration
 	MemoryMB int
+	// LogFormat is the template's LoggingConfig LogFormat (JSON or Text; empty: Text), and
+	// LogLevel its ApplicationLogLevel.
+	LogFormat, LogLevel string
 	// ReservedConcurrency is the template's ReservedConcurrentExecutions; nil: none.
 	ReservedConcurrency *int
 	// DeadLetterURL is the queue its failed asynchronous events go to; empty: none.
@@ -78,13 +101,23 @@ type function struct {
 // Deploy creates the function, or replaces the one of the same ARN without dropping an
 // invocation in flight: calls already running on the old one finish there.
 func (s *Service) Deploy(f Function) {
-	concurrency := s.opts.Concurrency
-	if f.ReservedConcurrency != nil && *f.ReservedConcurrency < concurrency {
-		concurrency = *f.ReservedConcurrency
+	// Processes: one per invocation Lambda lets run at once, within this machine's cap.
+	processes := s.opts.Concurrency
+	if s.opts.Limits {
+		limit := s.conc.account
+		if f.ReservedConcurrency != nil {
+			limit = *f.ReservedConcurrency
+		}
+		if processes <= 0 || limit < processes {
+			processes = limit
+		}
+	} else if f.ReservedConcurrency != nil && *f.ReservedConcurrency < processes {
+		processes = *f.ReservedConcurrency
 	}
+	s.conc.reserve(f.ARN, f.ReservedConcurrency)
 	fn := &function{name: f.Name, arn: f.ARN, dlqURL: f.DeadLetterURL, rt: localrt.New(localrt.Config{
 		Name: f.Name, ARN: f.ARN, Label: f.Label, Binary: f.Binary, Env: f.Env, Timeout: f.Timeout,
-		MemoryMB: f.MemoryMB, MaxConcurrency: concurrency, Log: s.log(f.Label),
+		MemoryMB: f.MemoryMB, LogFormat: f.LogFormat, LogLevel: f.LogLevel, MaxConcurrency: max(processes, 1), Log: s.log(f.Label),
 	})}
 	s.mu.Lock()
 	old := s.functions[f.ARN]
@@ -101,6 +134,7 @@ func (s *Service) Delete(arn string) {
 	fn := s.functions[arn]
 	delete(s.functions, arn)
 	s.mu.Unlock()
+	s.conc.reserve(arn, nil)
 	if fn != nil {
 		go fn.drain()
 	}
@@ -118,7 +152,8 @@ func (s *Service) function(arn string) *function {
 	return s.functions[arn]
 }
 
-// Invoke calls the function synchronously (InvocationType RequestResponse). A function replaced
+// Invoke calls the function synchronously (InvocationType RequestResponse). Over its
+// concurrency the call is throttled (ErrThrottled) as Lambda throttles it. A function replaced
 // by a deploy while the call was on its way is looked up again, so a swap never fails a request.
 func (s *Service) Invoke(ctx context.Context, arn string, payload []byte) (localrt.Result, error) {
 	for attempt := 0; ; attempt++ {
@@ -126,12 +161,22 @@ func (s *Service) Invoke(ctx context.Context, arn string, payload []byte) (local
 		if fn == nil {
 			return localrt.Result{}, fmt.Errorf("%w: %s", ErrNoFunction, arn)
 		}
+		running, ok := s.conc.acquire(fn.arn)
+		if !ok {
+			s.metric(fn.name, "Throttles", 1, "Count")
+			if s.opts.Events.Watching() {
+				s.opts.Events.Invoked(fn.name, time.Now(), false, ErrThrottled.Error())
+			}
+			return localrt.Result{}, ErrThrottled
+		}
+		s.metric(fn.name, "ConcurrentExecutions", float64(running), "Count")
 		start := time.Now()
 		res, err := fn.rt.Invoke(ctx, payload)
+		s.conc.release(fn.arn)
 		if errors.Is(err, localrt.ErrClosed) && attempt < 3 {
 			continue
 		}
-		if err == nil {
+		if err == nil { // a call its caller stopped waiting for ends out of sight
 			s.invoked(fn.name, res.FunctionError != "", res.Duration)
 		}
 		if s.opts.Events.Watching() {

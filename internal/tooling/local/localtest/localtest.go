@@ -8,9 +8,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
@@ -78,6 +79,31 @@ func setup() (*Env, error) {
 	return &Env{Root: root, Steps: steps, shared: map[string]*shared{}}, nil
 }
 
+// WithEchoFunction builds localrt's test function (internal/tooling/localrt/testdata/echofn: its
+// event says what it does) into *bin, runs the package's tests and removes it: TestMain's
+// os.Exit(localtest.WithEchoFunction(m, &echofn)) in the tests of localrt and of the Lambda
+// service.
+func WithEchoFunction(m *testing.M, bin *string) int {
+	root, err := synth.Root()
+	dir := ""
+	if err == nil {
+		dir, err = os.MkdirTemp("", "echofn")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	*bin = filepath.Join(dir, "echofn")
+	build := exec.Command("go", "build", "-o", *bin, "./internal/tooling/localrt/testdata/echofn")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the test function:", err)
+		return 1
+	}
+	return m.Run()
+}
+
 // Run runs the package's tests, then stops the systems they shared: TestMain's
 // os.Exit(env.Run(m)).
 func (e *Env) Run(m *testing.M) int {
@@ -106,10 +132,11 @@ type Options struct {
 	// Concurrency caps each function's processes; default 100, so that an outage's retries of
 	// a hundred rides run at once, as Lambda scales an asynchronous backlog out.
 	Concurrency int
-	// RetryDelays between Lambda's asynchronous attempts; default 200 ms, then 400 ms.
-	RetryDelays []time.Duration
-	// TimeScale runs AWS's timings faster (local.Options.TimeScale); default DefaultTimeScale.
+	// TimeScale runs AWS's timings faster (local.Options.TimeScale); default DefaultTimeScale, so
+	// Lambda's one- and two-minute retry delays take 200 ms and 400 ms.
 	TimeScale float64
+	// NoLimits turns AWS's limits off (local.Options.NoLimits).
+	NoLimits bool
 }
 
 // DefaultTimeScale is how much faster than on AWS the tests' systems run AWS's timings: a minute
@@ -163,12 +190,9 @@ func (e *Env) start(o Options) (*local.System, *Log, error) {
 	if o.TimeScale == 0 {
 		o.TimeScale = DefaultTimeScale
 	}
-	if o.RetryDelays == nil {
-		o.RetryDelays = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}
-	}
 	log := &Log{}
 	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,
-		Concurrency: o.Concurrency, RetryDelays: o.RetryDelays, TimeScale: o.TimeScale})
+		Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
 	if err != nil {
 		return nil, log, err
 	}
