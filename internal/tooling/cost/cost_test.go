@@ -756,7 +756,8 @@ func TestALoadCostsItsRequestsAndTheCapacityForItsDurationOnly(t *testing.T) {
 		switch l.Price {
 		case DynamoDBWCUHours, DynamoDBRCUHours:
 			capacity += l.MonthlyUSD
-		case LambdaRequests, LambdaComputeARM, LambdaComputeX86, HTTPAPIRequests, LogsIngestion:
+		case LambdaRequests, LambdaComputeARM, LambdaComputeX86, HTTPAPIRequests, LogsIngestion,
+			DynamoDBWriteUnits, DynamoDBReadUnits: // the idempotency table's on-demand writes
 			perUse += l.MonthlyUSD
 		}
 	}

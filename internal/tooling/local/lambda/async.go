@@ -93,11 +93,14 @@ func (s *Service) InvokeAsync(arn string, payload []byte) {
 	a.mu.Lock()
 	a.pending++
 	a.mu.Unlock()
-	accepted := s.opts.Clock.Now()
-	a.wg.Go(func() { a.run(arn, payload, accepted) })
+	a.wg.Go(func() { a.run(arn, payload) })
 }
 
-func (a *async) run(arn string, payload []byte, accepted time.Time) {
+// run tries the event until it succeeds, is dead-lettered or dropped. Its age is counted in AWS
+// time: the delays it waits in the queue on the service's clock (which may run them faster), and
+// each attempt's run at its real length, since the function takes as long here as on AWS. (Read
+// on the scaled clock, a 2-second attempt at 300x would age the event 10 minutes.)
+func (a *async) run(arn string, payload []byte) {
 	defer func() {
 		a.mu.Lock()
 		a.pending--
@@ -105,6 +108,7 @@ func (a *async) run(arn string, payload []byte, accepted time.Time) {
 	}()
 	opts := a.svc.opts
 	throttles := 0
+	var age time.Duration
 	for attempt := 0; ; {
 		fn := a.svc.function(arn)
 		if fn == nil {
@@ -115,12 +119,13 @@ func (a *async) run(arn string, payload []byte, accepted time.Time) {
 		cfg := a.config(fn.name)
 		start := time.Now()
 		res, err := a.svc.Invoke(a.ctx, arn, payload)
+		age += time.Since(start)
 		if errors.Is(err, ErrThrottled) {
 			a.count(&a.throttled)
 			delay := min(firstThrottleDelay<<min(throttles, 20), maxThrottleDelay)
 			throttles++
 			opts.Events.Attempted(fn.name, payload, attempt+1, start, err.Error(), true)
-			if !a.wait(fn, payload, accepted, cfg, delay, "429", err.Error(), attempt+1) {
+			if !a.wait(fn, payload, &age, cfg, delay, "429", err.Error(), attempt+1) {
 				return
 			}
 			continue
@@ -142,7 +147,7 @@ func (a *async) run(arn string, payload []byte, accepted time.Time) {
 		}
 		delay := functionErrorDelays[min(attempt, len(functionErrorDelays)-1)]
 		attempt++
-		if !a.wait(fn, payload, accepted, cfg, delay, "200", last, attempt) {
+		if !a.wait(fn, payload, &age, cfg, delay, "200", last, attempt) {
 			return
 		}
 	}
@@ -151,13 +156,14 @@ func (a *async) run(arn string, payload []byte, accepted time.Time) {
 // wait keeps a failed or throttled event in the queue for delay of AWS time before its next
 // attempt. An event that would be older than its function's maximum event age by then goes to
 // the dead-letter queue instead. It reports whether to try again.
-func (a *async) wait(fn *function, payload []byte, accepted time.Time, cfg EventInvokeConfig, delay time.Duration, code, reason string, attempts int) bool {
+func (a *async) wait(fn *function, payload []byte, age *time.Duration, cfg EventInvokeConfig, delay time.Duration, code, reason string, attempts int) bool {
 	opts := a.svc.opts
-	if opts.Clock.Since(accepted)+delay > cfg.MaximumEventAge {
+	if *age+delay > cfg.MaximumEventAge {
 		a.deadLetter(fn, payload, code, "", fmt.Sprintf("%s (the event reached its maximum age of %s)", reason, cfg.MaximumEventAge), attempts)
 		return false
 	}
 	fmt.Fprintf(opts.Log, "async: %s attempt %d: %s; trying again in %s\n", fn.name, attempts, truncate(reason, 200), delay)
+	*age += delay
 	return opts.Clock.Sleep(a.ctx, delay) == nil
 }
 

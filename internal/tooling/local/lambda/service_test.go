@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -197,6 +198,29 @@ func TestAFailedEventIsRetriedAfterOneAndTwoMinutesOfAWSTime(t *testing.T) {
 	}
 	if errs, inv := sum(t, store, "Errors"), sum(t, store, "Invocations"); errs != 3 || inv != 3 {
 		t.Errorf("AWS/Lambda Errors %v of Invocations %v, want 3 of 3", errs, inv)
+	}
+}
+
+// An event's age counts what it waits in the queue on the service's clock and each attempt at its
+// real length: the function runs as long here as on AWS, however fast the clock makes Lambda's
+// minutes. Three attempts of 50 ms and retries after 1 and 2 minutes stay within a 10-minute
+// maximum age, even with a minute lasting 2 ms.
+func TestAnEventsAgeCountsItsAttemptsAtTheirRealLength(t *testing.T) {
+	dlq := &queue{}
+	s, _, arn := service(t, 30000, nil, dlq, &events.Feed{})
+	s.SetEventInvokeConfig("PutRideRecordSns", lambda.EventInvokeConfig{MaximumRetryAttempts: 2, MaximumEventAge: 10 * time.Minute})
+	s.InvokeAsync(arn, []byte(`{"do":"fail","name":"the table is unavailable","ms":50}`))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.AsyncStats(); st.Invoked != 3 {
+		t.Errorf("%d attempts, want the first and Lambda's 2 retries, all within the event's 10 minutes", st.Invoked)
+	}
+	msgs := dlq.messages()
+	if len(msgs) != 1 || strings.Contains(aws.ToString(msgs[0].MessageAttributes["ErrorMessage"].StringValue), "maximum age") {
+		t.Errorf("dead letters %v, want the event after its retries, not for its age", msgs)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 type event struct {
 	Do    string          `json:"do"`    // echo (default), fail, sleep, exit, env, print, panic, whoami, ignore-sigterm, spawn
 	Value json.RawMessage `json:"value"` // echo: returned as is
-	Ms    int             `json:"ms"`    // sleep
+	Ms    int             `json:"ms"`    // sleep; fail: after that long
 	Code  int             `json:"code"`  // exit
 	Name  string          `json:"name"`  // env: the variable; fail, print: the text
 }
@@ -45,6 +45,7 @@ func handle(ctx context.Context, e event) (any, error) {
 	case "", "echo":
 		return e.Value, nil
 	case "fail":
+		time.Sleep(time.Duration(e.Ms) * time.Millisecond)
 		return nil, &unicornError{e.Name}
 	case "sleep":
 		time.Sleep(time.Duration(e.Ms) * time.Millisecond) // past the deadline too: the runner must stop it
