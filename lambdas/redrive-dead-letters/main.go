@@ -10,22 +10,18 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
-	"github.com/wildrydes/wild-rydes-cdk/internal/service/metrics"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
 )
 
 func main() {
 	// Every line with the invocation's request ID, in the function's log format and level.
 	slog.SetDefault(lambdacontext.NewLogger())
-	s, err := riderecord.SetUpDeadLetters(context.Background(), os.Getenv)
+	s, err := riderecord.SetUpDeadLetters(context.Background(), os.Getenv, os.Stdout)
 	if err != nil {
 		slog.Error("RedriveDeadLetters cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	em := metrics.New(os.Stdout, os.Getenv(design.EnvStage))
-	s.Recorder.Metrics = em
 	h := riderecord.RedriveHandler{Redriver: &riderecord.Redriver{Queue: s.SQS, QueueURL: s.QueueURL, UnstorableURL: s.UnstorableURL,
-		Recorder: s.Recorder, Metrics: em}}
+		Recorder: s.Recorder, Metrics: s.Metrics}}
 	lambda.Start(h.Handle)
 }

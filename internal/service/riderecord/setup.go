@@ -3,11 +3,13 @@ package riderecord
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
+	"github.com/wildrydes/wild-rydes-cdk/internal/service/metrics"
 )
 
 // DeadLetterSetup is what the functions that write the table and use its dead-letter queue
@@ -19,11 +21,14 @@ type DeadLetterSetup struct {
 	// UnstorableURL is the queue for rides no retry can store; "" when UNSTORABLE_QUEUE_URL is
 	// not set (they stay in the dead-letter queue, as before the queue existed).
 	UnstorableURL string
+	// Metrics writes the functions' embedded-metric lines (the Recorder's too), for STAGE.
+	Metrics *metrics.Emitter
 }
 
 // SetUpDeadLetters reads TABLE_NAME, DEAD_LETTER_QUEUE_URL and the optional UNSTORABLE_QUEUE_URL
-// with getenv (os.Getenv in a function) and makes the clients, with Retryer.
-func SetUpDeadLetters(ctx context.Context, getenv func(string) string) (DeadLetterSetup, error) {
+// with getenv (os.Getenv in a function) and makes the clients, with Retryer, and the metrics
+// emitter writing to out (the function's stdout) for STAGE.
+func SetUpDeadLetters(ctx context.Context, getenv func(string) string, out io.Writer) (DeadLetterSetup, error) {
 	table, queueURL := getenv(design.EnvTableName), getenv(design.EnvDeadLetterQueueURL)
 	if table == "" || queueURL == "" {
 		return DeadLetterSetup{}, fmt.Errorf("TABLE_NAME and DEAD_LETTER_QUEUE_URL must both be set (TABLE_NAME=%q, DEAD_LETTER_QUEUE_URL=%q)", table, queueURL)
@@ -32,8 +37,10 @@ func SetUpDeadLetters(ctx context.Context, getenv func(string) string) (DeadLett
 	if err != nil {
 		return DeadLetterSetup{}, err
 	}
+	em := metrics.New(out, getenv(design.EnvStage))
 	return DeadLetterSetup{
-		Recorder:      &Recorder{Store: DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}},
+		Recorder:      &Recorder{Store: DynamoDBStore{Client: dynamodb.NewFromConfig(cfg), TableName: table}, Metrics: em},
+		Metrics:       em,
 		SQS:           sqs.NewFromConfig(cfg),
 		QueueURL:      queueURL,
 		UnstorableURL: getenv(design.EnvUnstorableQueueURL),

@@ -204,6 +204,7 @@ func describeStack(cs *cfn.Stack) (*Stack, error) {
 		g.Requires = slices.Sorted(maps.Keys(rolloutguard.Requirements(r.Properties)))
 		st.Guards = append(st.Guards, g)
 	}
+	describeRegistered(st)
 	return st, nil
 }
 

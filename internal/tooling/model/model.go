@@ -87,7 +87,8 @@ type Stack struct {
 	// describes some of them above, the others only by their type.
 	Resources []*Resource
 
-	byID map[string]any // logical ID -> the model's value for it
+	byID      map[string]any // logical ID -> the model's value for it
+	described []any          // what registered readers made (kinds.go)
 }
 
 // Template is the stack's synthesized template.
