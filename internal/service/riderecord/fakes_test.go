@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -124,9 +125,11 @@ type fakeQueue struct {
 	// staleCount, when set, is what GetQueueAttributes says waits in every queue: approximate
 	// counts that lag behind the queue.
 	staleCount string
-	receives   int
-	waits      []int32 // each receive's WaitTimeSeconds
-	hides      []int32 // each receive's VisibilityTimeout
+	// visibilityDelay is how long each ChangeMessageVisibility takes (an SQS call's round trip).
+	visibilityDelay time.Duration
+	receives        int
+	waits           []int32 // each receive's WaitTimeSeconds
+	hides           []int32 // each receive's VisibilityTimeout
 }
 
 type fakeMessage struct {
@@ -238,7 +241,12 @@ func (q *fakeQueue) DeleteMessage(_ context.Context, in *sqs.DeleteMessageInput,
 	return nil, fmt.Errorf("fake SQS: receipt handle %s is not the latest of any message", aws.ToString(in.ReceiptHandle))
 }
 
-func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+func (q *fakeQueue) ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+	select {
+	case <-time.After(q.visibilityDelay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, m := range q.msgs {

@@ -172,18 +172,20 @@ func (d *Redriver) drained(ctx context.Context, url string, held int) (bool, err
 }
 
 // release makes messages visible again. It runs even when ctx has just expired (a Lambda near its
-// deadline): otherwise they would stay hidden for the rest of the visibility timeout.
+// deadline): otherwise they would stay hidden for the rest of the visibility timeout. Each call
+// has releaseTimeout of its own, so a run that holds a thousand messages releases them all.
 func (d *Redriver) release(ctx context.Context, url string, handles []string) error {
 	if len(handles) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
+	ctx = context.WithoutCancel(ctx)
 	var errs []error
 	for _, h := range handles {
-		_, err := d.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		callCtx, cancel := context.WithTimeout(ctx, releaseTimeout)
+		_, err := d.Queue.ChangeMessageVisibility(callCtx, &sqs.ChangeMessageVisibilityInput{
 			QueueUrl: aws.String(url), ReceiptHandle: aws.String(h), VisibilityTimeout: 0,
 		})
+		cancel()
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -193,3 +195,6 @@ func (d *Redriver) release(ctx context.Context, url string, handles []string) er
 	}
 	return nil
 }
+
+// releaseTimeout bounds each call that makes a message visible again.
+var releaseTimeout = 5 * time.Second

@@ -3,6 +3,7 @@ package riderecord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,27 @@ func TestAnEmptyAnswerFromAShortPollDoesNotEndAListingOrARedrive(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A listing of many messages makes every one visible again, however long the calls take together
+// (the workshop's load leaves 1,139 in step 4's dead-letter queue; one 5-second budget for all of
+// them left 145 hidden).
+func TestAListingOfManyMessagesMakesEveryOneVisibleAgain(t *testing.T) {
+	saved := releaseTimeout
+	releaseTimeout = 20 * time.Millisecond
+	t.Cleanup(func() { releaseTimeout = saved })
+	q := &fakeQueue{visibilityDelay: 5 * time.Millisecond}
+	for i := 0; i < 30; i++ {
+		lambdaDeadLetter(q, snsRecord(fmt.Sprintf("sns-%d", i), rideJSON(testRide(rideA))))
+	}
+	if letters, err := newRedriver(newStore(), q).List(context.Background(), 0); err != nil || len(letters) != 30 {
+		t.Fatalf("List = %d letters, %v; want all 30", len(letters), err)
+	}
+	for _, m := range q.messages() {
+		if m.hidden {
+			t.Fatalf("message %s is still hidden after the listing", m.id)
+		}
 	}
 }
 

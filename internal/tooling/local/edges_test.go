@@ -116,6 +116,18 @@ func TestAMessageTheRedriveCanNeverStoreLeavesTheDeadLetterQueue(t *testing.T) {
 		MessageBody: aws.String(`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m-1","Message":"{\"not\":\"a ride\"}"}}]}`)}); err != nil {
 		t.Fatal(err)
 	}
+	// The queue's alarm (a message visible, DeadLetterQueueAlarm) as the local CloudWatch
+	// evaluates it: ALARM while the message waits.
+	dlqAlarm := func() string {
+		for _, a := range sys.CloudWatch().Alarms() {
+			if strings.Contains(a.Name, "-DeadLetterQueueAlarm") {
+				return a.State
+			}
+		}
+		t.Fatal("no dead-letter queue alarm in the system")
+		return ""
+	}
+	waitFor(t, 10*time.Second, "the dead-letter queue's alarm did not fire for the message", func() bool { return dlqAlarm() == "ALARM" })
 	redriver := &riderecord.Redriver{Queue: obs.sqs, QueueURL: obs.queue, UnstorableURL: obs.unstorable,
 		Recorder: &riderecord.Recorder{Store: riderecord.DynamoDBStore{Client: obs.ddb, TableName: obs.table}}}
 	report, err := redriver.Redrive(context.Background())
@@ -131,6 +143,14 @@ func TestAMessageTheRedriveCanNeverStoreLeavesTheDeadLetterQueue(t *testing.T) {
 	if n := obs.depth(t, obs.unstorable); n != 1 {
 		t.Errorf("%d messages in the unstorable queue, want the one set aside", n)
 	}
+	// Set aside, the message no longer holds the alarm: it returns to OK, and fires again for
+	// the next ride the queue receives.
+	waitFor(t, 10*time.Second, "the dead-letter queue's alarm is not OK after the re-drive", func() bool { return dlqAlarm() == "OK" })
+	if _, err := obs.sqs.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(obs.queue),
+		MessageBody: aws.String(`{"Records":[{"EventSource":"aws:sns","Sns":{"MessageId":"m-2","Message":"{\"not\":\"a ride either\"}"}}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the dead-letter queue's alarm did not fire for the next message", func() bool { return dlqAlarm() == "ALARM" })
 }
 
 func postWithKey(t testing.TB, url, body, key string) response {

@@ -140,9 +140,9 @@ func sameFile(a, b string) bool {
 	return errA == nil && errB == nil && bytes.Equal(x, y)
 }
 
-// cdkDiff runs `cdk diff --template` (offline: no AWS account, no change set) and reports whether
-// it found differences (cdk's --fail exit 1).
-func cdkDiff(ctx context.Context, root, assembly, before, stack string) (string, bool, error) {
+// runCDKDiff runs `cdk diff --template` (offline: no AWS account, no change set) and reports
+// whether it found differences (cdk's --fail exit 1).
+func runCDKDiff(ctx context.Context, root, assembly, before, stack string) (string, bool, error) {
 	cmd := exec.CommandContext(ctx, synth.CDK(root), "diff", "--app", assembly, "--template", before,
 		"--no-change-set", "--fail", stack)
 	cmd.Dir = root

@@ -173,6 +173,10 @@ func Cached(ctx context.Context, opts Options) (string, error) {
 	return dir, nil
 }
 
+// CacheFile is the path of name in the cache Cached keeps its assemblies in (the user's cache),
+// for what other tools keep beside them.
+func CacheFile(name string) string { return filepath.Join(cacheRoot(), name) }
+
 // cacheRoot is where Cached keeps the assemblies: the user's cache.
 func cacheRoot() string {
 	cache, err := os.UserCacheDir()
