@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -45,4 +48,18 @@ func SetUpDeadLetters(ctx context.Context, getenv func(string) string, out io.Wr
 		QueueURL:      queueURL,
 		UnstorableURL: getenv(design.EnvUnstorableQueueURL),
 	}, nil
+}
+
+// MustSetUp is a dead-letter function's start-up: every log line with the invocation's request
+// ID, in the function's log format and level (lambdacontext.NewLogger), then SetUpDeadLetters
+// from the function's environment; a set-up that fails is logged and ends the process, which
+// Lambda reports as the function's init error.
+func MustSetUp(function string) DeadLetterSetup {
+	slog.SetDefault(lambdacontext.NewLogger())
+	s, err := SetUpDeadLetters(context.Background(), os.Getenv, os.Stdout)
+	if err != nil {
+		slog.Error(function+" cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	return s
 }
