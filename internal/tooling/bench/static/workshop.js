@@ -19,15 +19,17 @@
     new uPlot(opts, data, box);
   }
 
+  // A step that did not run has no timeline: it gets no charts (the table says why).
+  const steps = report.Steps.filter((s) => s.Timeline && s.Timeline.length > 0);
   const seconds = (t) => t.map((_, i) => i);
   const secondAxis = { label: "seconds since the first request", size: 40 };
   const title = (s) => "step " + s.Step + ": " + s.Design + (s.Error ? " (did not run)" : "");
 
   // The status codes any step answered, 201 first.
-  const codes = [...new Set(report.Steps.flatMap((s) => s.Timeline.flatMap((t) => Object.keys(t.Codes || {}))))]
+  const codes = [...new Set(steps.flatMap((s) => s.Timeline.flatMap((t) => Object.keys(t.Codes || {}))))]
     .map(Number).sort((a, b) => (a === 201 ? -1 : b === 201 ? 1 : a - b));
 
-  for (const s of report.Steps) {
+  for (const s of steps) {
     const x = seconds(s.Timeline);
     const sent = s.Timeline.slice(0, Math.ceil(report.DurationSeconds) + 5);
 
