@@ -55,6 +55,7 @@ Flags:
 	durationVar(fs, &o.Timeout, "timeout", load.DefaultTimeout, "how long to wait for each response (a `duration`)")
 	fs.Uint64Var(&o.Workers, "workers", load.DefaultWorkers, "most requests in flight")
 	fs.BoolVar(&o.SkipCheck, "no-check", false, "do not look for the accepted rides in the table")
+	fs.BoolVar(&o.IdempotencyKeys, "idempotency-keys", false, "send each ride with an Idempotency-Key of its own, as a careful client does (the workshop's scenario sends none)")
 	fs.StringVar(&o.TableName, "table", "", "ride record table `name` (default: RideTable in the state file)")
 	fs.StringVar(&o.Region, "region", "", "AWS region of the table (default: the state file's, else the SDK's)")
 	fs.StringVar(&o.Endpoint, "endpoint", "", "DynamoDB endpoint `URL`, such as a local emulator (default: the state file's when the URL is)")

@@ -58,6 +58,9 @@ type Options struct {
 
 	// SkipCheck skips the ride check: only the HTTP side is measured.
 	SkipCheck bool
+	// IdempotencyKeys sends each ride with an Idempotency-Key of its own, as a careful client
+	// does. Off, the requests are the workshop's Artillery scenario's, which sends none.
+	IdempotencyKeys bool
 	// TableName is the ride record table; Table reads it. A nil Table means a DynamoDB client
 	// from config.LoadDefaultConfig with Region and, when set, Endpoint.
 	TableName string
@@ -252,13 +255,15 @@ func replay(ctx context.Context, o Options) Result {
 		vegeta.Redirects(vegeta.NoFollow),
 		vegeta.MaxBody(maxBody),
 	)
-	// Each ride its own Idempotency-Key, as a careful client sends: the API then books each once
-	// even if a request were retried.
+	// With IdempotencyKeys, each ride its own Idempotency-Key, as a careful client sends: the API
+	// then books each once even if a request were retried.
 	url := strings.TrimRight(o.URL, "/") + "/ride"
 	target := vegeta.Targeter(func(t *vegeta.Target) error {
 		*t = vegeta.Target{Method: http.MethodPost, URL: url, Body: []byte(RideRequest), Header: http.Header{
-			"Content-Type": []string{"application/json"}, "Idempotency-Key": []string{uuid.NewString()},
-		}}
+			"Content-Type": []string{"application/json"}}}
+		if o.IdempotencyKeys {
+			t.Header.Set("Idempotency-Key", uuid.NewString())
+		}
 		return nil
 	})
 	// The attacker reports a request only once it is answered; counting at the targeter
