@@ -192,11 +192,16 @@ func started(w http.ResponseWriter, action string, err error) {
 		queryError(w, http.StatusBadRequest, "ValidationError", strings.TrimPrefix(err.Error(), "ValidationError: "))
 		return
 	}
-	body := fmt.Sprintf(`%s<%sResponse xmlns="%s"><%sResult/><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
-		xml.Header, action, xmlns, action, uuid.NewString(), action)
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	_, _ = io.WriteString(w, body)
+	writeXML(w, http.StatusOK, startedResponse{XMLName: xml.Name{Local: action + "Response"}, Xmlns: xmlns,
+		Result: struct{ XMLName xml.Name }{xml.Name{Local: action + "Result"}}, RequestID: uuid.NewString()})
+}
+
+// startedResponse is the Query API's answer to an action with an empty result.
+type startedResponse struct {
+	XMLName   xml.Name
+	Xmlns     string `xml:"xmlns,attr"`
+	Result    struct{ XMLName xml.Name }
+	RequestID string `xml:"ResponseMetadata>RequestId"`
 }
 
 type errorResponse struct {
