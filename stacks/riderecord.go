@@ -139,24 +139,12 @@ func NewRideRecordStack(scope constructs.Construct, id string, props *RideRecord
 // dead-letter queue for both ways a ride can fail to arrive: SNS cannot deliver it, or the
 // function fails every attempt.
 func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table, alarms *wrconstructs.AlarmTopic, ops *operations) awscloudwatch.IWidget {
-	dlq := awssqs.NewQueue(stack, jsii.String(DeadLetterQueueLogicalID), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
-	})
-	dlq.Node().DefaultChild().(awssqs.CfnQueue).OverrideLogicalId(jsii.String(DeadLetterQueueLogicalID))
+	dlq := keptQueue(stack, DeadLetterQueueLogicalID)
 	wrconstructs.AcceptFinding(dlq, "Serverless-SQSRedrivePolicy", "this queue is the dead-letter queue; its messages are re-driven by RedriveDeadLetters, not by another queue")
 	// Rides no retry can store (not a ride, a different ride under a stored RideId, an item the
 	// table refuses) wait here with their reasons, for a person: they never hold the dead-letter
 	// queue's alarm, which then fires for the next real outage.
-	unstorable := awssqs.NewQueue(stack, jsii.String(UnstorableQueueLogicalID), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
-	})
-	unstorable.Node().DefaultChild().(awssqs.CfnQueue).OverrideLogicalId(jsii.String(UnstorableQueueLogicalID))
+	unstorable := keptQueue(stack, UnstorableQueueLogicalID)
 	wrconstructs.AcceptFinding(unstorable, "Serverless-SQSRedrivePolicy", "this queue is where rides that can never be stored end, for a person to read; nothing consumes it")
 	wrconstructs.AcceptFinding(unstorable, "AwsSolutions-SQS3", "this queue is itself the last stop of rides no retry can store; it needs no dead-letter queue")
 
@@ -239,4 +227,20 @@ func addSNSSubscriber(stack awscdk.Stack, stage string, table awsdynamodb.Table,
 // grantPutOnly lets fn write items and nothing else: no reads, no deletes, no wildcard.
 func grantPutOnly(table awsdynamodb.Table, fn *wrconstructs.GoLambda) {
 	table.Grant(fn.Function, jsii.String("dynamodb:PutItem"))
+}
+
+// keptQueue is a queue of rides waiting for a person: encrypted, TLS only, its messages kept
+// SQS's longest 14 days (MessageRetentionPeriod at most 1,209,600 s:
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html),
+// the queue itself retained when the stack lets it go, under a stable
+// logical ID.
+func keptQueue(stack awscdk.Stack, logicalID string) awssqs.Queue {
+	q := awssqs.NewQueue(stack, jsii.String(logicalID), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
+	})
+	q.Node().DefaultChild().(awssqs.CfnQueue).OverrideLogicalId(jsii.String(logicalID))
+	return q
 }
