@@ -33,6 +33,7 @@ type process struct {
 	stderr  *lineWriter
 	pending chan *invocation // unbuffered: taken by the runtime's GET .../invocation/next
 
+	initDone   chan struct{} // closed when the runtime first asks for an event
 	initOnce   sync.Once
 	initFailed chan struct{} // closed when the runtime posts init/error
 	initErr    answer
@@ -95,6 +96,7 @@ func (f *Function) spawn() (*process, error) {
 	p := &process{
 		fn:         f,
 		pending:    make(chan *invocation),
+		initDone:   make(chan struct{}),
 		initFailed: make(chan struct{}),
 		exited:     make(chan struct{}),
 	}

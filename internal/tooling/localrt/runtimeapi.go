@@ -25,6 +25,7 @@ func (p *process) next(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	if p.initTook == 0 { // the runtime's first request: its init is over
 		p.initTook = max(time.Since(p.started), time.Microsecond)
+		close(p.initDone)
 	}
 	p.mu.Unlock()
 	var inv *invocation
