@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/service/riderecord"
@@ -158,6 +160,21 @@ func TestOnTheLocalSystemAnOutageSendsTheAlarmsToAlarmAndBackAndTheOperatorReads
 		o.wantMail(dlq, cloudwatch.StateAlarm, since)
 		if m, _ := o.mailed(dlq, cloudwatch.StateAlarm, since); !strings.Contains(m.Body, "Rides are waiting in the dead-letter queue") {
 			t.Errorf("the email does not say what the alarm means:\n%s", m.Body)
+		}
+		// The alarms fire on the first dead letter; each ride's retries end on their own time.
+		// None is lost: all five reach the queue.
+		queue := sqs.NewFromConfig(st.Config(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.SQS) })
+		var held int
+		for deadline := time.Now().Add(30 * time.Second); held < 5 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			out, err := queue.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(st.DeadLetterQueueUrl),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			held, _ = strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+		}
+		if held != 5 {
+			t.Fatalf("the dead-letter queue holds %d rides, want the 5 the table refused", held)
 		}
 	})
 
