@@ -82,7 +82,9 @@ type observer struct {
 func observe(t testing.TB, sys *local.System) observer {
 	st := state(t, sys)
 	cfg := st.Config()
-	return observer{sns: sns.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), table: st.Tables["RideRecordTable"], queue: st.Queues["PutRideRecordSnsDLQ"], unstorable: st.UnstorableQueueUrl}
+	// SQS through the proxy, as the functions and the dlq command reach it.
+	viaProxy := func(o *sqs.Options) { o.BaseEndpoint = aws.String(st.SQS) }
+	return observer{sns: sns.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg, viaProxy), table: st.Tables["RideRecordTable"], queue: st.Queues["PutRideRecordSnsDLQ"], unstorable: st.UnstorableQueueUrl}
 }
 
 // rides scans the whole table.

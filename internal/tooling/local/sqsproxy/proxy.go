@@ -17,6 +17,7 @@ import (
 	"path"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,10 +44,26 @@ type Proxy struct {
 	metrics Metrics
 	clock   *clock.Clock
 
+	// calls counts every call through the proxy: while it stays put, a queue the emulator last
+	// said held no message in flight or delayed still holds what it held.
+	calls atomic.Int64
+
 	mu       sync.Mutex
 	sent     map[string]map[string]time.Time // queue name -> message ID -> sent at (AWS time)
 	receipts map[string]string               // receipt handle -> message ID
+	sampled  map[string]sample               // queue URL -> what the emulator last said
 }
+
+// sample is what the emulator said of a queue, after how many calls through the proxy, and when.
+type sample struct {
+	calls                    int64
+	visible, hidden, delayed int
+	at                       time.Time // wall time
+}
+
+// resampleAfter is how long a queue's counts are reused at most without asking the emulator: a
+// call to the emulator's own endpoint (not through the proxy) shows within it.
+const resampleAfter = 5 * time.Second
 
 // Start serves a proxy to the emulator at endpoint on a free loopback port.
 func Start(endpoint string, metrics Metrics, c *clock.Clock) (*Proxy, error) {
@@ -55,7 +72,7 @@ func Start(endpoint string, metrics Metrics, c *clock.Clock) (*Proxy, error) {
 		return nil, fmt.Errorf("emulator endpoint %q: %w", endpoint, err)
 	}
 	p := &Proxy{proxy: httputil.NewSingleHostReverseProxy(target), metrics: metrics, clock: c,
-		sent: map[string]map[string]time.Time{}, receipts: map[string]string{}}
+		sent: map[string]map[string]time.Time{}, receipts: map[string]string{}, sampled: map[string]sample{}}
 	p.proxy.ModifyResponse = p.answered
 	if p.srv, err = loopback.Serve("SQS proxy", 0, p); err != nil {
 		return nil, err
@@ -91,6 +108,7 @@ type callInfo struct {
 }
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.calls.Add(1)
 	switch target := r.Header.Get("X-Amz-Target"); target {
 	case targetSend, targetSendBatch, targetReceive, targetDelete, targetDeleteBatch:
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 2<<20))
@@ -186,32 +204,52 @@ func (p *Proxy) put(queue, name string, v float64, unit string) {
 // emulator) and ApproximateAgeOfOldestMessage (of the messages sent through the proxy and not
 // deleted), as SQS reports them every minute. A queue the emulator says is empty has no message
 // left to age: one deleted behind the proxy's back is forgotten then.
+//
+// The emulator is asked again only when its answer may have changed: after a call through the
+// proxy, while messages are in flight or delayed (their timeouts end on their own), or after
+// resampleAfter. Otherwise its last counts are recorded again, as SQS reports every minute.
 func (p *Proxy) Sample(ctx context.Context, client *sqs.Client, queueURLs []string) error {
 	var firstErr error
 	for _, u := range queueURLs {
-		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(u),
-			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
-		if err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("sampling %s: %w", u, err)
+		calls := p.calls.Load() // before asking: a call during the question is seen next time
+		p.mu.Lock()
+		last, ok := p.sampled[u]
+		p.mu.Unlock()
+		if !ok || last.calls != calls || last.hidden+last.delayed > 0 || time.Since(last.at) >= resampleAfter {
+			out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(u),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+					sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+					sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("sampling %s: %w", u, err)
+				}
+				p.mu.Lock()
+				delete(p.sampled, u)
+				p.mu.Unlock()
+				continue
 			}
-			continue
+			count := func(a sqstypes.QueueAttributeName) int {
+				n, _ := strconv.Atoi(out.Attributes[string(a)])
+				return n
+			}
+			last = sample{calls: calls, at: time.Now(), visible: count(sqstypes.QueueAttributeNameApproximateNumberOfMessages),
+				hidden:  count(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible),
+				delayed: count(sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed)}
 		}
-		visible, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
-		hidden, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
 		queue := path.Base(u)
 		now := p.clock.Now()
 		p.mu.Lock()
-		if visible+hidden == 0 {
+		p.sampled[u] = last
+		if last.visible+last.hidden+last.delayed == 0 {
 			delete(p.sent, queue)
 		}
 		age := time.Duration(0)
 		for _, at := range p.sent[queue] {
 			age = max(age, now.Sub(at))
 		}
-		p.put(queue, "ApproximateNumberOfMessagesVisible", float64(visible), "Count")
-		p.put(queue, "ApproximateNumberOfMessagesNotVisible", float64(hidden), "Count")
+		p.put(queue, "ApproximateNumberOfMessagesVisible", float64(last.visible), "Count")
+		p.put(queue, "ApproximateNumberOfMessagesNotVisible", float64(last.hidden), "Count")
 		p.put(queue, "ApproximateAgeOfOldestMessage", age.Seconds(), "Seconds")
 		p.mu.Unlock()
 	}

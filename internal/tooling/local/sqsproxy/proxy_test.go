@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,8 +22,22 @@ import (
 
 // fakeSQS answers the JSON protocol as SQS does, for one queue holding what was sent.
 func fakeSQS(t *testing.T) *httptest.Server {
+	s, _ := fakeSQSCounting(t)
+	return s
+}
+
+// fakeQueue is what the fake SQS was asked, and the messages it says are in flight.
+type fakeQueue struct {
+	mu                  sync.Mutex
+	attributesQuestions int
+	inFlight            int
+}
+
+// fakeSQSCounting is fakeSQS, saying how often it was asked for the queue's attributes.
+func fakeSQSCounting(t *testing.T) (*httptest.Server, *fakeQueue) {
 	var held []string
 	n := 0
+	q := &fakeQueue{}
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Entries []struct{ Id string } }
 		json.NewDecoder(r.Body).Decode(&req)
@@ -42,11 +57,80 @@ func fakeSQS(t *testing.T) *httptest.Server {
 			held = held[1:]
 			fmt.Fprint(w, `{}`)
 		case "AmazonSQS.GetQueueAttributes":
-			fmt.Fprintf(w, `{"Attributes":{"ApproximateNumberOfMessages":"%d","ApproximateNumberOfMessagesNotVisible":"0"}}`, len(held))
+			q.mu.Lock()
+			q.attributesQuestions++
+			fmt.Fprintf(w, `{"Attributes":{"ApproximateNumberOfMessages":"%d","ApproximateNumberOfMessagesNotVisible":"%d"}}`, len(held), q.inFlight)
+			q.mu.Unlock()
 		default:
 			t.Errorf("unexpected call %s", r.Header.Get("X-Amz-Target"))
 		}
-	}))
+	})), q
+}
+
+// The emulator is asked again only when a queue's counts may have changed; in between, the same
+// counts are recorded each minute, as SQS reports them.
+func TestSamplingAsksTheEmulatorOnlyWhenTheCountsMayHaveChanged(t *testing.T) {
+	upstream, q := fakeSQSCounting(t)
+	defer upstream.Close()
+	c := clock.Scaled(600)
+	cw := cloudwatch.New(cloudwatch.Options{Clock: c})
+	p, err := Start(upstream.URL, cw.Store, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown(context.Background())
+	ctx := context.Background()
+	viaProxy := sqs.NewFromConfig(localstate.Config("", p.URL()))
+	direct := sqs.NewFromConfig(localstate.Config("", upstream.URL))
+	const queue = "http://sqs.local/123456789012/dlq"
+	asked := func() int {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.attributesQuestions
+	}
+	sampleWant := func(step string, wantAsked int) {
+		t.Helper()
+		if err := p.Sample(ctx, direct, []string{queue}); err != nil {
+			t.Fatal(err)
+		}
+		if got := asked(); got != wantAsked {
+			t.Errorf("%s: the emulator was asked %d times, want %d", step, got, wantAsked)
+		}
+	}
+	send := func() {
+		t.Helper()
+		if _, err := viaProxy.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send()
+	sampleWant("first sample", 1)
+	sampleWant("nothing happened since", 1)
+	sampleWant("still nothing", 1)
+	send()
+	sampleWant("a message sent through the proxy", 2)
+	q.mu.Lock()
+	q.inFlight = 1 // a receive elsewhere: its visibility timeout ends on its own
+	q.mu.Unlock()
+	send()
+	sampleWant("after a send", 3)
+	sampleWant("a message in flight", 4)
+	q.mu.Lock()
+	q.inFlight = 0
+	q.mu.Unlock()
+	sampleWant("in flight no more", 5)
+	sampleWant("nothing since", 5)
+
+	stats, _ := cw.Store.Statistics(cloudwatch.Metric{Namespace: "AWS/SQS", Name: "ApproximateNumberOfMessagesVisible", Dimensions: map[string]string{"QueueName": "dlq"}},
+		"SampleCount", c.Now().Add(-time.Hour), c.Now().Add(time.Minute), 2*time.Hour)
+	if len(stats) != 1 || stats[0].Value != 8 {
+		t.Errorf("ApproximateNumberOfMessagesVisible sample counts %+v, want one of 8: every sample recorded, asked or not", stats)
+	}
+	max, _ := cw.Store.Statistics(cloudwatch.Metric{Namespace: "AWS/SQS", Name: "ApproximateNumberOfMessagesVisible", Dimensions: map[string]string{"QueueName": "dlq"}},
+		"Maximum", c.Now().Add(-time.Hour), c.Now().Add(time.Minute), 2*time.Hour)
+	if len(max) != 1 || max[0].Value != 3 {
+		t.Errorf("ApproximateNumberOfMessagesVisible maximum %+v, want 3 (the messages sent)", max)
+	}
 }
 
 func TestTheProxyRecordsWhatSQSRecordsOfAQueue(t *testing.T) {
