@@ -19,29 +19,48 @@ import (
 // Builder compiles each function's folder under lambdas/ for this host: the same code the CDK
 // bundles for arm64 Lambda, run here under the local Runtime API. Its folder outlives the
 // system: go build leaves a binary that is up to date alone, so a start relinks nothing that did
-// not change.
+// not change. What one process built once, its later systems take as built, as a system does
+// for its own deploys: go build's up-to-date check alone costs about a second of CPU.
 type Builder struct {
 	root, dir string
 	log       io.Writer
-	mu        sync.Mutex
-	built     map[string]string // entry -> binary
+	*builds
 }
+
+// builds is what this process built into one folder.
+type builds struct {
+	mu    sync.Mutex
+	built map[string]string // entry -> binary
+}
+
+var (
+	buildsMu sync.Mutex
+	byDir    = map[string]*builds{}
+)
 
 // NewBuilder builds the functions of the repository at root, saying what it builds to log.
 func NewBuilder(root string, log io.Writer) *Builder {
-	return &Builder{root: root, dir: binDir(root), log: log}
+	dir := binDir(root)
+	buildsMu.Lock()
+	defer buildsMu.Unlock()
+	if byDir[dir] == nil {
+		byDir[dir] = &builds{built: map[string]string{}}
+	}
+	return &Builder{root: root, dir: dir, log: log, builds: byDir[dir]}
 }
 
 // Binaries builds every entry not built yet, in one go build, and returns entry -> binary.
 func (b *Builder) Binaries(ctx context.Context, entries []string) (map[string]string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.built == nil {
-		b.built = map[string]string{}
-	}
 	var todo []string
 	for _, e := range entries {
-		if _, ok := b.built[e]; !ok && !slices.Contains(todo, e) {
+		bin, ok := b.built[e]
+		if ok { // built by this process; gone if someone cleaned the folder since
+			_, err := os.Stat(bin)
+			ok = err == nil
+		}
+		if !ok && !slices.Contains(todo, e) {
 			todo = append(todo, e)
 		}
 	}
