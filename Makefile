@@ -56,8 +56,11 @@ vet: setup
 # app's own test (cmd/app) synthesizes with the CLI, bundling and validation on.
 # -p 4: the slow packages mostly wait (on moto, on Lambda's retry delays, on the browser), so four
 # at a time finish sooner on two cores than go test's default of one per core (docs/PERFORMANCE.md).
+# -vet=off: the vet target has just run all of go vet; go test's own subset would run it again.
+# -ldflags=-w: test binaries without DWARF link in about a quarter less CPU (stacks' 114 MB binary:
+# 5.5 → 4.1 CPU-s); a failing test's stack trace is unchanged.
 test: setup tools vet
-	CDK_VALIDATION=false go test -p 4 -count=1 -timeout 30m ./...
+	CDK_VALIDATION=false go test -p 4 -count=1 -vet=off -ldflags=-w -timeout 30m ./...
 
 # The handlers' Go benchmarks, then the same load against refactor step 0 and the final step on the
 # local system; docs/PERFORMANCE.md has the figures and how they were measured.
