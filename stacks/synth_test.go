@@ -24,12 +24,14 @@ import (
 const stage = "test"
 
 // synthesized is one step's pair of stacks: their templates, for the CDK assertions library
-// (wr, rr) and as JSON (wrJSON, rrJSON). wildRydes and rideRecord, the construct objects, exist
-// only for a synthesis made in this test binary (inProcess, withEmail).
+// (wr, rr), as JSON (wrJSON, rrJSON) and as the model reads them (wrStack, rrStack, read once:
+// the rollout analysis asks for each thousands of times). wildRydes and rideRecord, the
+// construct objects, exist only for a synthesis made in this test binary (inProcess, withEmail).
 type synthesized struct {
 	wildRydes, rideRecord awscdk.Stack
 	wr, rr                assertions.Template
 	wrJSON, rrJSON        map[string]any
+	wrStack, rrStack      *cfn.Stack
 	// dir is the cloud assembly the templates come from ("" for an in-process synthesis).
 	dir string
 }
@@ -77,14 +79,16 @@ func load(step design.Step) (*synthesized, error) {
 	}
 	s := &synthesized{dir: asm.Dir}
 	for _, st := range []struct {
-		kind design.StackKind
-		tpl  *assertions.Template
-		json *map[string]any
-	}{{design.WildRydes, &s.wr, &s.wrJSON}, {design.RideRecord, &s.rr, &s.rrJSON}} {
+		kind  design.StackKind
+		tpl   *assertions.Template
+		json  *map[string]any
+		model **cfn.Stack
+	}{{design.WildRydes, &s.wr, &s.wrJSON, &s.wrStack}, {design.RideRecord, &s.rr, &s.rrJSON, &s.rrStack}} {
 		stack, err := all.Stack(st.kind, step)
 		if err != nil {
 			return nil, err
 		}
+		*st.model = stack
 		b, err := os.ReadFile(stack.TemplateFile)
 		if err != nil {
 			return nil, err
@@ -121,6 +125,7 @@ func synthesizeInProcess(context map[string]any, cfg stacks.AppConfig) *synthesi
 	s := &synthesized{wildRydes: wr, rideRecord: rr,
 		wr: assertions.Template_FromStack(wr, nil), rr: assertions.Template_FromStack(rr, nil)}
 	s.wrJSON, s.rrJSON = toMap(s.wr), toMap(s.rr)
+	s.wrStack, s.rrStack = modelStack(design.WildRydes, s.wrJSON), modelStack(design.RideRecord, s.rrJSON)
 	return s
 }
 
