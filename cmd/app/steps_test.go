@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -17,12 +18,17 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/stacks"
 )
 
+// allSteps is every step of stage test from one run of the app, as `wildrydes steps` reads them.
+var allSteps = sync.OnceValues(func() (*synth.Steps, error) {
+	return synth.Synthesize(context.Background(), synth.Options{Stage: "test", Log: os.Stderr})
+})
+
 // `wildrydes steps` diffs the templates of the one-run synthesis of every step: each must be
 // the template that `-c step=N` synthesizes alone, or the diffs would describe other stacks.
 // The one run is the one those commands read (`cdk synth -c allSteps=true`, cached by the app's
 // sources); each step alone is synthesized here from the context the CLI gives `-c step=N`.
 func TestAllStepsInOneRunAreEachStepAlone(t *testing.T) {
-	steps, err := synth.Synthesize(context.Background(), synth.Options{Stage: "test", Log: os.Stderr})
+	steps, err := allSteps()
 	if err != nil {
 		t.Fatal(err)
 	}
