@@ -61,7 +61,7 @@ func TestAllStepsInOneRunAreEachStepAlone(t *testing.T) {
 
 // cliContext is the context `cdk synth -c k=v ...` gives the app: cdk.json's, the -c values, and
 // the CLI's own (its --path-metadata, --asset-metadata and --version-reporting, on by default;
-// bundling every stack, which stageAssets makes a no-op).
+// bundling every stack, the default, which stageAssets makes a no-op).
 func cliContext(t *testing.T, kv ...string) *map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root(t), "cdk.json"))
