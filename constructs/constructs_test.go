@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -65,17 +66,54 @@ var app = sync.OnceValue(func() *built {
 	}
 	b.defaults = toMap(assertions.Template_FromStack(defaults, nil))
 	b.set = toMap(assertions.Template_FromStack(set, nil))
+	// The annotations, as assertions.Annotations reads them, from the assembly just synthesized
+	// (Annotations_FromStack would synthesize the app again for each stack).
+	dir := *a.Synth(nil).Directory()
 	for _, st := range []awscdk.Stack{defaults, set} {
-		an := assertions.Annotations_FromStack(st)
-		for _, m := range *an.FindError(jsii.String("*"), assertions.Match_AnyValue()) {
-			b.notes = append(b.notes, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
-		}
-		for _, m := range *an.FindWarning(jsii.String("*"), assertions.Match_AnyValue()) {
-			b.notes = append(b.notes, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
-		}
+		b.notes = append(b.notes, annotations(dir, *st.ArtifactId(), "aws:cdk:error", "aws:cdk:warning")...)
 	}
 	return b
 })
+
+// annotations lists, as "path: message", the annotations of the given types that the cloud
+// assembly in dir records for the stack artifact.
+func annotations(dir, artifact string, types ...string) []string {
+	var manifest struct {
+		Artifacts map[string]struct {
+			Metadata               map[string][]map[string]any `json:"metadata"`
+			AdditionalMetadataFile string                      `json:"additionalMetadataFile"`
+		} `json:"artifacts"`
+	}
+	readJSON(filepath.Join(dir, "manifest.json"), &manifest)
+	art, ok := manifest.Artifacts[artifact]
+	if !ok {
+		panic(fmt.Sprintf("%s: no artifact %s", dir, artifact))
+	}
+	metadata := art.Metadata
+	if art.AdditionalMetadataFile != "" {
+		readJSON(filepath.Join(dir, art.AdditionalMetadataFile), &metadata)
+	}
+	var out []string
+	for path, entries := range metadata {
+		for _, e := range entries {
+			if slices.Contains(types, fmt.Sprint(e["type"])) {
+				out = append(out, fmt.Sprintf("%s: %v", path, e["data"]))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func readJSON(path string, v any) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		panic(fmt.Sprintf("%s: %v", path, err))
+	}
+}
 
 func toMap(tpl assertions.Template) map[string]any {
 	b, err := json.Marshal(tpl.ToJSON())

@@ -3,7 +3,6 @@ package stacks_test
 import (
 	"testing"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
@@ -15,7 +14,7 @@ import (
 // system is the model of wild-rydes as wr synthesized it and ride-record as rr did.
 func system(t *testing.T, wr, rr *synthesized) *model.System {
 	t.Helper()
-	sys, err := model.New(modelStack(design.WildRydes, wr.wrJSON), modelStack(design.RideRecord, rr.rrJSON))
+	sys, err := model.New(wr.wrStack, rr.rrStack)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,9 +29,9 @@ import (
 func templates(kind design.StackKind, step design.Step) (*cfn.Stack, error) {
 	s := synthOrPanic(step)
 	if kind == design.WildRydes {
-		return modelStack(design.WildRydes, s.wrJSON), nil
+		return s.wrStack, nil
 	}
-	return modelStack(design.RideRecord, s.rrJSON), nil
+	return s.rrStack, nil
 }
 
 var (
@@ -262,7 +262,7 @@ func everyGuard(t *testing.T, check func(step design.Step, st *model.Stack, guar
 func TestEveryOtherResourceWaitsForTheRolloutGuard(t *testing.T) {
 	for _, step := range design.Steps() {
 		s := synth(t, step)
-		for _, st := range []*cfn.Stack{modelStack(design.WildRydes, s.wrJSON), modelStack(design.RideRecord, s.rrJSON)} {
+		for _, st := range []*cfn.Stack{s.wrStack, s.rrStack} {
 			guard, needs := guardOf(t, st.Template)
 			for id := range needs {
 				switch st.Template.Resources[id].Type {

@@ -24,14 +24,33 @@ import (
 const stage = "test"
 
 // synthesized is one step's pair of stacks: their templates, for the CDK assertions library
-// (wr, rr) and as JSON (wrJSON, rrJSON). wildRydes and rideRecord, the construct objects, exist
-// only for a synthesis made in this test binary (inProcess, withEmail).
+// (cdkTemplates), as JSON (wrJSON, rrJSON) and as the model reads them (wrStack, rrStack, read
+// once: the rollout analysis asks for each thousands of times). app, wildRydes and rideRecord,
+// the construct objects, exist only for a synthesis made in this test binary (inProcess,
+// withEmail).
 type synthesized struct {
+	app                   awscdk.App
 	wildRydes, rideRecord awscdk.Stack
-	wr, rr                assertions.Template
 	wrJSON, rrJSON        map[string]any
+	wrStack, rrStack      *cfn.Stack
 	// dir is the cloud assembly the templates come from ("" for an in-process synthesis).
 	dir string
+
+	wrFile, rrFile []byte // the cached templates as synthesized
+	assertOnce     sync.Once
+	wr, rr         assertions.Template
+}
+
+// cdkTemplates are the pair's templates for the CDK assertions library; a cached step's are
+// read from its JSON on first use, as few tests use them.
+func (s *synthesized) cdkTemplates() (wr, rr assertions.Template) {
+	s.assertOnce.Do(func() {
+		if s.wr == nil {
+			s.wr = assertions.Template_FromString(jsii.String(string(s.wrFile)), nil)
+			s.rr = assertions.Template_FromString(jsii.String(string(s.rrFile)), nil)
+		}
+	})
+	return s.wr, s.rr
 }
 
 // steps are the templates of every step as the project synthesizes them (`cdk synth --strict`
@@ -77,14 +96,16 @@ func load(step design.Step) (*synthesized, error) {
 	}
 	s := &synthesized{dir: asm.Dir}
 	for _, st := range []struct {
-		kind design.StackKind
-		tpl  *assertions.Template
-		json *map[string]any
-	}{{design.WildRydes, &s.wr, &s.wrJSON}, {design.RideRecord, &s.rr, &s.rrJSON}} {
+		kind  design.StackKind
+		file  *[]byte
+		json  *map[string]any
+		model **cfn.Stack
+	}{{design.WildRydes, &s.wrFile, &s.wrJSON, &s.wrStack}, {design.RideRecord, &s.rrFile, &s.rrJSON, &s.rrStack}} {
 		stack, err := all.Stack(st.kind, step)
 		if err != nil {
 			return nil, err
 		}
+		*st.model = stack
 		b, err := os.ReadFile(stack.TemplateFile)
 		if err != nil {
 			return nil, err
@@ -92,7 +113,7 @@ func load(step design.Step) (*synthesized, error) {
 		if err := json.Unmarshal(b, st.json); err != nil {
 			return nil, fmt.Errorf("%s: %w", stack.TemplateFile, err)
 		}
-		*st.tpl = assertions.Template_FromString(jsii.String(string(b)), nil)
+		*st.file = b
 	}
 	return s, nil
 }
@@ -118,9 +139,10 @@ func synthesizeInProcess(context map[string]any, cfg stacks.AppConfig) *synthesi
 	context["aws:cdk:bundling-stacks"] = []string{}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
 	wr, rr := stacks.NewApp(app, cfg)
-	s := &synthesized{wildRydes: wr, rideRecord: rr,
+	s := &synthesized{app: app, wildRydes: wr, rideRecord: rr,
 		wr: assertions.Template_FromStack(wr, nil), rr: assertions.Template_FromStack(rr, nil)}
 	s.wrJSON, s.rrJSON = toMap(s.wr), toMap(s.rr)
+	s.wrStack, s.rrStack = modelStack(design.WildRydes, s.wrJSON), modelStack(design.RideRecord, s.rrJSON)
 	return s
 }
 

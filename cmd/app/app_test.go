@@ -90,7 +90,7 @@ func TestSynthesizedApp(t *testing.T) {
 
 	t.Run("the app without -c step is the final step", func(t *testing.T) {
 		step := design.FinalStep
-		steps, err := synth.Synthesize(ctx, synth.Options{Stage: "test", Log: os.Stderr})
+		steps, err := allSteps()
 		if err != nil {
 			t.Fatal(err)
 		}
