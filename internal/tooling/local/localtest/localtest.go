@@ -1,20 +1,26 @@
 // Package localtest is the one way tests start the local system: every step of stage "test"
 // synthesized once (cached while the app's sources do not change), a system at a step on free
 // ports (never the fixed ones), its log kept, and the part of it a failing test caused printed.
-// A system the tests of a package share is started once, on first use.
+// A system the tests of a package share is started once, on first use. The systems of a package
+// run on the moto_servers it started, each handed on, reset, from a system that stopped to the
+// next one: a package pays moto's start once for each system running at the same time, not once
+// for each system.
 package localtest
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
@@ -32,11 +38,15 @@ type Env struct {
 
 	mu     sync.Mutex
 	shared map[string]*shared
+	// idle are the moto_servers this Env started that no running system holds, reset; all, every
+	// one it started.
+	idle, all []*emulator.Emulator
 }
 
 type shared struct {
 	once sync.Once
 	sys  *local.System
+	emu  *emulator.Emulator
 	log  *Log
 	err  error
 }
@@ -60,7 +70,7 @@ func Load(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.closeShared() })
+	t.Cleanup(func() { e.closeAll() })
 	return e
 }
 
@@ -108,11 +118,12 @@ func WithEchoFunction(m *testing.M, bin *string) int {
 // os.Exit(env.Run(m)).
 func (e *Env) Run(m *testing.M) int {
 	code := m.Run()
-	e.closeShared()
+	e.closeAll()
 	return code
 }
 
-func (e *Env) closeShared() {
+// closeAll stops the shared systems and every moto_server the Env started.
+func (e *Env) closeAll() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, s := range e.shared {
@@ -120,6 +131,44 @@ func (e *Env) closeShared() {
 			s.sys.Close()
 		}
 	}
+	for _, emu := range e.all {
+		emu.Close()
+	}
+	e.shared, e.idle, e.all = map[string]*shared{}, nil, nil
+}
+
+// emulator is a reset moto_server no running system holds, started if there is none.
+func (e *Env) emulator(log io.Writer) (*emulator.Emulator, error) {
+	e.mu.Lock()
+	if n := len(e.idle); n > 0 {
+		emu := e.idle[n-1]
+		e.idle = e.idle[:n-1]
+		e.mu.Unlock()
+		return emu, nil
+	}
+	e.mu.Unlock()
+	emu, err := emulator.Start(context.Background(), log, 0)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.all = append(e.all, emu)
+	e.mu.Unlock()
+	return emu, nil
+}
+
+// release takes back the emulator of a system that stopped: reset, for the next system, or
+// stopped if it cannot be reset.
+func (e *Env) release(emu *emulator.Emulator) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := emu.Reset(ctx); err != nil {
+		emu.Close()
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.idle = append(e.idle, emu)
 }
 
 // Options say what system a test needs; the zero value is a system with nothing deployed.
@@ -150,9 +199,12 @@ func At(step design.Step) Options { return Options{Path: []design.Step{step}} }
 // printed.
 func (e *Env) Start(t testing.TB, o Options) *local.System {
 	t.Helper()
-	sys, log, err := e.start(o)
+	sys, emu, log, err := e.start(o)
 	if sys != nil {
-		t.Cleanup(sys.Close)
+		t.Cleanup(func() {
+			sys.Close()
+			e.release(emu)
+		})
 	}
 	e.tailOnFailure(t, log, 0)
 	if err != nil {
@@ -174,7 +226,7 @@ func (e *Env) Shared(t testing.TB, o Options) *local.System {
 		e.shared[key] = s
 	}
 	e.mu.Unlock()
-	s.once.Do(func() { s.sys, s.log, s.err = e.start(o) })
+	s.once.Do(func() { s.sys, s.emu, s.log, s.err = e.start(o) })
 	if s.err != nil {
 		e.tailOnFailure(t, s.log, 0)
 		t.Fatal(s.err)
@@ -183,7 +235,9 @@ func (e *Env) Shared(t testing.TB, o Options) *local.System {
 	return s.sys
 }
 
-func (e *Env) start(o Options) (*local.System, *Log, error) {
+// start starts a system of o on an emulator of the Env's; the system does not stop the emulator
+// when it stops: whoever stops the system releases it.
+func (e *Env) start(o Options) (*local.System, *emulator.Emulator, *Log, error) {
 	if o.Concurrency == 0 {
 		o.Concurrency = 100
 	}
@@ -191,18 +245,24 @@ func (e *Env) start(o Options) (*local.System, *Log, error) {
 		o.TimeScale = DefaultTimeScale
 	}
 	log := &Log{}
-	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,
-		Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
+	emu, err := e.emulator(log)
 	if err != nil {
-		return nil, log, err
+		return nil, nil, log, err
+	}
+	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,
+		Endpoint: emu.Endpoint, Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
+	if err != nil {
+		e.release(emu)
+		return nil, nil, log, err
 	}
 	if len(o.Path) > 0 {
 		if err := sys.DeploySteps(context.Background(), e.Steps, o.Path, nil); err != nil {
 			sys.Close()
-			return nil, log, err
+			e.release(emu)
+			return nil, nil, log, err
 		}
 	}
-	return sys, log, nil
+	return sys, emu, log, nil
 }
 
 // tailOnFailure prints, when t has failed, what log got after offset.
