@@ -21,6 +21,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
@@ -38,6 +39,9 @@ type Env struct {
 
 	mu     sync.Mutex
 	shared map[string]*shared
+	// builder builds the functions once for all the systems (their sources do not change while
+	// the tests run); a build's failure is in the error of the deploy that needed it.
+	builder *lambda.Builder
 	// idle are the moto_servers this Env started that no running system holds, reset; all, every
 	// one it started.
 	idle, all []*emulator.Emulator
@@ -86,7 +90,7 @@ func setup() (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("synthesizing every step: %w", err)
 	}
-	return &Env{Root: root, Steps: steps, shared: map[string]*shared{}}, nil
+	return &Env{Root: root, Steps: steps, shared: map[string]*shared{}, builder: lambda.NewBuilder(root, io.Discard)}, nil
 }
 
 // WithEchoFunction builds localrt's test function (internal/tooling/localrt/testdata/echofn: its
@@ -250,7 +254,7 @@ func (e *Env) start(o Options) (*local.System, *emulator.Emulator, *Log, error) 
 		return nil, nil, log, err
 	}
 	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,
-		Endpoint: emu.Endpoint, Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
+		Endpoint: emu.Endpoint, Builder: e.builder, Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
 	if err != nil {
 		e.release(emu)
 		return nil, nil, log, err
