@@ -182,8 +182,8 @@ type Options struct {
 	Path []design.Step
 	// StateFile, if set, receives the system's state file.
 	StateFile string
-	// Concurrency caps each function's processes; default 100, so that an outage's retries of
-	// a hundred rides run at once, as Lambda scales an asynchronous backlog out.
+	// Concurrency caps each function's processes; default 100, so that the retries of an
+	// outage's backlog run at once, as Lambda scales an asynchronous backlog out.
 	Concurrency int
 	// TimeScale runs AWS's timings faster (local.Options.TimeScale); default DefaultTimeScale, so
 	// Lambda's one- and two-minute retry delays take 200 ms and 400 ms.
