@@ -191,6 +191,7 @@ func TestTableOutage(t *testing.T) {
 }
 
 func TestRefactorUnderTraffic(t *testing.T) {
+	t.Parallel() // on a system of its own: beside the other tests that start one
 	// The refactor's safety alone: this traffic (about a hundred rides a second) is over step
 	// 0's single write unit once its burst capacity is spent, which limits_test.go shows.
 	sys := env.Start(t, localtest.Options{Path: []design.Step{design.StepSynchronous}, NoLimits: true})

@@ -4,7 +4,10 @@
 // A system the tests of a package share is started once, on first use. The systems of a package
 // run on the moto_servers it started, each handed on, reset, from a system that stopped to the
 // next one: a package pays moto's start once for each system running at the same time, not once
-// for each system.
+// for each system. A shared system no test is using gives its moto_server up to a system started
+// for one test when no other is free; so a test that starts a system of its own calls t.Parallel:
+// it then runs after the tests that share one, beside the other such tests, and the shared system
+// stops once, when those are over, not between them.
 package localtest
 
 import (
@@ -48,11 +51,15 @@ type Env struct {
 }
 
 type shared struct {
-	once sync.Once
-	sys  *local.System
-	emu  *emulator.Emulator
-	log  *Log
-	err  error
+	start sync.Mutex // held while the system starts
+	// users counts the tests using the system now; with none, a system that needs an emulator
+	// when the Env has none idle stops it and takes its emulator (the next test that shares it
+	// starts it again).
+	users int
+	sys   *local.System
+	emu   *emulator.Emulator
+	log   *Log
+	err   error
 }
 
 // Setup synthesizes every step of Stage once, for TestMain. It exits the test binary when the
@@ -141,16 +148,32 @@ func (e *Env) closeAll() {
 	e.shared, e.idle, e.all = map[string]*shared{}, nil, nil
 }
 
-// emulator is a reset moto_server no running system holds, started if there is none.
+// emulator is a reset moto_server no running system holds; else the one of a shared system no
+// test is using, which it stops; else a new one.
 func (e *Env) emulator(log io.Writer) (*emulator.Emulator, error) {
-	e.mu.Lock()
-	if n := len(e.idle); n > 0 {
-		emu := e.idle[n-1]
-		e.idle = e.idle[:n-1]
+	for {
+		e.mu.Lock()
+		if n := len(e.idle); n > 0 {
+			emu := e.idle[n-1]
+			e.idle = e.idle[:n-1]
+			e.mu.Unlock()
+			return emu, nil
+		}
+		var sys *local.System
+		var emu *emulator.Emulator
+		for _, s := range e.shared {
+			if s.users == 0 && s.sys != nil {
+				sys, emu, s.sys, s.emu = s.sys, s.emu, nil, nil
+				break
+			}
+		}
 		e.mu.Unlock()
-		return emu, nil
+		if sys == nil {
+			break
+		}
+		sys.Close()
+		e.release(emu)
 	}
-	e.mu.Unlock()
 	emu, err := emulator.Start(context.Background(), log, 0)
 	if err != nil {
 		return nil, err
@@ -218,8 +241,10 @@ func (e *Env) Start(t testing.TB, o Options) *local.System {
 }
 
 // Shared is the system of o that the package's tests share, started on first use and stopped by
-// Run. A test that uses it must leave it as it found it (or assert only on what it changed
-// itself); when t fails, what the system logged during t is printed.
+// Run; while no test uses it, a system started for one test may stop it for its emulator, and
+// the next test that shares it starts it again. A test that uses it must leave it as it found it
+// (or assert only on what it changed itself) and must not count on what other tests left in it;
+// when t fails, what the system logged during t is printed.
 func (e *Env) Shared(t testing.TB, o Options) *local.System {
 	t.Helper()
 	key := fmt.Sprintf("%+v", o)
@@ -229,14 +254,33 @@ func (e *Env) Shared(t testing.TB, o Options) *local.System {
 		s = &shared{}
 		e.shared[key] = s
 	}
+	s.users++
 	e.mu.Unlock()
-	s.once.Do(func() { s.sys, s.emu, s.log, s.err = e.start(o) })
-	if s.err != nil {
-		e.tailOnFailure(t, s.log, 0)
-		t.Fatal(s.err)
+	t.Cleanup(func() {
+		e.mu.Lock()
+		s.users--
+		e.mu.Unlock()
+	})
+	s.start.Lock()
+	e.mu.Lock()
+	started := s.sys != nil || s.err != nil
+	e.mu.Unlock()
+	if !started {
+		sys, emu, log, err := e.start(o)
+		e.mu.Lock()
+		s.sys, s.emu, s.log, s.err = sys, emu, log, err
+		e.mu.Unlock()
 	}
-	e.tailOnFailure(t, s.log, s.log.Len())
-	return s.sys
+	s.start.Unlock()
+	e.mu.Lock()
+	sys, log, err := s.sys, s.log, s.err
+	e.mu.Unlock()
+	if err != nil {
+		e.tailOnFailure(t, log, 0)
+		t.Fatal(err)
+	}
+	e.tailOnFailure(t, log, log.Len())
+	return sys
 }
 
 // start starts a system of o on an emulator of the Env's; the system does not stop the emulator
