@@ -135,6 +135,9 @@ func TestAMessageThatIsNotARideIsSetAsideAtOnceWithItsReason(t *testing.T) {
 }
 
 func TestTableOutage(t *testing.T) {
+	// The outage disturbs every test of the final system: it runs after them (in parallel with
+	// the tests on systems of their own only), and no other test of the final system may.
+	t.Parallel()
 	sys := final(t)
 	st := state(t, sys)
 	obs := observe(t, sys)
