@@ -42,8 +42,9 @@ type Env struct {
 
 	mu     sync.Mutex
 	shared map[string]*shared
-	// builder builds the functions once for all the systems (their sources do not change while
-	// the tests run); a build's failure is in the error of the deploy that needed it.
+	// builder builds the functions once for all the systems of the test binary (their sources do
+	// not change while the tests run); a build's failure is in the error of the deploy that
+	// needed it.
 	builder *lambda.Builder
 	// idle are the moto_servers this Env started that no running system holds, reset; all, every
 	// one it started.
@@ -85,19 +86,36 @@ func Load(t testing.TB) *Env {
 	return e
 }
 
+// synthesized is every step's templates and the functions' builder, had once for all the Envs of
+// a test binary: the tests of a package that each Load pay for the synth's check (go list of the
+// app's sources) and the functions' go build once between them.
+var synthesized struct {
+	once    sync.Once
+	root    string
+	steps   *synth.Steps
+	builder *lambda.Builder
+	err     error
+}
+
 func setup() (*Env, error) {
-	root, err := synth.Root()
-	var steps *synth.Steps
-	if err == nil {
-		steps, err = synth.Synthesize(context.Background(), synth.Options{Root: root, Stage: Stage, Log: os.Stderr})
+	s := &synthesized
+	s.once.Do(func() {
+		s.root, s.err = synth.Root()
+		if s.err == nil {
+			s.steps, s.err = synth.Synthesize(context.Background(), synth.Options{Root: s.root, Stage: Stage, Log: os.Stderr})
+		}
+		if s.err == nil {
+			_, s.err = s.steps.All()
+		}
+		if s.err != nil {
+			s.err = fmt.Errorf("synthesizing every step: %w", s.err)
+		}
+		s.builder = lambda.NewBuilder(s.root, io.Discard)
+	})
+	if s.err != nil {
+		return nil, s.err
 	}
-	if err == nil {
-		_, err = steps.All()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("synthesizing every step: %w", err)
-	}
-	return &Env{Root: root, Steps: steps, shared: map[string]*shared{}, builder: lambda.NewBuilder(root, io.Discard)}, nil
+	return &Env{Root: s.root, Steps: s.steps, shared: map[string]*shared{}, builder: s.builder}, nil
 }
 
 // WithEchoFunction builds localrt's test function (internal/tooling/localrt/testdata/echofn: its
