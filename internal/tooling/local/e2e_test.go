@@ -136,9 +136,10 @@ func TestAMessageThatIsNotARideIsSetAsideAtOnceWithItsReason(t *testing.T) {
 
 func TestTableOutage(t *testing.T) {
 	// The outage disturbs every test of the final system: it runs after them (in parallel with
-	// the tests on systems of their own only), and no other test of the final system may.
-	t.Parallel()
+	// the tests on systems of their own only), and no other test of the final system may. It
+	// holds the system from before it waits for its turn, so that none of those stops it first.
 	sys := final(t)
+	t.Parallel()
 	st := state(t, sys)
 	obs := observe(t, sys)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
