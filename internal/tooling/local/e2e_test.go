@@ -135,7 +135,11 @@ func TestAMessageThatIsNotARideIsSetAsideAtOnceWithItsReason(t *testing.T) {
 }
 
 func TestTableOutage(t *testing.T) {
+	// The outage disturbs every test of the final system: it runs after them (in parallel with
+	// the tests on systems of their own only), and no other test of the final system may. It
+	// holds the system from before it waits for its turn, so that none of those stops it first.
 	sys := final(t)
+	t.Parallel()
 	st := state(t, sys)
 	obs := observe(t, sys)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -149,7 +153,11 @@ func TestTableOutage(t *testing.T) {
 	sys.SetTableUnavailable(time.Hour)
 	t.Cleanup(func() { sys.SetTableUnavailable(0) })
 
-	const rides = 100
+	// Twenty rides: more than the sends in flight at once (10) and than one receive of the
+	// re-drive (SQS's 10 messages at most), so that the rides overlap on their way to the
+	// dead-letter queue and the re-drive pages through it. Each is retried on its own; more rides
+	// would cost more, not show more.
+	const rides = 20
 	accepted := sendRides(t, st.ApiUrl, rides, 10)
 	if len(accepted) != rides {
 		t.Fatalf("%d of %d rides got 201 while the table was down; RequestRide must not depend on it", len(accepted), rides)
@@ -187,6 +195,7 @@ func TestTableOutage(t *testing.T) {
 }
 
 func TestRefactorUnderTraffic(t *testing.T) {
+	t.Parallel() // on a system of its own: beside the other tests that start one
 	// The refactor's safety alone: this traffic (about a hundred rides a second) is over step
 	// 0's single write unit once its burst capacity is spent, which limits_test.go shows.
 	sys := env.Start(t, localtest.Options{Path: []design.Step{design.StepSynchronous}, NoLimits: true})

@@ -18,6 +18,7 @@ import (
 // rides spends it, the functions' own SDK retries the throttled writes and gives up, and the
 // rider gets RequestRide's 502. Every ride answered 201 is stored.
 func TestABurstOfRidesSpendsStepZerosBurstCapacityAndRidersGet502(t *testing.T) {
+	t.Parallel() // on a system of its own: beside the other tests that start one
 	sys := env.Start(t, localtest.At(design.StepSynchronous))
 	st := state(t, sys)
 	table := sys.Tables()[st.RideTable]

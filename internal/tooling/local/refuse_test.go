@@ -81,6 +81,7 @@ func TestTheLocalSystemRefusesWhatCloudFormationRefuses(t *testing.T) {
 }
 
 func TestANewSystemRefusesThePublishingStateBeforeItsSubscriber(t *testing.T) {
+	t.Parallel() // on a system of its own: beside the other tests that start one
 	sys := env.Start(t, localtest.Options{})
 	wr, err := env.Steps.Stack(design.WildRydes, design.FinalStep)
 	if err != nil {

@@ -47,6 +47,7 @@ func stackStatus(t testing.TB, sys *local.System, name string) (types.StackStatu
 // Both guards check SSM: wild-rydes at step 2 requires POST /record open, and at step 0 also the
 // subscriber absent.
 func TestAGuardWhoseSSMFailsFailsTheUpdateAndStillRollsItBackCleanly(t *testing.T) {
+	t.Parallel() // on a system of its own: beside the other tests that start one
 	sys := env.Start(t, localtest.At(design.StepTopic))
 	ctx := context.Background()
 	back, err := env.Steps.Stack(design.WildRydes, design.StepSynchronous)
@@ -77,6 +78,7 @@ func TestAGuardWhoseSSMFailsFailsTheUpdateAndStillRollsItBackCleanly(t *testing.
 // unavailable so that they wait, every ride accepted must end in the table or a dead-letter
 // queue: ride-record's rollback is refused until none can still be waiting.
 func TestRollingRideRecordBackBelowTheSubscriberUnderTrafficDropsNoRide(t *testing.T) {
+	t.Parallel() // on a system of its own: beside the other tests that start one
 	ctx := context.Background()
 	sys := env.Start(t, localtest.At(design.StepPublish))
 	st := state(t, sys)

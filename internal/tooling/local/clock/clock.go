@@ -8,6 +8,7 @@ package clock
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,8 @@ type Clock struct {
 	scale float64
 	wall0 time.Time // wall time when the clock started
 	aws0  time.Time // AWS time at wall0: the same instant, so timestamps look real
+	// skipped is the AWS time Advance skipped, in nanoseconds.
+	skipped atomic.Int64
 }
 
 // Real is a clock whose minutes last a minute.
@@ -35,14 +38,23 @@ func Scaled(scale float64) *Clock {
 // Scale is how many times faster than wall time AWS durations pass.
 func (c *Clock) Scale() float64 { return c.scale }
 
-// Now is the AWS time: the wall time elapsed since the clock started, scaled.
-func (c *Clock) Now() time.Time {
-	return c.aws0.Add(time.Duration(float64(time.Since(c.wall0)) * c.scale))
-}
+// Now is the AWS time: the wall time elapsed since the clock started, scaled, and what Advance
+// skipped.
+func (c *Clock) Now() time.Time { return c.At(time.Now()) }
 
 // At is the AWS time of the wall time t: a log line's own timestamp, read on the clock.
 func (c *Clock) At(t time.Time) time.Time {
-	return c.aws0.Add(time.Duration(float64(t.Sub(c.wall0)) * c.scale))
+	return c.aws0.Add(time.Duration(float64(t.Sub(c.wall0))*c.scale) + time.Duration(c.skipped.Load()))
+}
+
+// Advance moves AWS time on by d at once, as if d had passed and nothing had happened in it: a
+// test skips a stretch of AWS time in which the system has nothing to do (an alarm's datapoints
+// leaving its evaluation range) rather than waiting it out. A Sleep under way still ends at its
+// own wall time; d <= 0 does nothing.
+func (c *Clock) Advance(d time.Duration) {
+	if d > 0 {
+		c.skipped.Add(int64(d))
+	}
 }
 
 // Wall is how long d of AWS time lasts in wall time.

@@ -45,3 +45,17 @@ func TestSleepEndsWithItsContext(t *testing.T) {
 		t.Error("Sleep went on after its context ended")
 	}
 }
+
+func TestAdvanceSkipsAWSTimeAtOnceAndOnlyForward(t *testing.T) {
+	c := Scaled(60)
+	before := c.Now()
+	c.Advance(15 * time.Minute)
+	if got := c.Since(before); got < 15*time.Minute || got > 16*time.Minute {
+		t.Errorf("advanced by 15m, the clock moved %s", got)
+	}
+	at := c.Now()
+	c.Advance(-time.Hour)
+	if c.Now().Before(at) {
+		t.Error("a negative Advance turned the clock back")
+	}
+}
