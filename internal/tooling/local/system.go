@@ -66,10 +66,6 @@ type Options struct {
 	APIPort, RecordPort, EmulatorPort int
 	// ConsolePort is the web console's loopback port (0: any free port).
 	ConsolePort int
-	// Builder builds the functions from Root; nil: one of this system's own, which builds each
-	// function the first time a deploy needs it. Systems whose sources do not change while they
-	// run (a package's tests) can share one, and build each function once between them.
-	Builder *lambda.Builder
 }
 
 // PortInUseError says a fixed port the local system was asked to listen on is taken.
@@ -178,12 +174,8 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 	if s.cfn, err = cloudformation.Listen(); err != nil {
 		return err
 	}
-	builder := opts.Builder
-	if builder == nil {
-		builder = lambda.NewBuilder(opts.Root, opts.Log)
-	}
 	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Tables: s.table, Gateway: s.gateway, Lambda: s.lambda,
-		SNS: s.sns, CloudWatch: s.cloudwatch, Builder: builder, Log: opts.Log,
+		SNS: s.sns, CloudWatch: s.cloudwatch, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
 		Responses: s.cfn.ResponsesURL(), Clock: s.clock, Changed: s.stacksChanged,
 		FunctionEnv: map[string]string{
 			"AWS_REGION": opts.Region, "AWS_DEFAULT_REGION": opts.Region,

@@ -24,7 +24,6 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
@@ -42,10 +41,6 @@ type Env struct {
 
 	mu     sync.Mutex
 	shared map[string]*shared
-	// builder builds the functions once for all the systems of the test binary (their sources do
-	// not change while the tests run); a build's failure is in the error of the deploy that
-	// needed it.
-	builder *lambda.Builder
 	// idle are the moto_servers this Env started that no running system holds, reset; all, every
 	// one it started.
 	idle, all []*emulator.Emulator
@@ -86,15 +81,15 @@ func Load(t testing.TB) *Env {
 	return e
 }
 
-// synthesized is every step's templates and the functions' builder, had once for all the Envs of
-// a test binary: the tests of a package that each Load pay for the synth's check (go list of the
-// app's sources) and the functions' go build once between them.
+// synthesized is every step's templates, had once for all the Envs of a test binary: the tests of
+// a package that each Load pay for the synth's check (go list of the app's sources) once between
+// them. (The functions' go build runs once per test binary too: lambda.NewBuilder shares what a
+// process built.)
 var synthesized struct {
-	once    sync.Once
-	root    string
-	steps   *synth.Steps
-	builder *lambda.Builder
-	err     error
+	once  sync.Once
+	root  string
+	steps *synth.Steps
+	err   error
 }
 
 func setup() (*Env, error) {
@@ -110,12 +105,11 @@ func setup() (*Env, error) {
 		if s.err != nil {
 			s.err = fmt.Errorf("synthesizing every step: %w", s.err)
 		}
-		s.builder = lambda.NewBuilder(s.root, io.Discard)
 	})
 	if s.err != nil {
 		return nil, s.err
 	}
-	return &Env{Root: s.root, Steps: s.steps, shared: map[string]*shared{}, builder: s.builder}, nil
+	return &Env{Root: s.root, Steps: s.steps, shared: map[string]*shared{}}, nil
 }
 
 // WithEchoFunction builds localrt's test function (internal/tooling/localrt/testdata/echofn: its
@@ -316,7 +310,7 @@ func (e *Env) start(o Options) (*local.System, *emulator.Emulator, *Log, error) 
 		return nil, nil, log, err
 	}
 	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,
-		Endpoint: emu.Endpoint, Builder: e.builder, Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
+		Endpoint: emu.Endpoint, Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
 	if err != nil {
 		e.release(emu)
 		return nil, nil, log, err
