@@ -6,6 +6,7 @@
 package emulator
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,12 +16,15 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"strconv"
+	"regexp"
 	"syscall"
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
 )
+
+// runningOn is werkzeug's start-up line, " * Running on http://127.0.0.1:PORT".
+var runningOn = regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
 
 // Emulator is a running emulator.
 type Emulator struct {
@@ -51,24 +55,55 @@ func Start(ctx context.Context, log io.Writer, port int) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	motoPort, err := loopback.FreePort()
+	// Port 0: moto_server binds a free port itself and says which. A port picked here and handed
+	// over could be taken meanwhile by another process, whose server would then answer for it.
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
+	// moto answers every origin unless told not to (moto/settings.py, DISABLE_GLOBAL_CORS: any
+	// non-empty value; moto/moto_server/werkzeug_app.py applies flask_cors otherwise).
+	cmd.Env = append(os.Environ(), "MOTO_DISABLE_GLOBAL_CORS=true")
+	cmd.Stdout = io.Discard
+	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		frontL.Close()
 		return nil, err
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(motoPort))
-	// moto answers every origin unless told not to (moto/settings.py, DISABLE_GLOBAL_CORS: any
-	// non-empty value; moto/moto_server/werkzeug_app.py applies flask_cors otherwise).
-	cmd.Env = append(os.Environ(), "MOTO_DISABLE_GLOBAL_CORS=true")
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		frontL.Close()
 		return nil, fmt.Errorf("starting moto_server: %w", err)
 	}
-	moto := fmt.Sprintf("http://127.0.0.1:%d", motoPort)
-	e := &Emulator{Endpoint: moto, cmd: cmd, done: make(chan struct{})}
+	e := &Emulator{cmd: cmd, done: make(chan struct{})}
+	bound := make(chan string, 1)
+	go func() {
+		// werkzeug's start-up line names the bound port; the rest (one line per request) is read
+		// and dropped, so that moto never blocks on a full pipe.
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := runningOn.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case bound <- m[1]:
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
 	go func() { _ = cmd.Wait(); close(e.done) }()
+	select {
+	case e.Endpoint = <-bound:
+	case <-e.done:
+		frontL.Close()
+		return nil, errors.New("moto_server exited while starting")
+	case <-ctx.Done():
+		frontL.Close()
+		e.Close()
+		return nil, ctx.Err()
+	case <-time.After(30 * time.Second):
+		frontL.Close()
+		e.Close()
+		return nil, errors.New("moto_server did not say its port within 30s")
+	}
+	moto := e.Endpoint
 	if err := e.waitReady(ctx, 30*time.Second); err != nil {
 		frontL.Close()
 		e.Close()

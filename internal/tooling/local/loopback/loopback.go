@@ -37,16 +37,6 @@ func Listen(listener string, port int) (net.Listener, error) {
 	return l, nil
 }
 
-// FreePort is a port nothing listens on now, for a process that must be told its port.
-func FreePort() (int, error) {
-	l, err := Listen("free port", 0)
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // Server is one HTTP listener of the local system.
 type Server struct {
 	// URL is http://127.0.0.1:PORT.
