@@ -56,6 +56,9 @@ type Config struct {
 	Timeout        time.Duration // default 3s
 	MemoryMB       int           // default 128; only reported to the function
 	MaxConcurrency int           // processes, each running one invocation at a time; default 4
+	// Inits are the Init phases that may run at once, shared by the functions of one service;
+	// nil: the function's own, one per core.
+	Inits Inits
 	// LogFormat is the function's log format, JSON or Text (default), and LogLevel its
 	// application log level: what Lambda tells the runtime (AWS_LAMBDA_LOG_FORMAT,
 	// AWS_LAMBDA_LOG_LEVEL) and the shape of the report it writes after each invocation.
@@ -117,6 +120,9 @@ func New(cfg Config) *Function {
 	}
 	if cfg.MaxConcurrency <= 0 {
 		cfg.MaxConcurrency = defaultMaxConcurrency
+	}
+	if cfg.Inits == nil {
+		cfg.Inits = NewInits(0)
 	}
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
@@ -208,18 +214,27 @@ func (f *Function) run(payload []byte) (Result, error) {
 	}
 }
 
-// inits holds one token per process in its Init phase on this machine. On Lambda every execution
-// environment initializes on its own full vCPU ("On-demand Lambda functions use a full vCPU
-// (non-throttled) ... during its initialization phase",
+// Inits holds one token per process in its Init phase. On Lambda every execution environment
+// initializes on its own full vCPU ("On-demand Lambda functions use a full vCPU (non-throttled)
+// ... during its initialization phase",
 // https://serverlessland.com/content/service/lambda/guides/effectively-running-java-on-serverless/init-heavy-lifting),
-// so a burst's cold starts take as long each as one alone. Here they share this machine's cores:
-// eight Go functions starting at once on two cores took 278 ms each instead of 49 ms, and each
-// request arriving meanwhile started yet another. So at most one Init per core runs at once; an
-// invocation that finds no warm process waits for whichever comes first, a core for its own Init
-// or a process another invocation frees. Lambda would start it an environment at once; locally it
-// may be served sooner by a warm one, never later than its own Init would take. Concurrency,
-// throttling and the reported Init Duration are Lambda's either way.
-var inits = make(chan struct{}, runtime.NumCPU())
+// so a burst's cold starts take as long each as one alone. Locally they share this machine's
+// cores: eight Go functions starting at once on two cores took 278 ms each instead of 49 ms, and
+// each request arriving meanwhile started yet another. With Inits, an invocation that finds no
+// warm process waits for whichever comes first, a token for its own Init or a process another
+// invocation frees: Lambda would start it an environment at once; locally it may be served sooner
+// by a warm one, never later than its own Init would take. Concurrency, throttling and the
+// reported Init Duration are Lambda's either way. The functions of one Lambda service (one local
+// system) share one.
+type Inits chan struct{}
+
+// NewInits allows n Inits at once; n <= 0: one per core of this machine.
+func NewInits(n int) Inits {
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	return make(Inits, n)
+}
 
 // get returns an idle process, or starts one when a core is free for its Init.
 func (f *Function) get() (*process, error) {
@@ -236,7 +251,7 @@ func (f *Function) get() (*process, error) {
 		default:
 			select {
 			case p = <-f.idle:
-			case inits <- struct{}{}:
+			case f.cfg.Inits <- struct{}{}:
 				return f.start()
 			case <-f.done:
 				return nil, ErrClosed
@@ -253,7 +268,7 @@ func (f *Function) start() (*process, error) {
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
-		<-inits
+		<-f.cfg.Inits
 		return nil, ErrClosed
 	}
 	f.starting.Add(1)
@@ -261,7 +276,7 @@ func (f *Function) start() (*process, error) {
 	defer f.starting.Done()
 	p, err := f.spawn()
 	if err != nil {
-		<-inits
+		<-f.cfg.Inits
 		return nil, err
 	}
 	go func() {
@@ -271,7 +286,7 @@ func (f *Function) start() (*process, error) {
 		case <-p.exited:
 		case <-time.After(initTimeout):
 		}
-		<-inits
+		<-f.cfg.Inits
 	}()
 	return p, nil
 }

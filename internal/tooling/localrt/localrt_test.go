@@ -577,3 +577,39 @@ func TestTheRuntimeAPIAnswersItsOwnProcessOnly(t *testing.T) {
 		t.Errorf("the function after the refused calls: %+v", got)
 	}
 }
+
+// A burst on a cold function: one Init at a time (Inits of 1), and the invocations that wait
+// take the process the first one frees rather than each starting one of their own. Without the
+// limit, each of the four would start a process.
+func TestABurstWaitsForAnInitOrAFreedProcessNotAProcessEach(t *testing.T) {
+	const callers = 4
+	for _, tc := range []struct {
+		name     string
+		inits    localrt.Inits
+		maxStart int64
+	}{
+		{"one Init at a time", localrt.NewInits(1), 2},
+		{"as many Inits as callers", localrt.NewInits(callers), callers},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := start(t, localrt.Config{MaxConcurrency: callers, Inits: tc.inits, Env: map[string]string{"ECHOFN_INIT_MS": "300"}})
+			var wg sync.WaitGroup
+			for i := range callers {
+				wg.Go(func() {
+					res, err := f.Invoke(context.Background(), []byte(`{"do":"echo","value":1}`))
+					if err != nil || res.FunctionError != "" {
+						t.Errorf("caller %d: %v %s", i, err, res.ErrorMessage)
+					}
+				})
+			}
+			wg.Wait()
+			s := f.Stats()
+			if s.Invocations != callers || s.ProcessesStarted > tc.maxStart {
+				t.Errorf("%d invocations on %d processes, want %d on at most %d", s.Invocations, s.ProcessesStarted, callers, tc.maxStart)
+			}
+			if tc.maxStart == callers && s.ProcessesStarted != callers {
+				t.Errorf("with an Init for each caller, %d processes started, want %d", s.ProcessesStarted, callers)
+			}
+		})
+	}
+}

@@ -50,6 +50,7 @@ type Service struct {
 	opts  Options
 	async *async
 	conc  *concurrency
+	inits localrt.Inits // the Init phases its functions' processes may run at once
 
 	mu        sync.Mutex
 	functions map[string]*function // by ARN
@@ -66,7 +67,8 @@ func NewService(opts Options) *Service {
 	if opts.Concurrency <= 0 && !opts.Limits {
 		opts.Concurrency = 8
 	}
-	s := &Service{opts: opts, functions: map[string]*function{}, conc: newConcurrency(opts.Limits, opts.AccountConcurrency)}
+	s := &Service{opts: opts, functions: map[string]*function{}, conc: newConcurrency(opts.Limits, opts.AccountConcurrency),
+		inits: localrt.NewInits(0)}
 	s.async = newAsync(s)
 	return s
 }
@@ -117,7 +119,7 @@ func (s *Service) Deploy(f Function) {
 	s.conc.reserve(f.ARN, f.ReservedConcurrency)
 	fn := &function{name: f.Name, arn: f.ARN, dlqURL: f.DeadLetterURL, rt: localrt.New(localrt.Config{
 		Name: f.Name, ARN: f.ARN, Label: f.Label, Binary: f.Binary, Env: f.Env, Timeout: f.Timeout,
-		MemoryMB: f.MemoryMB, LogFormat: f.LogFormat, LogLevel: f.LogLevel, MaxConcurrency: max(processes, 1), Log: s.log(f.Label),
+		MemoryMB: f.MemoryMB, LogFormat: f.LogFormat, LogLevel: f.LogLevel, MaxConcurrency: max(processes, 1), Inits: s.inits, Log: s.log(f.Label),
 	})}
 	s.mu.Lock()
 	old := s.functions[f.ARN]

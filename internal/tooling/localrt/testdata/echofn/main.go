@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -99,6 +100,10 @@ func main() {
 			resp.Body.Close()
 		}
 		os.Exit(1)
+	}
+	// A slow init: the runtime asks for its first event that much later.
+	if ms, err := strconv.Atoi(os.Getenv("ECHOFN_INIT_MS")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
 	lambda.Start(handle)
 }
