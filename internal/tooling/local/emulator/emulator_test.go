@@ -1,0 +1,76 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeMoto puts a moto_server on PATH that runs script (sh), with $PORT_LINE its start-up line.
+func fakeMoto(t *testing.T, script string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "moto_server"), []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+// The emulator is the server that says, on its start-up line, which port it bound; requests reach
+// it through the front.
+func TestStartUsesThePortMotoSaysItBound(t *testing.T) {
+	moto := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "moto at "+r.URL.Path)
+	}))
+	defer moto.Close()
+	port := moto.URL[strings.LastIndex(moto.URL, ":")+1:]
+	// As moto_server -p 0 does: werkzeug's lines on stderr, then it serves until stopped.
+	fakeMoto(t, `echo "WARNING: This is a development server." >&2
+echo " * Running on http://127.0.0.1:`+port+`" >&2
+exec sleep 60`)
+	var log bytes.Buffer
+	e, err := Start(context.Background(), &log, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Endpoint == moto.URL || !strings.HasPrefix(e.Endpoint, "http://127.0.0.1:") {
+		t.Errorf("endpoint %s: want the emulator's own front, not moto's %s", e.Endpoint, moto.URL)
+	}
+	resp, err := http.Get(e.Endpoint + "/moto-api/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "moto at /moto-api/" {
+		t.Errorf("through the front: %q", body)
+	}
+	if !strings.Contains(log.String(), "moto_server (pid") {
+		t.Errorf("the log does not say which moto_server runs: %q", log.String())
+	}
+}
+
+func TestStartSaysWhenMotoCannotStart(t *testing.T) {
+	fakeMoto(t, `echo "OSError: [Errno 98] Address already in use" >&2; exit 1`)
+	if _, err := Start(context.Background(), io.Discard, 0); err == nil || !strings.Contains(err.Error(), "exited while starting") {
+		t.Errorf("Start = %v, want moto_server's early exit", err)
+	}
+}
+
+func TestStartEndsWithItsContextWhileMotoSaysNothing(t *testing.T) {
+	fakeMoto(t, `exec sleep 60`)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := Start(ctx, io.Discard, 0); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Start = %v, want the context's end", err)
+	}
+}
