@@ -20,12 +20,6 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
-// fakeSQS answers the JSON protocol as SQS does, for one queue holding what was sent.
-func fakeSQS(t *testing.T) *httptest.Server {
-	s, _ := fakeSQSCounting(t)
-	return s
-}
-
 // fakeQueue is what the fake SQS was asked, and the messages it says are in flight.
 type fakeQueue struct {
 	mu                  sync.Mutex
@@ -33,8 +27,9 @@ type fakeQueue struct {
 	inFlight            int
 }
 
-// fakeSQSCounting is fakeSQS, saying how often it was asked for the queue's attributes.
-func fakeSQSCounting(t *testing.T) (*httptest.Server, *fakeQueue) {
+// fakeSQS answers the JSON protocol as SQS does, for one queue holding what was sent, and says
+// how often it was asked for the queue's attributes.
+func fakeSQS(t *testing.T) (*httptest.Server, *fakeQueue) {
 	var held []string
 	n := 0
 	q := &fakeQueue{}
@@ -67,18 +62,26 @@ func fakeSQSCounting(t *testing.T) (*httptest.Server, *fakeQueue) {
 	})), q
 }
 
-// The emulator is asked again only when a queue's counts may have changed; in between, the same
-// counts are recorded each minute, as SQS reports them.
-func TestSamplingAsksTheEmulatorOnlyWhenTheCountsMayHaveChanged(t *testing.T) {
-	upstream, q := fakeSQSCounting(t)
-	defer upstream.Close()
+// startProxy serves a proxy to upstream on a clock whose minute lasts 100 ms, its metrics kept by
+// a CloudWatch of its own; it stops when t ends.
+func startProxy(t *testing.T, upstream string) (*Proxy, *cloudwatch.Service, *clock.Clock) {
+	t.Helper()
 	c := clock.Scaled(600)
 	cw := cloudwatch.New(cloudwatch.Options{Clock: c})
-	p, err := Start(upstream.URL, cw.Store, c)
+	p, err := Start(upstream, cw.Store, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Shutdown(context.Background())
+	t.Cleanup(func() { p.Shutdown(context.Background()) })
+	return p, cw, c
+}
+
+// The emulator is asked again only when a queue's counts may have changed; in between, the same
+// counts are recorded each minute, as SQS reports them.
+func TestSamplingAsksTheEmulatorOnlyWhenTheCountsMayHaveChanged(t *testing.T) {
+	upstream, q := fakeSQS(t)
+	defer upstream.Close()
+	p, cw, c := startProxy(t, upstream.URL)
 	ctx := context.Background()
 	viaProxy := sqs.NewFromConfig(localstate.Config("", p.URL()))
 	direct := sqs.NewFromConfig(localstate.Config("", upstream.URL))
@@ -134,15 +137,9 @@ func TestSamplingAsksTheEmulatorOnlyWhenTheCountsMayHaveChanged(t *testing.T) {
 }
 
 func TestTheProxyRecordsWhatSQSRecordsOfAQueue(t *testing.T) {
-	upstream := fakeSQS(t)
+	upstream, _ := fakeSQS(t)
 	defer upstream.Close()
-	c := clock.Scaled(600) // a minute lasts 100 ms
-	cw := cloudwatch.New(cloudwatch.Options{Clock: c})
-	p, err := Start(upstream.URL, cw.Store, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Shutdown(context.Background())
+	p, cw, c := startProxy(t, upstream.URL)
 	ctx := context.Background()
 	client := sqs.NewFromConfig(localstate.Config("", p.URL()))
 	const queue = "http://sqs.local/123456789012/dlq"
