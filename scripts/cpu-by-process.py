@@ -28,7 +28,7 @@ def kind(comm, cmdline):
 
 def scan(seen, first, before, initial):
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or int(pid) == os.getpid():  # not this sampler's own CPU
             continue
         try:
             stat = open(f"/proc/{pid}/stat").read()

@@ -127,6 +127,7 @@ func TestParseRefusesWhatTheSpecificationRefusesAndIgnoresOrdinaryLines(t *testi
 		{"a text line has no metrics", `START RequestId: 1`, ""},
 		{"a line without a timestamp is refused", `{"_aws":{"CloudWatchMetrics":[]}}`, "Timestamp is missing"},
 		{"a line without directives is refused", `{"_aws":{"Timestamp":1}}`, "CloudWatchMetrics is missing"},
+		{"a member spelled with an escape is still _aws", `{"\u005faws":{"Timestamp":1}}`, "CloudWatchMetrics is missing"},
 		{"a directive without a namespace is refused", `{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Dimensions":[[]],"Metrics":[]}]}}`, "Namespace"},
 		{"a dimension missing from the root is refused", `{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[["Stage"]],"Metrics":[{"Name":"M"}]}]},"M":1}`, "dimension Stage"},
 		{"a metric missing from the root is refused", `{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[[]],"Metrics":[{"Name":"M"}]}]}}`, "metric M"},

@@ -61,6 +61,11 @@ func Parse(line []byte) ([]Datum, error) {
 	if len(line) == 0 || line[0] != '{' {
 		return nil, nil
 	}
+	// Most lines are ordinary logs: one without "_aws" (nor an escape that could spell it) has
+	// no such member, and is not decoded at all.
+	if !bytes.Contains(line, []byte("_aws")) && !bytes.Contains(line, []byte(`\u`)) {
+		return nil, nil
+	}
 	var root map[string]json.RawMessage
 	if err := json.Unmarshal(line, &root); err != nil {
 		return nil, nil
