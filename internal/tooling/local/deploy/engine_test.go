@@ -407,3 +407,19 @@ func TestADeleteThatFailsLeavesDeleteFailedAndTheNextDeleteFinishesIt(t *testing
 	}
 	checkRequests(t, fn, []string{"Create Guard Value=1", "Create Second Value=a", "Delete Second Value=a", "Delete Guard Value=1", "Delete Second Value=a"})
 }
+
+// CDK's default synthesizer gives every stack an SSM-typed BootstrapVersion parameter that only
+// its CheckBootstrapVersion rule reads. A local system has no bootstrap stack and keeps no Rules,
+// so the engine never asks SSM for it: this engine has no SSM client at all, and the stack deploys.
+func TestCDKsBootstrapVersionParameterIsNeverReadFromSSM(t *testing.T) {
+	fn := &deploytest.Functions{Answer: ok}
+	e, _ := deploytest.Engine(t, fn, 1)
+	tmpl := strings.Replace(template(1, "1"), `{"Resources"`, `{"Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>",
+		"Default": "/cdk-bootstrap/hnb659fds/version"}}, "Resources"`, 1)
+	if err := e.Deploy(context.Background(), deploytest.Stack(t, "s", tmpl)); err != nil {
+		t.Fatalf("deploying a stack with CDK's bootstrap parameter: %v", err)
+	}
+	if got := outputs(t, e, "s")["Answer"]; got != "1" {
+		t.Errorf("Answer output %q, want 1", got)
+	}
+}

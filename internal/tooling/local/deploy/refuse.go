@@ -13,6 +13,9 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 )
 
+// errNoBootstrapStack stands for the answer SSM would give about CDK's bootstrap version locally.
+var errNoBootstrapStack = errors.New("a local system has no CDK bootstrap stack")
+
 // parameters resolves the template's parameters as CloudFormation does when it makes the change
 // set, before anything of the stack changes: an SSM-typed parameter is read from SSM now (what the
 // other stack writes later does not count), and one that names no SSM parameter refuses the deploy
@@ -27,6 +30,11 @@ func (e *Engine) parameters(ctx context.Context, stack *cfn.Stack) (map[string]s
 	}
 	var missing []string
 	params, err := cfn.ResolveParameters(stack.Template, func(name string) (string, error) {
+		if bootstrap[name] {
+			// Never asked: nothing local reads its value (cfn.Template keeps no Rules), and the
+			// emulator has no bootstrap stack to hold it (one GetParameter per deploy saved).
+			return "", errNoBootstrapStack
+		}
 		out, err := e.AWS.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
 		var notFound *ssmtypes.ParameterNotFound
 		if errors.As(err, &notFound) && !bootstrap[name] {
