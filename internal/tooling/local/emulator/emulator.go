@@ -20,7 +20,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // runningOn is werkzeug's start-up line, " * Running on http://127.0.0.1:PORT".
@@ -109,6 +115,11 @@ func Start(ctx context.Context, log io.Writer, port int) (*Emulator, error) {
 		e.Close()
 		return nil, err
 	}
+	if err := warm(ctx, moto); err != nil {
+		frontL.Close()
+		e.Close()
+		return nil, err
+	}
 	target, _ := url.Parse(moto)
 	e.front = loopback.ServeOn(frontL, httputil.NewSingleHostReverseProxy(target))
 	e.Endpoint = e.front.URL
@@ -178,4 +189,35 @@ func (e *Emulator) Close() {
 		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
 		<-e.done
 	}
+}
+
+// warm loads, before any system uses it, each service of moto_server the local system calls: moto
+// imports a service's code on that service's first request, and SSM's pulls in moto's EC2 and
+// botocore's region data, about 1.8 CPU-seconds. Left to the first real call, that cost fell on
+// a function's first SSM read (the rollout guard's, within its 5-second call timeout) and, on a
+// busy machine, failed a deploy that AWS would have answered in milliseconds.
+func warm(ctx context.Context, endpoint string) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	cfg := localstate.Config(localstate.Region, endpoint)
+	for _, call := range []struct {
+		service string
+		do      func() error
+	}{
+		{"SSM", func() error {
+			_, err := ssm.NewFromConfig(cfg).DescribeParameters(ctx, &ssm.DescribeParametersInput{})
+			return err
+		}},
+		{"DynamoDB", func() error {
+			_, err := dynamodb.NewFromConfig(cfg).ListTables(ctx, &dynamodb.ListTablesInput{})
+			return err
+		}},
+		{"SNS", func() error { _, err := sns.NewFromConfig(cfg).ListTopics(ctx, &sns.ListTopicsInput{}); return err }},
+		{"SQS", func() error { _, err := sqs.NewFromConfig(cfg).ListQueues(ctx, &sqs.ListQueuesInput{}); return err }},
+	} {
+		if err := call.do(); err != nil {
+			return fmt.Errorf("moto_server's %s does not answer: %w", call.service, err)
+		}
+	}
+	return nil
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -26,9 +28,27 @@ func fakeMoto(t *testing.T, script string) {
 
 // The emulator is the server that says, on its start-up line, which port it bound; requests reach
 // it through the front.
-func TestStartUsesThePortMotoSaysItBound(t *testing.T) {
+func TestStartUsesThePortMotoSaysItBoundAndLoadsEachServiceFirst(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string // the AWS calls moto got
 	moto := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "moto at "+r.URL.Path)
+		body, _ := io.ReadAll(r.Body)
+		switch form, _ := url.ParseQuery(string(body)); {
+		case r.Header.Get("X-Amz-Target") != "": // the JSON protocol's SSM, DynamoDB, SQS
+			mu.Lock()
+			calls = append(calls, r.Header.Get("X-Amz-Target"))
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			io.WriteString(w, "{}")
+		case form.Get("Action") != "": // SNS's query protocol
+			mu.Lock()
+			calls = append(calls, "SNS."+form.Get("Action"))
+			mu.Unlock()
+			w.Header().Set("Content-Type", "text/xml")
+			io.WriteString(w, `<ListTopicsResponse><ListTopicsResult><Topics/></ListTopicsResult></ListTopicsResponse>`)
+		default:
+			io.WriteString(w, "moto at "+r.URL.Path)
+		}
 	}))
 	defer moto.Close()
 	port := moto.URL[strings.LastIndex(moto.URL, ":")+1:]
@@ -56,6 +76,13 @@ exec sleep 60`)
 	}
 	if !strings.Contains(log.String(), "moto_server (pid") {
 		t.Errorf("the log does not say which moto_server runs: %q", log.String())
+	}
+	// Before Start returns, one call to each service the local system uses has loaded it.
+	mu.Lock()
+	defer mu.Unlock()
+	want := "AmazonSSM.DescribeParameters DynamoDB_20120810.ListTables SNS.ListTopics AmazonSQS.ListQueues"
+	if got := strings.Join(calls, " "); got != want {
+		t.Errorf("moto got, before the system could use it: %s; want %s", got, want)
 	}
 }
 
