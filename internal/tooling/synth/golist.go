@@ -126,14 +126,33 @@ func listPackages(ctx context.Context, root, memoDir string, patterns []string) 
 		return nil, err
 	}
 	if keyErr == nil && time.Since(newest) > trustAfter {
-		_ = writeMemo(memo, key, p) // the memo only saves time: the next caller lists again
+		// The memo only saves time: without it the next caller lists again.
+		if writeMemo(memo, memoFile{Root: root, Key: key, Packages: p}) == nil {
+			sweepMemos(memoDir)
+		}
 	}
 	return p, nil
 }
 
 type memoFile struct {
-	Key string
+	Root, Key string
 	*Packages
+}
+
+// sweepMemos removes the memos of checkouts that are gone (a removed worktree, a test's module):
+// the others are one per checkout and set of patterns, each replaced as its module changes.
+func sweepMemos(dir string) {
+	memos, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, file := range memos {
+		b, err := os.ReadFile(file)
+		var m memoFile
+		if err != nil || json.Unmarshal(b, &m) != nil {
+			continue
+		}
+		if _, err := os.Stat(m.Root); errors.Is(err, fs.ErrNotExist) {
+			os.Remove(file)
+		}
+	}
 }
 
 func readMemo(file, key string) *Packages {
@@ -149,8 +168,8 @@ func readMemo(file, key string) *Packages {
 }
 
 // writeMemo writes the memo whole or not at all: other processes read it meanwhile.
-func writeMemo(file, key string, p *Packages) error {
-	b, err := json.Marshal(memoFile{Key: key, Packages: p})
+func writeMemo(file string, m memoFile) error {
+	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}

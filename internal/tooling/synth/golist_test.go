@@ -170,3 +170,23 @@ func TestTheSourcesHashReadsTheFilesEachTime(t *testing.T) {
 		t.Errorf("go list ran: the memo was to answer (this test is about the hash)")
 	}
 }
+
+// The memos of a checkout that is gone go when another is written: test modules and removed
+// worktrees leave nothing behind in the user's cache.
+func TestTheMemoOfACheckoutThatIsGoneIsRemoved(t *testing.T) {
+	memoDir := t.TempDir()
+	gone := tinyModule(t)
+	list(t, gone, memoDir)
+	if err := os.RemoveAll(gone); err != nil {
+		t.Fatal(err)
+	}
+	here := tinyModule(t)
+	list(t, here, memoDir)
+	memos, _ := filepath.Glob(filepath.Join(memoDir, "*.json"))
+	if len(memos) != 1 {
+		t.Fatalf("the memo folder holds %q; want the memo of %s alone", memos, here)
+	}
+	if files, ran := list(t, here, memoDir); ran || len(files) == 0 {
+		t.Errorf("the memo left is not %s's: go list ran %v", here, ran)
+	}
+}
