@@ -3,10 +3,12 @@ package lambda_test
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
@@ -52,12 +54,16 @@ func TestAProcessBuildsAFunctionOnceForAllItsSystems(t *testing.T) {
 // which imports a package of the module.
 var fnModule = map[string]string{
 	"go.mod":                "module example.com/m\n\ngo 1.22\n",
+	"go.sum":                "",
 	"cmd/app/main.go":       "package main\n\nfunc main() {}\n",
 	"internal/x/x.go":       "package x\n\nfunc X() int { return 1 }\n",
 	"lambdas/fn/main.go":    "package main\n\nimport \"example.com/m/internal/x\"\n\nfunc main() { _ = x.X() }\n",
 	"lambdas/other/main.go": "package main\n\nfunc main() {}\n",
 }
 
+// writeModule writes files into root and makes everything in it an hour old, as an edit long
+// ago leaves it: old enough for synth.ListPackages to keep go list's answer (one go list per
+// change, not one per call).
 func writeModule(t *testing.T, root string, files map[string]string) {
 	t.Helper()
 	for rel, content := range files {
@@ -69,6 +75,16 @@ func writeModule(t *testing.T, root string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
+	old := time.Now().Add(-time.Hour)
+	err := filepath.WalkDir(root, func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(path, old, old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Another process takes a binary as built when its stamp says it was built from the sources the
@@ -77,9 +93,6 @@ func writeModule(t *testing.T, root string, files map[string]string) {
 func TestAProcessBuildsOnlyTheFunctionsWhoseSourcesChanged(t *testing.T) {
 	root, dir := t.TempDir(), t.TempDir()
 	writeModule(t, root, fnModule)
-	if err := os.WriteFile(filepath.Join(root, "go.sum"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	entries := []string{"lambdas/fn", "lambdas/other"}
 	// binaries is a start of another process: it knows only what the folder tells.
 	binaries := func() (map[string]string, string) {
