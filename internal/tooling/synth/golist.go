@@ -195,8 +195,8 @@ func writeMemo(file string, m memoFile) error {
 
 func goList(ctx context.Context, root string, patterns []string) (*Packages, error) {
 	goListRuns.Add(1)
-	args := append([]string{"list", "-deps", "-json=ImportPath,Dir,Standard,Deps," + strings.Join(compiledFiles, ",")}, patterns...)
-	cmd := exec.CommandContext(ctx, "go", args...)
+	fields := "-json=ImportPath,Dir,Standard,Deps,GoFiles,CgoFiles,CFiles,CXXFiles,MFiles,HFiles,FFiles,SFiles,SwigFiles,SwigCXXFiles,SysoFiles,EmbedFiles"
+	cmd := exec.CommandContext(ctx, "go", append([]string{"list", "-deps", fields}, patterns...)...)
 	cmd.Dir = root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -204,34 +204,24 @@ func goList(ctx context.Context, root string, patterns []string) (*Packages, err
 	if err != nil {
 		return nil, fmt.Errorf("go list -deps %s: %w\n%s", strings.Join(patterns, " "), err, stderr.String())
 	}
-	listed := map[string]map[string]any{} // import path -> go list's fields
-	var order []string
+	p := &Packages{}
+	inModule := map[string]bool{}
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for {
-		var pkg map[string]any
+		var pkg listedPackage
 		if err := dec.Decode(&pkg); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
 			return nil, fmt.Errorf("reading go list's answer: %w", err)
 		}
-		importPath, _ := pkg["ImportPath"].(string)
-		listed[importPath] = pkg
-		order = append(order, importPath)
-	}
-	p := &Packages{}
-	for _, importPath := range order {
-		pkg := listed[importPath]
-		dir, _ := pkg["Dir"].(string)
-		rel, err := filepath.Rel(root, dir)
-		if std, _ := pkg["Standard"].(bool); std || err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		rel, err := filepath.Rel(root, pkg.Dir)
+		if pkg.Standard || err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			continue // the standard library, or a module from the module cache: go.sum pins it
 		}
-		lp := Package{ImportPath: importPath, Dir: filepath.ToSlash(rel)}
-		for _, field := range compiledFiles {
-			lp.Files = append(lp.Files, strings2(pkg[field])...)
-		}
-		for _, dep := range strings2(pkg["Deps"]) {
-			if d := listed[dep]; d != nil && d["Standard"] != true {
+		inModule[pkg.ImportPath] = true
+		lp := Package{ImportPath: pkg.ImportPath, Dir: filepath.ToSlash(rel), Files: pkg.files()}
+		for _, dep := range pkg.Deps {
+			if inModule[dep] { // -deps lists a package after all it imports
 				lp.Deps = append(lp.Deps, dep)
 			}
 		}
@@ -240,20 +230,21 @@ func goList(ctx context.Context, root string, patterns []string) (*Packages, err
 	return p, nil
 }
 
-// compiledFiles are go list's fields naming the files a package is compiled from, Go files first:
-// the order the synth's hash has always had.
-var compiledFiles = []string{"GoFiles", "CgoFiles", "CFiles", "CXXFiles", "MFiles", "HFiles", "FFiles",
-	"SFiles", "SwigFiles", "SwigCXXFiles", "SysoFiles", "EmbedFiles"}
+// listedPackage is a package as go list -json tells it.
+type listedPackage struct {
+	ImportPath, Dir string
+	Standard        bool
+	Deps            []string
 
-func strings2(v any) []string {
-	list, _ := v.([]any)
-	var out []string
-	for _, s := range list {
-		if s, ok := s.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
+	GoFiles, CgoFiles, CFiles, CXXFiles, MFiles, HFiles, FFiles, SFiles, SwigFiles, SwigCXXFiles,
+	SysoFiles, EmbedFiles []string
+}
+
+// files are the files the package is compiled from, Go files first and embedded files last: the
+// order the synth's hash has always had.
+func (p *listedPackage) files() []string {
+	return slices.Concat(p.GoFiles, p.CgoFiles, p.CFiles, p.CXXFiles, p.MFiles, p.HFiles, p.FFiles,
+		p.SFiles, p.SwigFiles, p.SwigCXXFiles, p.SysoFiles, p.EmbedFiles)
 }
 
 // listFingerprint is a hash of everything go list's answer for patterns in root depends on, and
@@ -270,7 +261,8 @@ func strings2(v any) []string {
 // out of ./... but a pattern can name a package in it (localrt's echofn).
 func listFingerprint(root string, patterns []string) (string, time.Time, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "root %s\npatterns %q\n", root, patterns)
+	// v2: the format of the memo, which a memo of another format does not match.
+	fmt.Fprintf(h, "v2 root %s\npatterns %q\n", root, patterns)
 	if err := WriteToolchain(h); err != nil {
 		return "", time.Time{}, err
 	}
