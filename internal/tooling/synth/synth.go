@@ -215,33 +215,13 @@ func prune(dir string, keep int) {
 }
 
 // hashSources writes into h every file the templates are made from: the Go files of the app and
-// of every function and the module packages they import (as go list sees them), go.mod, go.sum,
-// cdk.json and the CLI's lock file. Nothing else in the tree moves the hash.
+// of every function and the module packages they import (as go list sees them: ListPackages),
+// go.mod, go.sum, cdk.json and the CLI's lock file. Nothing else in the tree moves the hash.
 func hashSources(ctx context.Context, root string, h io.Writer) error {
-	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{range .EmbedFiles}} {{.}}{{end}}{{end}}", "./cmd/app", "./lambdas/...")
-	cmd.Dir = root
-	out, err := cmd.Output()
+	pkgs, err := ListPackages(ctx, root, AppPatterns...)
 	if err != nil {
-		return fmt.Errorf("go list: %w", err)
+		return err
 	}
-	files := []string{"go.mod", "go.sum", "cdk.json", "package-lock.json"}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) < 2 || !strings.HasPrefix(fields[0], root) {
-			continue // a module from the module cache: go.sum pins it
-		}
-		for _, f := range fields[1:] {
-			rel, _ := filepath.Rel(root, filepath.Join(fields[0], f))
-			files = append(files, rel)
-		}
-	}
-	for _, rel := range files {
-		b, err := os.ReadFile(filepath.Join(root, rel))
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s %d\n", rel, len(b))
-		h.Write(b)
-	}
-	return nil
+	files := append([]string{"go.mod", "go.sum", "cdk.json", "package-lock.json"}, pkgs.AllFiles()...)
+	return HashFiles(h, root, files)
 }

@@ -82,9 +82,9 @@ func Load(t testing.TB) *Env {
 }
 
 // synthesized is every step's templates, had once for all the Envs of a test binary: the tests of
-// a package that each Load pay for the synth's check (go list of the app's sources) once between
-// them. (The functions' go build runs once per test binary too: lambda.NewBuilder shares what a
-// process built.)
+// a package that each Load pay for the synth's check (the hash of the app's sources) once between
+// them. (The functions' go build runs at most once per test binary too: lambda.NewBuilder shares
+// what a process built, and none when a stamp says the binaries are of the current sources.)
 var synthesized struct {
 	once  sync.Once
 	root  string
