@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -70,9 +71,29 @@ func TestRolloutLocalUnderTraffic(t *testing.T) {
 		}()
 	}
 
+	// Each deploy starts once the clients have had ridesPerDeploy more rides accepted since the
+	// last one began: every move runs under traffic however fast the machine deploys.
+	const ridesPerDeploy = 9 // 6 moves: at least 54 rides, over the 50 asserted below
+	seen := 0
+	deploy := LocalDeploy(stateFile, steps)
+	underTraffic := func(ctx context.Context, d rollout.Deploy) error {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			mu.Lock()
+			n := len(accepted)
+			mu.Unlock()
+			if n >= seen+ridesPerDeploy {
+				seen = n
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("only %d rides accepted in 30 s before deploying %s at step %d", n-seen, d.Kind, d.Step)
+			}
+		}
+		return deploy(ctx, d)
+	}
 	var out bytes.Buffer
 	err = Run(ctx, Options{Stage: "test", To: design.FinalStep, Yes: true, Stacks: stacks,
-		Deploy: LocalDeploy(stateFile, steps), Analysis: rollout.New(rollout.FromAssemblies(asms, "test")),
+		Deploy: underTraffic, Analysis: rollout.New(rollout.FromAssemblies(asms, "test")),
 		Stdin: strings.NewReader(""), Stdout: &out})
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
