@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -151,5 +152,39 @@ func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 			t.Fatalf("after %s: %s", limit, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The package's systems share one moto_server, each in an AWS account of its own: one sees none
+// of another's resources, and the ARNs moto makes name the account the system's own ARNs name.
+func TestSystemsOnOneMotoServerAreAccountsOfTheirOwn(t *testing.T) {
+	t.Parallel() // on a system of its own: beside the other tests that start one
+	busy, empty := state(t, final(t)), state(t, env.Start(t, localtest.Options{}))
+	tables := func(st local.State) []string {
+		out, err := dynamodb.NewFromConfig(st.Config()).ListTables(context.Background(), &dynamodb.ListTablesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.TableNames
+	}
+	if got := tables(empty); len(got) != 0 {
+		t.Errorf("a system with nothing deployed sees tables %v", got)
+	}
+	if got := tables(busy); len(got) == 0 {
+		t.Error("the final system sees no table")
+	}
+	stacks, err := cloudformation.NewFromConfig(busy.CloudFormationConfig()).DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{})
+	if err != nil || len(stacks.Stacks) == 0 {
+		t.Fatalf("DescribeStacks: %v", err)
+	}
+	account := strings.Split(aws.ToString(stacks.Stacks[0].StackId), ":")[4]
+	topics, err := sns.NewFromConfig(busy.Config()).ListTopics(context.Background(), &sns.ListTopicsInput{})
+	if err != nil || len(topics.Topics) == 0 {
+		t.Fatalf("ListTopics: %d topics, %v", len(topics.Topics), err)
+	}
+	for _, topic := range topics.Topics {
+		if got := strings.Split(aws.ToString(topic.TopicArn), ":")[4]; got != account {
+			t.Errorf("topic %s is in account %s, the stacks in %s", aws.ToString(topic.TopicArn), got, account)
+		}
 	}
 }

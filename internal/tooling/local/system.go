@@ -45,6 +45,10 @@ type Options struct {
 	Endpoint string
 	// Region the emulator's resources live in; default localstate.Region.
 	Region string
+	// AccountID is the AWS account the system runs in, default localstate.AccountID: the
+	// emulator's, whose ARNs must name the same account (emulator.Front puts systems that share
+	// one moto_server in accounts of their own).
+	AccountID string
 	// TimeScale runs AWS's timings that take minutes (Lambda's asynchronous retry delays, an
 	// event's maximum age, CloudWatch's periods and alarm evaluations, a custom resource's
 	// ServiceTimeout) this many times faster than on AWS; below 1: their real length.
@@ -111,6 +115,9 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	if opts.Region == "" {
 		opts.Region = localstate.Region
 	}
+	if opts.AccountID == "" {
+		opts.AccountID = localstate.AccountID
+	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
@@ -128,7 +135,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		return nil, err
 	}
 	s := &System{opts: opts, clock: clock.Scaled(opts.TimeScale), token: localstate.NewToken()}
-	s.cloudwatch = cloudwatch.New(cloudwatch.Options{Clock: s.clock, Region: opts.Region, Account: localstate.AccountID,
+	s.cloudwatch = cloudwatch.New(cloudwatch.Options{Clock: s.clock, Region: opts.Region, Account: opts.AccountID,
 		Log: opts.Log, Topics: topics{s}})
 	s.metrics = s.cloudwatch.Store
 	if err := s.start(ctx, apiL, recL); err != nil {
@@ -169,12 +176,12 @@ func (s *System) start(ctx context.Context, apiL, recL net.Listener) error {
 		return err
 	}
 	s.sns.Now = s.clock.Now // emails are dated as the alarms' changes are
-	s.gateway = apigw.New(apigw.Options{Region: opts.Region, Invoker: s.lambda, Events: &s.events, Log: opts.Log, Metrics: s.metrics})
+	s.gateway = apigw.New(apigw.Options{Region: opts.Region, AccountID: opts.AccountID, Invoker: s.lambda, Events: &s.events, Log: opts.Log, Metrics: s.metrics})
 	s.fronts = map[string]string{rideRole: s.gateway.Front(apiL, rideRole), recordRole: s.gateway.Front(recL, recordRole)}
 	if s.cfn, err = cloudformation.Listen(); err != nil {
 		return err
 	}
-	s.engine = deploy.New(deploy.Services{Region: opts.Region, AWS: clients, Tables: s.table, Gateway: s.gateway, Lambda: s.lambda,
+	s.engine = deploy.New(deploy.Services{Region: opts.Region, AccountID: opts.AccountID, AWS: clients, Tables: s.table, Gateway: s.gateway, Lambda: s.lambda,
 		SNS: s.sns, CloudWatch: s.cloudwatch, Builder: lambda.NewBuilder(opts.Root, opts.Log), Log: opts.Log,
 		Responses: s.cfn.ResponsesURL(), Clock: s.clock, Changed: s.stacksChanged,
 		FunctionEnv: map[string]string{

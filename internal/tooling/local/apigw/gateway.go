@@ -16,6 +16,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/events"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/loopback"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localrt"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // Invoker calls a function synchronously, as an integration does.
@@ -26,9 +27,11 @@ type Invoker interface {
 // Options configure the gateway.
 type Options struct {
 	// Region is the one a SigV4 signature must name.
-	Region  string
-	Invoker Invoker
-	Events  *events.Feed
+	Region string
+	// AccountID is the account in each request's context; default localstate.AccountID.
+	AccountID string
+	Invoker   Invoker
+	Events    *events.Feed
 	// Log gets a line for each request an AWS_IAM route refuses.
 	Log io.Writer
 	// Metrics, if set, keeps each API's AWS/ApiGateway metrics.
@@ -52,6 +55,9 @@ type Gateway struct {
 func New(opts Options) *Gateway {
 	if opts.IntegrationTimeout <= 0 {
 		opts.IntegrationTimeout = integrationTimeout
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = localstate.AccountID
 	}
 	return &Gateway{opts: opts, apis: map[string]*API{}, roles: map[string]*API{}, servers: map[*loopback.Server]bool{}}
 }

@@ -11,8 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // event is the integration's payload, format 2.0
@@ -31,7 +29,7 @@ func (a *API) event(r *http.Request, routeKey, requestID string, body []byte) []
 		Version: "2.0", RouteKey: routeKey, RawPath: r.URL.Path, RawQueryString: r.URL.RawQuery,
 		Headers: headers, QueryStringParameters: query,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: routeKey, AccountID: localstate.AccountID, Stage: "$default", RequestID: requestID,
+			RouteKey: routeKey, AccountID: a.gw.opts.AccountID, Stage: "$default", RequestID: requestID,
 			APIID: a.ID, DomainName: r.Host, DomainPrefix: a.ID,
 			Time: now.Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{

@@ -25,6 +25,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/ddbproxy"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	localsns "github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/sns"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
@@ -44,7 +45,10 @@ func NewClients(cfg aws.Config) Clients {
 // Services are what the providers create resources in.
 type Services struct {
 	Region string
-	AWS    Clients
+	// AccountID is the account in the ARNs the engine makes (AWS::AccountId): the emulator's.
+	// Default localstate.AccountID.
+	AccountID string
+	AWS       Clients
 	// Tables enforces each table's throughput (the DynamoDB proxy the functions call).
 	Tables  *ddbproxy.Proxy
 	Gateway *apigw.Gateway
@@ -98,6 +102,9 @@ func New(s Services) *Engine {
 	}
 	if s.Log == nil {
 		s.Log = io.Discard
+	}
+	if s.AccountID == "" {
+		s.AccountID = localstate.AccountID
 	}
 	return &Engine{Services: s, stacks: map[string]*stackRecord{}, queues: map[string]string{}}
 }

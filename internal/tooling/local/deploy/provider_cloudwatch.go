@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
@@ -36,7 +35,7 @@ func init() {
 			}
 			e.CloudWatch.PutDashboard(name, body)
 			c.nr.Physical = name
-			c.nr.Attrs["DashboardArn"] = fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", localstate.AccountID, name)
+			c.nr.Attrs["DashboardArn"] = fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", e.AccountID, name)
 			return c.nr, c.old != nil && c.old.Physical != name, nil
 		},
 		remove: func(_ context.Context, e *Engine, r *Resource) error {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/model"
 )
 
@@ -59,7 +58,7 @@ func (e *Engine) provisionFunction(ctx context.Context, c change) (*Resource, bo
 		name = physicalName(c.stack, c.res.LogicalID, 64)
 	}
 	f := lambda.Function{Name: name, Label: c.res.LogicalID, Binary: bins[entry],
-		ARN: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", e.Region, localstate.AccountID, name),
+		ARN: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", e.Region, e.AccountID, name),
 		Env: maps.Clone(e.FunctionEnv), Timeout: model.DefaultTimeout, MemoryMB: model.DefaultMemoryMB}
 	if v, ok := cfn.Number(c.props["Timeout"]); ok {
 		f.Timeout = time.Duration(v * float64(time.Second))

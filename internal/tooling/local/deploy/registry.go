@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // provider is how the local system creates, updates and deletes one resource type: the three
@@ -55,7 +54,7 @@ func applyPlaceholder(_ context.Context, e *Engine, c change) (*Resource, bool, 
 	nr := c.nr
 	nr.Physical = physicalName(c.stack, c.res.LogicalID, 128)
 	service := strings.ToLower(strings.Split(strings.TrimPrefix(c.res.Type, "AWS::"), "::")[0])
-	nr.Attrs["Arn"] = fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, e.Region, localstate.AccountID, nr.Physical)
+	nr.Attrs["Arn"] = fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, e.Region, e.AccountID, nr.Physical)
 	return nr, false, nil
 }
 

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // Status is a stack's status as CloudFormation reports it (DescribeStacks' StackStatus), with
@@ -68,7 +66,7 @@ type stackRecord struct {
 func (e *Engine) newRecord(name string) *stackRecord {
 	now := e.Clock.Now()
 	return &stackRecord{name: name, created: now, updated: now,
-		id: fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%s", e.Region, localstate.AccountID, name, uuid.NewString())}
+		id: fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%s", e.Region, e.AccountID, name, uuid.NewString())}
 }
 
 // set moves the stack to status, saying why, and reports it in the log as CloudFormation's

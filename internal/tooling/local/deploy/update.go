@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/cfn"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 )
 
 // Deploy creates or updates one stack as `cdk deploy` has CloudFormation do it. First what makes
@@ -126,7 +125,7 @@ func (f *resourceFailure) Unwrap() error { return f.err }
 // apply makes every resource of the new template, in order.
 func (op *operation) apply(ctx context.Context, order []string) error {
 	e, t := op.e, op.stack.Template
-	r := &cfn.Resolver{Region: e.Region, AccountID: localstate.AccountID, Partition: "aws", URLSuffix: "amazonaws.com",
+	r := &cfn.Resolver{Region: e.Region, AccountID: e.AccountID, Partition: "aws", URLSuffix: "amazonaws.com",
 		StackName: op.stack.Name, StackID: op.rec.id, Params: op.params, Physical: map[string]string{},
 		Attrs: map[string]map[string]string{}, Template: t}
 	for _, id := range order {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -34,32 +35,83 @@ var runningOn = regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
 
 // Emulator is a running emulator.
 type Emulator struct {
-	// Endpoint is its URL: the front of the moto_server this package started, or the given one.
+	// Endpoint is its URL: the front of a moto_server this package started, or the given one.
 	Endpoint string
-	cmd      *exec.Cmd // nil when the endpoint was given
-	done     chan struct{}
+	moto     *Moto // the moto_server it started and stops; nil for a Front or a given one
 	front    *loopback.Server
+}
+
+// Moto is a moto_server this package started, its services loaded, without a front of its own.
+type Moto struct {
+	// URL is moto_server's own address.
+	URL  string
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 // Given is an emulator someone else runs at endpoint, once it answers.
 func Given(ctx context.Context, endpoint string) (*Emulator, error) {
-	e := &Emulator{Endpoint: endpoint}
-	if err := e.waitReady(ctx, 10*time.Second); err != nil {
+	if err := waitReady(ctx, endpoint, nil, 10*time.Second); err != nil {
 		return nil, fmt.Errorf("the emulator at %s does not answer: %w", endpoint, err)
 	}
-	return e, nil
+	return &Emulator{Endpoint: endpoint}, nil
 }
 
 // Start starts moto_server on a free loopback port, its front on port (a free one when port is 0),
 // and waits until it answers.
 func Start(ctx context.Context, log io.Writer, port int) (*Emulator, error) {
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		return nil, errors.New("moto_server is not on PATH: install it (pip install 'moto[server]') or set AWS_ENDPOINT_URL to an AWS-compatible endpoint such as LocalStack")
-	}
 	frontL, err := loopback.Listen("emulator", port)
 	if err != nil {
 		return nil, err
+	}
+	m, err := StartMoto(ctx)
+	if err != nil {
+		frontL.Close()
+		return nil, err
+	}
+	e := serveFront(frontL, m.URL, "")
+	e.moto = m
+	fmt.Fprintf(log, "emulator: moto_server (pid %d) on %s\n", m.cmd.Process.Pid, e.Endpoint)
+	return e, nil
+}
+
+// Front is an emulator on a free loopback port in front of the moto_server at motoURL, in which
+// every request is made in account (the x-moto-account-id header, which moto 5 reads before the
+// access key to choose the account, moto/core/responses.py; each account's resources are kept
+// apart, as each account's backends are). Systems that share
+// one moto_server, each in an account of its own, see only their own resources, as separate AWS
+// accounts do; Close stops the front alone.
+func Front(motoURL, account string) (*Emulator, error) {
+	l, err := loopback.Listen("emulator", 0)
+	if err != nil {
+		return nil, err
+	}
+	return serveFront(l, motoURL, account), nil
+}
+
+// serveFront serves on l a proxy to moto at motoURL that checks each request as the local
+// system's other listeners do and, for an account, makes it in that account.
+func serveFront(l net.Listener, motoURL, account string) *Emulator {
+	target, _ := url.Parse(motoURL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	if account != "" {
+		direct := proxy.Director
+		proxy.Director = func(r *http.Request) {
+			direct(r)
+			r.Header.Set("x-moto-account-id", account)
+		}
+	}
+	e := &Emulator{front: loopback.ServeOn(l, proxy)}
+	e.Endpoint = e.front.URL
+	return e
+}
+
+// StartMoto starts moto_server on a free loopback port and waits until it answers, with the
+// services the local system uses loaded.
+func StartMoto(ctx context.Context) (*Moto, error) {
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		return nil, errors.New("moto_server is not on PATH: install it (pip install 'moto[server]') or set AWS_ENDPOINT_URL to an AWS-compatible endpoint such as LocalStack")
 	}
 	// Port 0: moto_server binds a free port itself and says which. A port picked here and handed
 	// over could be taken meanwhile by another process, whose server would then answer for it.
@@ -70,111 +122,78 @@ func Start(ctx context.Context, log io.Writer, port int) (*Emulator, error) {
 	cmd.Stdout = io.Discard
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		frontL.Close()
 		return nil, err
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		frontL.Close()
 		return nil, fmt.Errorf("starting moto_server: %w", err)
 	}
-	e := &Emulator{cmd: cmd, done: make(chan struct{})}
+	m := &Moto{cmd: cmd, done: make(chan struct{})}
 	bound := make(chan string, 1)
 	go func() {
 		// werkzeug's start-up line names the bound port; the rest (one line per request) is read
 		// and dropped, so that moto never blocks on a full pipe.
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if m := runningOn.FindStringSubmatch(sc.Text()); m != nil {
+			if found := runningOn.FindStringSubmatch(sc.Text()); found != nil {
 				select {
-				case bound <- m[1]:
+				case bound <- found[1]:
 				default:
 				}
 			}
 		}
 		io.Copy(io.Discard, stderr)
 	}()
-	go func() { _ = cmd.Wait(); close(e.done) }()
+	go func() { _ = cmd.Wait(); close(m.done) }()
 	select {
-	case e.Endpoint = <-bound:
-	case <-e.done:
-		frontL.Close()
+	case m.URL = <-bound:
+	case <-m.done:
 		return nil, errors.New("moto_server exited while starting")
 	case <-ctx.Done():
-		frontL.Close()
-		e.Close()
+		m.Close()
 		return nil, ctx.Err()
 	case <-time.After(30 * time.Second):
-		frontL.Close()
-		e.Close()
+		m.Close()
 		return nil, errors.New("moto_server did not say its port within 30s")
 	}
-	moto := e.Endpoint
-	if err := e.waitReady(ctx, 30*time.Second); err != nil {
-		frontL.Close()
-		e.Close()
+	if err := waitReady(ctx, m.URL, m.done, 30*time.Second); err != nil {
+		m.Close()
 		return nil, err
 	}
-	if err := warm(ctx, moto); err != nil {
-		frontL.Close()
-		e.Close()
+	if err := warm(ctx, m.URL); err != nil {
+		m.Close()
 		return nil, err
 	}
-	target, _ := url.Parse(moto)
-	e.front = loopback.ServeOn(frontL, httputil.NewSingleHostReverseProxy(target))
-	e.Endpoint = e.front.URL
-	fmt.Fprintf(log, "emulator: moto_server (pid %d) on %s\n", cmd.Process.Pid, e.Endpoint)
-	return e, nil
+	return m, nil
 }
 
-func (e *Emulator) waitReady(ctx context.Context, limit time.Duration) error {
+// waitReady waits until the emulator at endpoint answers; done, when not nil, closes if its
+// process exits meanwhile.
+func waitReady(ctx context.Context, endpoint string, done <-chan struct{}, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.Endpoint+"/moto-api/", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/moto-api/", nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 			return nil
 		}
 		select {
-		case <-e.done: // nil for a given emulator: never ready
+		case <-done: // nil: never
 			return errors.New("moto_server exited while starting")
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("moto_server did not answer on %s within %s", e.Endpoint, limit)
+			return fmt.Errorf("moto_server did not answer on %s within %s", endpoint, limit)
 		}
 	}
 }
 
-// Reset empties the moto_server this package started, as new: every service's resources and data
-// are gone (moto's own reset, POST /moto-api/reset), while the services it has loaded stay loaded.
-// A system that no longer runs can hand it to the next one, which then starts on an emulator as
-// empty as a new one without paying moto's start again.
-func (e *Emulator) Reset(ctx context.Context) error {
-	if e.cmd == nil {
-		return errors.New("emulator: only a moto_server this package started can be reset")
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.Endpoint+"/moto-api/reset", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("resetting moto_server: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("resetting moto_server: %s", resp.Status)
-	}
-	return nil
-}
-
-// Close stops the moto_server this package started, and its front; a given emulator is left
-// running.
+// Close stops the emulator's front and the moto_server it started; a given emulator, and the
+// moto_server behind a Front, are left running.
 func (e *Emulator) Close() {
-	if e == nil || e.cmd == nil || e.cmd.Process == nil {
+	if e == nil {
 		return
 	}
 	if e.front != nil {
@@ -182,12 +201,20 @@ func (e *Emulator) Close() {
 		e.front.Shutdown(ctx)
 		cancel()
 	}
-	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGTERM)
+	e.moto.Close()
+}
+
+// Close stops the moto_server.
+func (m *Moto) Close() {
+	if m == nil || m.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
 	select {
-	case <-e.done:
+	case <-m.done:
 	case <-time.After(3 * time.Second):
-		_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-		<-e.done
+		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
+		<-m.done
 	}
 }
 

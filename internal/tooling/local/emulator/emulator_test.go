@@ -101,3 +101,38 @@ func TestStartEndsWithItsContextWhileMotoSaysNothing(t *testing.T) {
 		t.Errorf("Start = %v, want the context's end", err)
 	}
 }
+
+// A Front makes every request in its account, and leaves the moto_server behind it running.
+func TestAFrontMakesEachRequestInItsAccount(t *testing.T) {
+	moto := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "account "+r.Header.Get("x-moto-account-id"))
+	}))
+	defer moto.Close()
+	for _, account := range []string{"111122223333", ""} {
+		e, err := Front(moto.URL, account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, e.Endpoint+"/", nil)
+		req.Header.Set("x-moto-account-id", "999999999999") // a caller cannot choose another
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := "account " + account
+		if account == "" {
+			want = "account 999999999999" // no account: the front passes the request as it came
+		}
+		if string(body) != want {
+			t.Errorf("Front(%q): moto got %q, want %q", account, body, want)
+		}
+		e.Close()
+	}
+	if resp, err := http.Get(moto.URL); err != nil {
+		t.Errorf("closing the fronts stopped the moto_server behind them: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+}

@@ -1,29 +1,30 @@
 // Package localtest is the one way tests start the local system: every step of stage "test"
 // synthesized once (cached while the app's sources do not change), a system at a step on free
 // ports (never the fixed ones), its log kept, and the part of it a failing test caused printed.
-// A system the tests of a package share is started once, on first use. The systems of a package
-// run on the moto_servers it started, each handed on, reset, from a system that stopped to the
-// next one: a package pays moto's start once for each system running at the same time, not once
-// for each system. A shared system no test is using gives its moto_server up to a system started
-// for one test when no other is free; so a test that starts a system of its own calls t.Parallel:
-// it then runs after the tests that share one, beside the other such tests, and the shared system
-// stops once, when those are over, not between them.
+// A system the tests of a package share is started once, on first use.
+//
+// Every system runs on one moto_server in an AWS account of its own (emulator.Front), as separate
+// AWS accounts keep their resources apart: the test run's (WILDRYDES_TEST_MOTO, which `make test`
+// starts for all the test binaries: localtest/withmoto), else one the test binary starts on first use.
+// moto's start, about 3 CPU-seconds with its services loaded, is paid once per run, not once per
+// system or package. A test that starts a system of its own may call t.Parallel.
 package localtest
 
 import (
 	"context"
 	"fmt"
-	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
@@ -41,17 +42,13 @@ type Env struct {
 
 	mu     sync.Mutex
 	shared map[string]*shared
-	// idle are the moto_servers this Env started that no running system holds, reset; all, every
-	// one it started.
-	idle, all []*emulator.Emulator
+	// motoURL is the test binary's moto_server, which the Env holds from its first system on
+	// until it closes ("": not yet).
+	motoURL string
 }
 
 type shared struct {
 	start sync.Mutex // held while the system starts
-	// users counts the tests using the system now; with none, a system that needs an emulator
-	// when the Env has none idle stops it and takes its emulator (the next test that shares it
-	// starts it again).
-	users int
 	sys   *local.System
 	emu   *emulator.Emulator
 	log   *Log
@@ -145,69 +142,86 @@ func (e *Env) Run(m *testing.M) int {
 	return code
 }
 
-// closeAll stops the shared systems and every moto_server the Env started.
+// closeAll stops the shared systems, and the test binary's moto_server if no other Env holds it.
 func (e *Env) closeAll() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, s := range e.shared {
 		if s.sys != nil {
 			s.sys.Close()
+			s.emu.Close()
 		}
 	}
-	for _, emu := range e.all {
-		emu.Close()
+	e.shared = map[string]*shared{}
+	if e.motoURL != "" {
+		e.motoURL = ""
+		releaseMoto()
 	}
-	e.shared, e.idle, e.all = map[string]*shared{}, nil, nil
 }
 
-// emulator is a reset moto_server no running system holds; else the one of a shared system no
-// test is using, which it stops; else a new one.
-func (e *Env) emulator(log io.Writer) (*emulator.Emulator, error) {
-	for {
-		e.mu.Lock()
-		if n := len(e.idle); n > 0 {
-			emu := e.idle[n-1]
-			e.idle = e.idle[:n-1]
-			e.mu.Unlock()
-			return emu, nil
-		}
-		var sys *local.System
-		var emu *emulator.Emulator
-		for _, s := range e.shared {
-			if s.users == 0 && s.sys != nil {
-				sys, emu, s.sys, s.emu = s.sys, s.emu, nil, nil
-				break
+// motoEnv names the moto_server a test run shares: `make test` starts one for all its test
+// binaries (go run ./internal/tooling/local/localtest/withmoto).
+const motoEnv = "WILDRYDES_TEST_MOTO"
+
+// moto is the moto_server of this test binary's systems: the run's, else one it started, which
+// the last Env holding it stops.
+var moto struct {
+	mu    sync.Mutex
+	url   string
+	own   *emulator.Moto
+	users int
+}
+
+// acquireMoto is the URL of the test binary's moto_server, started on first use.
+func acquireMoto() (string, error) {
+	moto.mu.Lock()
+	defer moto.mu.Unlock()
+	if moto.url == "" {
+		if moto.url = os.Getenv(motoEnv); moto.url == "" {
+			m, err := emulator.StartMoto(context.Background())
+			if err != nil {
+				return "", err
 			}
+			moto.own, moto.url = m, m.URL
 		}
-		e.mu.Unlock()
-		if sys == nil {
-			break
-		}
-		sys.Close()
-		e.release(emu)
 	}
-	emu, err := emulator.Start(context.Background(), log, 0)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	e.all = append(e.all, emu)
-	e.mu.Unlock()
-	return emu, nil
+	moto.users++
+	return moto.url, nil
 }
 
-// release takes back the emulator of a system that stopped: reset, for the next system, or
-// stopped if it cannot be reset.
-func (e *Env) release(emu *emulator.Emulator) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := emu.Reset(ctx); err != nil {
-		emu.Close()
-		return
+func releaseMoto() {
+	moto.mu.Lock()
+	defer moto.mu.Unlock()
+	if moto.users--; moto.users == 0 && moto.own != nil {
+		moto.own.Close()
+		moto.own, moto.url = nil, ""
 	}
+}
+
+// emulator is a front to the test binary's moto_server in a new account: the system started on
+// it sees none of the other systems' resources.
+func (e *Env) emulator() (*emulator.Emulator, string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.idle = append(e.idle, emu)
+	if e.motoURL == "" {
+		url, err := acquireMoto()
+		if err != nil {
+			return nil, "", err
+		}
+		e.motoURL = url
+	}
+	account := newAccount()
+	emu, err := emulator.Front(e.motoURL, account)
+	return emu, account, err
+}
+
+// newAccount is a random 12-digit AWS account ID, other than localstate's.
+func newAccount() string {
+	for {
+		if id := strconv.FormatInt(rand.Int64N(9e11)+1e11, 10); id != localstate.AccountID {
+			return id
+		}
+	}
 }
 
 // Options say what system a test needs; the zero value is a system with nothing deployed.
@@ -242,7 +256,7 @@ func (e *Env) Start(t testing.TB, o Options) *local.System {
 	if sys != nil {
 		t.Cleanup(func() {
 			sys.Close()
-			e.release(emu)
+			emu.Close()
 		})
 	}
 	e.tailOnFailure(t, log, 0)
@@ -253,8 +267,7 @@ func (e *Env) Start(t testing.TB, o Options) *local.System {
 }
 
 // Shared is the system of o that the package's tests share, started on first use and stopped by
-// Run; while no test uses it, a system started for one test may stop it for its emulator, and
-// the next test that shares it starts it again. A test that uses it must leave it as it found it
+// Run. A test that uses it must leave it as it found it
 // (or assert only on what it changed itself) and must not count on what other tests left in it;
 // when t fails, what the system logged during t is printed.
 func (e *Env) Shared(t testing.TB, o Options) *local.System {
@@ -266,13 +279,7 @@ func (e *Env) Shared(t testing.TB, o Options) *local.System {
 		s = &shared{}
 		e.shared[key] = s
 	}
-	s.users++
 	e.mu.Unlock()
-	t.Cleanup(func() {
-		e.mu.Lock()
-		s.users--
-		e.mu.Unlock()
-	})
 	s.start.Lock()
 	e.mu.Lock()
 	started := s.sys != nil || s.err != nil
@@ -295,8 +302,9 @@ func (e *Env) Shared(t testing.TB, o Options) *local.System {
 	return sys
 }
 
-// start starts a system of o on an emulator of the Env's; the system does not stop the emulator
-// when it stops: whoever stops the system releases it.
+// start starts a system of o on a front of its own to the test binary's moto_server, in an
+// account of its own; the system does not stop the front when it stops: whoever stops the system
+// closes it.
 func (e *Env) start(o Options) (*local.System, *emulator.Emulator, *Log, error) {
 	if o.Concurrency == 0 {
 		o.Concurrency = 100
@@ -305,20 +313,20 @@ func (e *Env) start(o Options) (*local.System, *emulator.Emulator, *Log, error) 
 		o.TimeScale = DefaultTimeScale
 	}
 	log := &Log{}
-	emu, err := e.emulator(log)
+	emu, account, err := e.emulator()
 	if err != nil {
 		return nil, nil, log, err
 	}
 	sys, err := local.Start(context.Background(), local.Options{Root: e.Root, Log: log, StateFile: o.StateFile,
-		Endpoint: emu.Endpoint, Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
+		Endpoint: emu.Endpoint, AccountID: account, Concurrency: o.Concurrency, TimeScale: o.TimeScale, NoLimits: o.NoLimits})
 	if err != nil {
-		e.release(emu)
+		emu.Close()
 		return nil, nil, log, err
 	}
 	if len(o.Path) > 0 {
 		if err := sys.DeploySteps(context.Background(), e.Steps, o.Path, nil); err != nil {
 			sys.Close()
-			e.release(emu)
+			emu.Close()
 			return nil, nil, log, err
 		}
 	}
