@@ -115,7 +115,9 @@ func (f *Function) spawn() (*process, error) {
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// A grandchild holding the output pipes open must not keep Wait from returning.
 	p.cmd.WaitDelay = time.Second
+	p.mu.Lock() // next reads it, on the Runtime API's goroutine
 	p.started = time.Now()
+	p.mu.Unlock()
 	if err := p.cmd.Start(); err != nil {
 		p.srv.Close()
 		return nil, fmt.Errorf("starting %s: %w", f.cfg.Label, err)
