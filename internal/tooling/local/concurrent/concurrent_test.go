@@ -43,27 +43,19 @@ func TestTwoDeploysAtOnceFromEverySafePairNeverEndUnsafe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys := env.Start(t, localtest.Options{})
-	st, err := sys.State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &mover{t: t, sys: sys, a: rollout.New(rollout.FromAssemblies(asms, localtest.Stage)), ctx: context.Background(),
-		edges: map[rollout.Pair][]rollout.Pair{}, cfn: cloudformation.NewFromConfig(st.CloudFormationConfig())}
+	a := rollout.New(rollout.FromAssemblies(asms, localtest.Stage))
+	plan := &mover{t: t, a: a, ctx: context.Background(), edges: map[rollout.Pair][]rollout.Pair{}}
 	// Every scenario: from a safe pair the system can be in (reached by accepted deploys and
 	// deletes), one deploy per stack, each to a state other than its own, each order of start.
-	type scenario struct {
-		from       rollout.Pair
-		wild, ride design.Step
-		wildFirst  bool
-	}
 	var todo []scenario
-	reachable := m.distances(rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent})
-	for _, p := range m.safePairs() {
+	reachable := plan.distances(rollout.Pair{WildRydes: rollout.Absent, RideRecord: rollout.Absent})
+	var froms []rollout.Pair
+	for _, p := range plan.safePairs() {
 		if _, ok := reachable[p]; !ok {
 			t.Logf("%s is safe but no deploys reach it: no scenario starts there", p)
 			continue
 		}
+		froms = append(froms, p)
 		for _, tw := range rollout.Revisions(design.WildRydes) {
 			for _, tr := range rollout.Revisions(design.RideRecord) {
 				if rollout.State(tw) != p.WildRydes && rollout.State(tr) != p.RideRecord {
@@ -72,8 +64,51 @@ func TestTwoDeploysAtOnceFromEverySafePairNeverEndUnsafe(t *testing.T) {
 			}
 		}
 	}
+	// The scenarios run on systems of their own, one per shard, side by side: the pairs they start
+	// from dealt out in turn, so that each system moves among its own.
+	const shards = 2
+	var mu sync.Mutex
 	outcomes := map[string]int{}
 	start, total := time.Now(), len(todo)
+	t.Run("shards", func(t *testing.T) {
+		for shard := range shards {
+			var mine []scenario
+			for _, sc := range todo {
+				if slices.Index(froms, sc.from)%shards == shard {
+					mine = append(mine, sc)
+				}
+			}
+			t.Run(fmt.Sprintf("%d of %d", shard+1, shards), func(t *testing.T) {
+				t.Parallel()
+				got := run(t, a, mine)
+				mu.Lock()
+				defer mu.Unlock()
+				for k, n := range got {
+					outcomes[k] += n
+				}
+			})
+		}
+	})
+	t.Logf("%d scenarios from %d safe pairs in %s; what landed: %v", total, len(reachable), time.Since(start).Round(time.Second), outcomes)
+}
+
+// scenario is two deploys started together from a pair of stack states, one per stack.
+type scenario struct {
+	from       rollout.Pair
+	wild, ride design.Step
+	wildFirst  bool
+}
+
+// run runs the scenarios on a system of its own, and counts what landed.
+func run(t *testing.T, a *rollout.Analysis, todo []scenario) map[string]int {
+	sys := env.Start(t, localtest.Options{})
+	st, err := sys.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &mover{t: t, sys: sys, a: a, ctx: context.Background(),
+		edges: map[rollout.Pair][]rollout.Pair{}, cfn: cloudformation.NewFromConfig(st.CloudFormationConfig())}
+	outcomes := map[string]int{}
 	for len(todo) > 0 {
 		// The next scenario starts where the system is, else at the nearest pair: fewer moves.
 		dist, best := m.distances(m.at()), 0
@@ -92,7 +127,7 @@ func TestTwoDeploysAtOnceFromEverySafePairNeverEndUnsafe(t *testing.T) {
 			outcomes[m.atOnce(r, w)]++
 		}
 	}
-	t.Logf("%d scenarios from %d safe pairs in %s; what landed: %v", total, len(reachable), time.Since(start).Round(time.Second), outcomes)
+	return outcomes
 }
 
 // mover moves a local system between pairs of stack states.
