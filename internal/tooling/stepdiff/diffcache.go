@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/atomicfile"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
@@ -35,11 +36,8 @@ func cdkDiff(ctx context.Context, root, assembly, before, stack string) (string,
 		return out, changed, err
 	}
 	kept.Output, kept.Changed = out, changed
-	if b, err := json.Marshal(kept); err == nil && os.MkdirAll(filepath.Dir(path), 0o755) == nil {
-		tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
-		if os.WriteFile(tmp, b, 0o644) == nil {
-			_ = os.Rename(tmp, path) // another process's identical answer may win
-		}
+	if b, err := json.Marshal(kept); err == nil {
+		_ = atomicfile.Write(path, b, 0o644) // another process's identical answer may win
 	}
 	return out, changed, nil
 }

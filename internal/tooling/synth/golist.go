@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/atomicfile"
 )
 
 // AppPatterns are the packages the templates are made from: the app and every function.
@@ -173,24 +175,7 @@ func writeMemo(file string, m memoFile) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if closeErr := f.Close(); err == nil {
-		err = closeErr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), file)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.Write(file, b, 0o644)
 }
 
 func goList(ctx context.Context, root string, patterns []string) (*Packages, error) {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/atomicfile"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
@@ -213,21 +214,7 @@ func (b *Builder) stamp(entry, sum string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(b.dir, filepath.Base(entry)+".built-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(line)
-	if closeErr := f.Close(); err == nil {
-		err = closeErr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), b.stampOf(entry))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.Write(b.stampOf(entry), []byte(line), 0o644)
 }
 
 // binDir is where the host binaries of the checkout at root are kept between runs.
