@@ -8,6 +8,7 @@ package emulator
 import (
 	"bufio"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,9 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"time"
 
@@ -115,7 +118,7 @@ func StartMoto(ctx context.Context) (*Moto, error) {
 	}
 	// Port 0: moto_server binds a free port itself and says which. A port picked here and handed
 	// over could be taken meanwhile by another process, whose server would then answer for it.
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
+	cmd := motoCommand(bin, "-H", "127.0.0.1", "-p", "0")
 	// moto answers every origin unless told not to (moto/settings.py, DISABLE_GLOBAL_CORS: any
 	// non-empty value; moto/moto_server/werkzeug_app.py applies flask_cors otherwise).
 	cmd.Env = append(os.Environ(), "MOTO_DISABLE_GLOBAL_CORS=true")
@@ -216,6 +219,68 @@ func (m *Moto) Close() {
 		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
 		<-m.done
 	}
+}
+
+// motoLauncher runs moto_server without two per-request costs of moto 5 (see the file).
+//
+//go:embed moto_server.py
+var motoLauncher string
+
+// motoCommand runs the moto_server script bin with args: under motoLauncher, by the Python that
+// bin's own first line names (a virtual environment's, pip's, pipx's, a distribution's), or the
+// one a pyenv shim stands for; else bin as it is.
+func motoCommand(bin string, args ...string) *exec.Cmd {
+	if py := pythonOf(bin); py != "" {
+		return exec.Command(py, append([]string{"-c", motoLauncher, bin}, args...)...)
+	}
+	return exec.Command(bin, args...)
+}
+
+// pythonOf is the Python interpreter that runs the script bin: the one its "#!" line names, or,
+// for a pyenv shim (a shell script that hands its name to pyenv), the one of the script that
+// `pyenv which` names; "" when bin is no Python script.
+func pythonOf(bin string) string {
+	line := firstLine(bin)
+	if strings.Contains(line, "bash") && strings.Contains(readHead(bin), "pyenv\" exec") {
+		out, err := exec.Command("pyenv", "which", filepath.Base(bin)).Output()
+		if err != nil {
+			return ""
+		}
+		bin = strings.TrimSpace(string(out))
+		line = firstLine(bin)
+	}
+	interp, rest, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "#!")), " ")
+	if !strings.HasPrefix(line, "#!") {
+		return ""
+	}
+	if filepath.Base(interp) == "env" { // #!/usr/bin/env python3
+		interp, _, _ = strings.Cut(strings.TrimSpace(rest), " ")
+		if p, err := exec.LookPath(interp); err == nil {
+			interp = p
+		}
+	}
+	if !strings.HasPrefix(filepath.Base(interp), "python") {
+		return ""
+	}
+	return interp
+}
+
+// readHead is the first KiB of the file at path ("" when it cannot be read).
+func readHead(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	buf := make([]byte, 1024)
+	n, _ := io.ReadFull(f, buf)
+	return string(buf[:n])
+}
+
+// firstLine is the first line of the file at path.
+func firstLine(path string) string {
+	line, _, _ := strings.Cut(readHead(path), "\n")
+	return line
 }
 
 // warm loads, before any system uses it, each service of moto_server the local system calls: moto

@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -134,5 +136,67 @@ func TestAFrontMakesEachRequestInItsAccount(t *testing.T) {
 		t.Errorf("closing the fronts stopped the moto_server behind them: %v", err)
 	} else {
 		resp.Body.Close()
+	}
+}
+
+// The Python that runs a moto_server script: the one its first line names, directly or through
+// env, or the one of the script a pyenv shim stands for; none for a script of another language.
+func TestPythonOfAMotoServerScript(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	venvPython := write("python3.11", "")
+	real := write("real_moto_server", "#!"+venvPython+"\n# -*- coding: utf-8 -*-\nfrom moto.server import main\n")
+	// pyenv on PATH answers `pyenv which moto_server` with the real script; python3 is on PATH.
+	write("pyenv", "#!/bin/sh\n[ \"$1 $2\" = \"which moto_server\" ] && echo "+real+"\n")
+	onPath := write("python3", "")
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	shims := filepath.Join(dir, "shims")
+	if err := os.Mkdir(shims, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shim := filepath.Join(shims, "moto_server")
+	if err := os.WriteFile(shim, []byte("#!/usr/bin/env bash\nset -e\nprogram=\"${0##*/}\"\nexec \"/root/.pyenv/libexec/pyenv\" exec \"$program\" \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ what, script, want string }{
+		{"a virtual environment's script", real, venvPython},
+		{"a script run through env", write("env_moto_server", "#!/usr/bin/env python3\nfrom moto.server import main\n"), onPath},
+		{"a pyenv shim", shim, venvPython},
+		{"a shell script", write("sh_moto_server", "#!/bin/sh\nexec sleep 60\n"), ""},
+		{"a binary", write("bin_moto_server", "\x7fELF\x02\x01\x01"), ""},
+		{"no file", filepath.Join(dir, "missing"), ""},
+	} {
+		if got := pythonOf(c.script); got != c.want {
+			t.Errorf("%s: pythonOf = %q, want %q", c.what, got, c.want)
+		}
+	}
+	cmd := motoCommand(real, "-p", "0")
+	if want := []string{venvPython, "-c", motoLauncher, real, "-p", "0"}; !slices.Equal(cmd.Args, want) {
+		t.Errorf("motoCommand runs %q, want the launcher under the script's Python", cmd.Args)
+	}
+}
+
+// Where the Python cannot import moto, the launcher runs the moto_server script itself, with its
+// arguments.
+func TestTheLauncherRunsMotoServerItselfWhenItsPythonHasNoMoto(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	script := filepath.Join(t.TempDir(), "moto_server")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"moto_server $*\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// -S: without the site packages, where moto would be.
+	out, err := exec.Command(python, "-S", "-c", motoLauncher, script, "-H", "127.0.0.1", "-p", "0").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "moto_server -H 127.0.0.1 -p 0" {
+		t.Errorf("the launcher without moto: %v, %q; want the script run with its arguments", err, out)
 	}
 }

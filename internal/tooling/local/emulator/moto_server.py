@@ -1,0 +1,31 @@
+# moto_server as its own script runs it (moto.server.main, same arguments), with two costs of
+# every request taken out; StartMoto runs this with the Python of the moto_server it found.
+#
+# usage: python -c "$(cat moto_server.py)" MOTO_SERVER [moto_server's arguments...]
+#
+# - moto 5's werkzeug_app.DomainDispatcherApplication.get_backend_for_host calls
+#   backends.list_of_moto_modules() on every request, inside the lock every request takes: that
+#   lists moto's package folder and stats each of its ~180 entries, about 1 ms of CPU a request
+#   (moto 5.2.1, moto/backends.py). The folder does not change while the server runs: it is
+#   listed once.
+# - werkzeug writes a log line per request to stderr, which StartMoto reads only for the start-up
+#   line naming the port; the request lines are not written (the start-up lines still are).
+#
+# Where this Python cannot import moto, it runs MOTO_SERVER itself, unchanged.
+import os
+import sys
+
+server = sys.argv[1]
+try:
+    from moto import backends
+    from moto.server import main
+    from werkzeug.serving import WSGIRequestHandler
+except ImportError:
+    os.execv(server, [server] + sys.argv[2:])
+
+if hasattr(backends, "list_of_moto_modules"):
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+WSGIRequestHandler.log_request = lambda *args, **kwargs: None
+sys.argv = [server] + sys.argv[2:]
+main(sys.argv[1:])
