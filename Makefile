@@ -12,6 +12,9 @@ export JSII_NODE := $(NODE_BIN)/node
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_CLI_NOTICES := false
+# The CLI's telemetry sends each command's record from a Node process of its own; a local
+# synth, diff or test sends nothing.
+export CDK_DISABLE_CLI_TELEMETRY := true
 STAGE ?= dev
 
 .PHONY: setup tools synth run test vet lint bench clean

@@ -101,6 +101,9 @@ func Env(root string) []string {
 		"JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1",
 		"CDK_DISABLE_VERSION_CHECK=1",
 		"CDK_CLI_NOTICES=false",
+		// The CLI's telemetry (aws-cdk lib/cli/telemetry/collect-telemetry.js reads this) would
+		// send each command's record from a Node process of its own: nothing here calls AWS.
+		"CDK_DISABLE_CLI_TELEMETRY=true",
 	)
 }
 
