@@ -4,8 +4,8 @@
 // A system the tests of a package share is started once, on first use.
 //
 // Every system runs on one moto_server in an AWS account of its own (emulator.Front), as separate
-// AWS accounts keep their resources apart: the test run's (WILDRYDES_TEST_MOTO, which `make test`
-// starts for all the test binaries: localtest/withmoto), else one the test binary starts on first use.
+// AWS accounts keep their resources apart: the test run's (MotoEnv: `make test` starts one for all
+// the test binaries, localtest/withmoto), else one the test binary starts on first use.
 // moto's start, about 3 CPU-seconds with its services loaded, is paid once per run, not once per
 // system or package. A test that starts a system of its own may call t.Parallel.
 package localtest
@@ -156,45 +156,6 @@ func (e *Env) closeAll() {
 	if e.motoURL != "" {
 		e.motoURL = ""
 		releaseMoto()
-	}
-}
-
-// motoEnv names the moto_server a test run shares: `make test` starts one for all its test
-// binaries (go run ./internal/tooling/local/localtest/withmoto).
-const motoEnv = "WILDRYDES_TEST_MOTO"
-
-// moto is the moto_server of this test binary's systems: the run's, else one it started, which
-// the last Env holding it stops.
-var moto struct {
-	mu    sync.Mutex
-	url   string
-	own   *emulator.Moto
-	users int
-}
-
-// acquireMoto is the URL of the test binary's moto_server, started on first use.
-func acquireMoto() (string, error) {
-	moto.mu.Lock()
-	defer moto.mu.Unlock()
-	if moto.url == "" {
-		if moto.url = os.Getenv(motoEnv); moto.url == "" {
-			m, err := emulator.StartMoto(context.Background())
-			if err != nil {
-				return "", err
-			}
-			moto.own, moto.url = m, m.URL
-		}
-	}
-	moto.users++
-	return moto.url, nil
-}
-
-func releaseMoto() {
-	moto.mu.Lock()
-	defer moto.mu.Unlock()
-	if moto.users--; moto.users == 0 && moto.own != nil {
-		moto.own.Close()
-		moto.own, moto.url = nil, ""
 	}
 }
 

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/localtest"
 )
 
 // onPath puts a moto_server on PATH that runs script (sh), and nothing else of the machine's.
@@ -20,9 +23,23 @@ func onPath(t *testing.T, script string) {
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+"/usr/bin:/bin")
 }
 
-// The command gets the moto_server in WILDRYDES_TEST_MOTO, withmoto exits with its status, and
-// the moto_server is stopped when it ends.
-func TestTheCommandRunsWithTheMotoServerAndItsStatusIsWithmotos(t *testing.T) {
+// waitFile waits up to 10 s for the file at path.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after 10 s", path)
+		}
+	}
+}
+
+// The command starts while the moto_server is still starting; a test binary that asks for it
+// where localtest.MotoEnv says gets its URL once it is up. withmoto exits with the command's
+// status, and the moto_server is stopped when the command ends.
+func TestTheCommandStartsAtOnceAndGetsTheMotoServerOnceItIsUp(t *testing.T) {
 	moto := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// moto's answers to the calls that load each service: empty lists.
 		if r.Header.Get("X-Amz-Target") != "" {
@@ -33,32 +50,72 @@ func TestTheCommandRunsWithTheMotoServerAndItsStatusIsWithmotos(t *testing.T) {
 		io.WriteString(w, `<ListTopicsResponse><ListTopicsResult><Topics/></ListTopicsResult></ListTopicsResponse>`)
 	}))
 	defer moto.Close()
-	stopped := filepath.Join(t.TempDir(), "stopped")
+	dir := t.TempDir()
+	up, stopped, seen, release := filepath.Join(dir, "up"), filepath.Join(dir, "stopped"), filepath.Join(dir, "seen"), filepath.Join(dir, "release")
+	// This moto_server says its port once the test lets it (the file up).
 	onPath(t, `trap 'touch `+stopped+`; exit 0' TERM
+while [ ! -f `+up+` ]; do sleep 0.02; done
 echo " * Running on `+moto.URL+`" >&2
 while :; do sleep 0.05; done`)
-	seen := filepath.Join(t.TempDir(), "seen")
-	if code := run([]string{"sh", "-c", `echo "$WILDRYDES_TEST_MOTO" > ` + seen + `; exit 3`}); code != 3 {
-		t.Errorf("withmoto exited %d, want the command's 3", code)
+	code := make(chan int, 1)
+	go func() {
+		code <- run([]string{"sh", "-c", `echo "$` + localtest.MotoEnv + `" > ` + seen + `; while [ ! -f ` + release + ` ]; do sleep 0.02; done; exit 3`})
+	}()
+	waitFile(t, seen) // the command runs, moto_server not up yet
+	b, _ := os.ReadFile(seen)
+	at := strings.TrimSpace(string(b))
+	asked := make(chan string, 1)
+	go func() {
+		url, err := localtest.AskMoto(at)
+		if err != nil {
+			url = err.Error()
+		}
+		asked <- url
+	}()
+	select {
+	case got := <-asked:
+		t.Fatalf("asked before moto_server was up, the answer came at once: %q", got)
+	case <-time.After(200 * time.Millisecond):
 	}
-	if got, _ := os.ReadFile(seen); strings.TrimSpace(string(got)) != moto.URL {
-		t.Errorf("the command saw WILDRYDES_TEST_MOTO=%q, want %s", strings.TrimSpace(string(got)), moto.URL)
+	if err := os.WriteFile(up, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-asked; got != moto.URL {
+		t.Errorf("asked at %s (%s), the command got %q, want the moto_server's %s", localtest.MotoEnv, at, got, moto.URL)
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-code; c != 3 {
+		t.Errorf("withmoto exited %d, want the command's 3", c)
 	}
 	if _, err := os.Stat(stopped); err != nil {
 		t.Errorf("the moto_server was not stopped when the command ended: %v", err)
 	}
 }
 
-// Without a moto_server the command still runs, without WILDRYDES_TEST_MOTO: each test binary
-// then starts its own, or says why it cannot.
-func TestWithoutAMotoServerTheCommandRunsAlone(t *testing.T) {
-	onPath(t, "exit 1")
-	t.Setenv("WILDRYDES_TEST_MOTO", "")
-	os.Unsetenv("WILDRYDES_TEST_MOTO")
-	if code := run([]string{"sh", "-c", `test -z "$WILDRYDES_TEST_MOTO"`}); code != 0 {
-		t.Errorf("withmoto exited %d: the command saw a WILDRYDES_TEST_MOTO", code)
+// When the moto_server cannot start, the command still runs, and a test binary that asks for it
+// hears why (and starts its own, or says why it cannot). A command that cannot start is withmoto's
+// exit status 1.
+func TestWithoutAMotoServerTheCommandRunsAndAskingSaysWhy(t *testing.T) {
+	onPath(t, `echo "OSError: [Errno 98] Address already in use" >&2; exit 1`)
+	seen := filepath.Join(t.TempDir(), "seen")
+	if code := run([]string{"sh", "-c", `echo "$` + localtest.MotoEnv + `" > ` + seen}); code != 0 {
+		t.Errorf("withmoto exited %d, want the command's 0", code)
 	}
 	if code := run([]string{"no-such-command-here"}); code != 1 {
 		t.Errorf("withmoto exited %d for a command that cannot start, want 1", code)
+	}
+	// The address is gone with withmoto; a second run that keeps it open is asked.
+	release := filepath.Join(t.TempDir(), "release")
+	done := make(chan int)
+	go func() {
+		done <- run([]string{"sh", "-c", `echo "$` + localtest.MotoEnv + `" > ` + seen + `.2; while [ ! -f ` + release + ` ]; do sleep 0.02; done`})
+	}()
+	defer func() { os.WriteFile(release, nil, 0o644); <-done }()
+	waitFile(t, seen+".2")
+	b, _ := os.ReadFile(seen + ".2")
+	if url, err := localtest.AskMoto(strings.TrimSpace(string(b))); err == nil || !strings.Contains(err.Error(), "exited while starting") {
+		t.Errorf("asking for a moto_server that could not start: %q, %v; want why", url, err)
 	}
 }
