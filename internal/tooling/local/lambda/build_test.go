@@ -11,20 +11,17 @@ import (
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
-	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // A later system of the same checkout takes what this process built as built, unless it is gone.
 func TestAProcessBuildsAFunctionOnceForAllItsSystems(t *testing.T) {
-	root, err := synth.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const entry = "internal/tooling/localrt/testdata/echofn"
+	// A module and a folder of its own (the stamp tests' small module: its function links in a
+	// fraction of a function of the project's), so no stamp of an earlier run vouches for it.
+	root, dir := t.TempDir(), t.TempDir()
+	writeModule(t, root, fnModule)
+	const entry = "lambdas/fn"
 	ctx := context.Background()
 	var first, second bytes.Buffer
-	// A folder of its own: in the checkout's, a stamp of an earlier run would vouch for echofn.
-	dir := t.TempDir()
 	built, err := lambda.NewBuilderIn(root, dir, &first).Binaries(ctx, []string{entry})
 	if err != nil {
 		t.Fatal(err)
