@@ -23,12 +23,13 @@ func onPath(t *testing.T, script string) {
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+"/usr/bin:/bin")
 }
 
-// waitFile waits up to 10 s for the file at path.
-func waitFile(t *testing.T, path string) {
+// waitLine waits up to 10 s for a line in the file at path (the shell creates the file before
+// it writes to it), and returns it.
+func waitLine(t *testing.T, path string) string {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(path); err == nil {
-			return
+		if b, err := os.ReadFile(path); err == nil && strings.HasSuffix(string(b), "\n") {
+			return strings.TrimSpace(string(b))
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no %s after 10 s", path)
@@ -61,9 +62,7 @@ while :; do sleep 0.05; done`)
 	go func() {
 		code <- run([]string{"sh", "-c", `echo "$` + localtest.MotoEnv + `" > ` + seen + `; while [ ! -f ` + release + ` ]; do sleep 0.02; done; exit 3`})
 	}()
-	waitFile(t, seen) // the command runs, moto_server not up yet
-	b, _ := os.ReadFile(seen)
-	at := strings.TrimSpace(string(b))
+	at := waitLine(t, seen) // the command runs, moto_server not up yet
 	asked := make(chan string, 1)
 	go func() {
 		url, err := localtest.AskMoto(at)
@@ -113,9 +112,7 @@ func TestWithoutAMotoServerTheCommandRunsAndAskingSaysWhy(t *testing.T) {
 		done <- run([]string{"sh", "-c", `echo "$` + localtest.MotoEnv + `" > ` + seen + `.2; while [ ! -f ` + release + ` ]; do sleep 0.02; done`})
 	}()
 	defer func() { os.WriteFile(release, nil, 0o644); <-done }()
-	waitFile(t, seen+".2")
-	b, _ := os.ReadFile(seen + ".2")
-	if url, err := localtest.AskMoto(strings.TrimSpace(string(b))); err == nil || !strings.Contains(err.Error(), "exited while starting") {
+	if url, err := localtest.AskMoto(waitLine(t, seen+".2")); err == nil || !strings.Contains(err.Error(), "exited while starting") {
 		t.Errorf("asking for a moto_server that could not start: %q, %v; want why", url, err)
 	}
 }
