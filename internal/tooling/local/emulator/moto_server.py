@@ -10,10 +10,16 @@
 #   listed once.
 # - werkzeug writes a log line per request to stderr, which StartMoto reads only for the start-up
 #   line naming the port; the request lines are not written (the start-up lines still are).
+# - werkzeug's threaded server (socketserver.ThreadingMixIn) starts a thread for every connection,
+#   and every request is a connection of its own (werkzeug answers "Connection: close"): here the
+#   connections are handed to a pool of reused threads instead (up to 256 at once, more wait their
+#   turn), about 0.35 ms of CPU less a request. A long poll (SQS's WaitTimeSeconds) holds one.
 #
 # Where this Python cannot import moto, it runs MOTO_SERVER itself, unchanged.
 import os
+import socketserver
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 server = sys.argv[1]
 try:
@@ -27,5 +33,8 @@ if hasattr(backends, "list_of_moto_modules"):
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules
 WSGIRequestHandler.log_request = lambda *args, **kwargs: None
+pool = ThreadPoolExecutor(max_workers=256)
+socketserver.ThreadingMixIn.process_request = lambda self, request, address: pool.submit(
+    self.process_request_thread, request, address)
 sys.argv = [server] + sys.argv[2:]
 main(sys.argv[1:])
