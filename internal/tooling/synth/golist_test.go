@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth/synthtest"
 )
 
 // tinyModule writes a module of two packages (the command fn imports a) into a new folder, with
@@ -17,37 +17,11 @@ import (
 func tinyModule(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
-	writeFile(t, root, "go.mod", "module example.com/m\n\ngo 1.22\n")
-	writeFile(t, root, "a/a.go", "package a\n\nfunc X() {}\n")
-	writeFile(t, root, "fn/main.go", "package main\n\nimport \"example.com/m/a\"\n\nfunc main() { a.X() }\n")
-	age(t, root)
+	synthtest.WriteFile(t, root, "go.mod", "module example.com/m\n\ngo 1.22\n")
+	synthtest.WriteFile(t, root, "a/a.go", "package a\n\nfunc X() {}\n")
+	synthtest.WriteFile(t, root, "fn/main.go", "package main\n\nimport \"example.com/m/a\"\n\nfunc main() { a.X() }\n")
+	synthtest.Age(t, root)
 	return root
-}
-
-func writeFile(t *testing.T, root, rel, content string) {
-	t.Helper()
-	path := filepath.Join(root, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// age makes every file and folder under root an hour old, as an edit long ago leaves them.
-func age(t *testing.T, root string) {
-	t.Helper()
-	old := time.Now().Add(-time.Hour)
-	err := filepath.WalkDir(root, func(path string, _ fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Chtimes(path, old, old)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // list lists ./fn in root and says whether go list ran for it.
@@ -89,19 +63,19 @@ func TestGoListRunsAgainAfterAChange(t *testing.T) {
 		want   []string
 	}{
 		{"a Go file added", func(root string) {
-			writeFile(t, root, "a/b.go", "package a\n")
+			synthtest.WriteFile(t, root, "a/b.go", "package a\n")
 		}, []string{"a/a.go", "a/b.go", "fn/main.go"}},
 		{"a Go file's content changed", func(root string) {
 			// Same size, other content: now it imports nothing, and a is no longer a dependency.
-			writeFile(t, root, "fn/main.go", "package main\n\n//port \"example.com/m/a\"\n\nfunc main() { /***/ }\n")
+			synthtest.WriteFile(t, root, "fn/main.go", "package main\n\n//port \"example.com/m/a\"\n\nfunc main() { /***/ }\n")
 		}, []string{"fn/main.go"}},
 		{"a Go file left out by a build constraint", func(root string) {
-			writeFile(t, root, "a/c.go", "package a\n")
-			age(t, root)
-			writeFile(t, root, "a/c.go", "//go:build ignore\n\npackage a\n")
+			synthtest.WriteFile(t, root, "a/c.go", "package a\n")
+			synthtest.Age(t, root)
+			synthtest.WriteFile(t, root, "a/c.go", "//go:build ignore\n\npackage a\n")
 		}, []string{"a/a.go", "fn/main.go"}},
 		{"go.mod changed", func(root string) {
-			writeFile(t, root, "go.mod", "module example.com/m\n\ngo 1.23\n")
+			synthtest.WriteFile(t, root, "go.mod", "module example.com/m\n\ngo 1.23\n")
 		}, []string{"a/a.go", "fn/main.go"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -123,7 +97,7 @@ func TestGoListRunsAgainAfterAChange(t *testing.T) {
 			if _, ran := list(t, root, memoDir); !ran {
 				t.Errorf("an answer about files changed just now was kept")
 			}
-			age(t, root)
+			synthtest.Age(t, root)
 			if _, ran := list(t, root, memoDir); !ran {
 				t.Errorf("go list did not run after the files aged")
 			}
@@ -158,7 +132,7 @@ func TestTheSourcesHashReadsTheFilesEachTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, root, "a/a.go", "package a\n\nfunc X(){ }\n")
+	synthtest.WriteFile(t, root, "a/a.go", "package a\n\nfunc X(){ }\n")
 	if err := os.Chtimes(a, info.ModTime(), info.ModTime()); err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,12 @@ package lambda_test
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth/synthtest"
 )
 
 // A later system of the same checkout takes what this process built as built, unless it is gone.
@@ -64,24 +62,9 @@ var fnModule = map[string]string{
 func writeModule(t *testing.T, root string, files map[string]string) {
 	t.Helper()
 	for rel, content := range files {
-		path := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		synthtest.WriteFile(t, root, rel, content)
 	}
-	old := time.Now().Add(-time.Hour)
-	err := filepath.WalkDir(root, func(path string, _ fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Chtimes(path, old, old)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	synthtest.Age(t, root)
 }
 
 // Another process takes a binary as built when its stamp says it was built from the sources the
