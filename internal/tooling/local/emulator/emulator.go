@@ -240,21 +240,23 @@ func motoCommand(bin string, args ...string) *exec.Cmd {
 // for a pyenv shim (a shell script that hands its name to pyenv), the one of the script that
 // `pyenv which` names; "" when bin is no Python script.
 func pythonOf(bin string) string {
-	line := firstLine(bin)
-	if strings.Contains(line, "bash") && strings.Contains(readHead(bin), "pyenv\" exec") {
+	head := readHead(bin)
+	if strings.Contains(head, "pyenv\" exec") { // a pyenv shim: pyenv names the script it runs
 		out, err := exec.Command("pyenv", "which", filepath.Base(bin)).Output()
 		if err != nil {
 			return ""
 		}
-		bin = strings.TrimSpace(string(out))
-		line = firstLine(bin)
+		head = readHead(strings.TrimSpace(string(out)))
 	}
-	interp, rest, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "#!")), " ")
-	if !strings.HasPrefix(line, "#!") {
+	line, _, _ := strings.Cut(head, "\n")
+	shebang, ok := strings.CutPrefix(line, "#!")
+	fields := strings.Fields(shebang)
+	if !ok || len(fields) == 0 {
 		return ""
 	}
-	if filepath.Base(interp) == "env" { // #!/usr/bin/env python3
-		interp, _, _ = strings.Cut(strings.TrimSpace(rest), " ")
+	interp := fields[0]
+	if filepath.Base(interp) == "env" && len(fields) > 1 { // #!/usr/bin/env python3
+		interp = fields[1]
 		if p, err := exec.LookPath(interp); err == nil {
 			interp = p
 		}
@@ -275,12 +277,6 @@ func readHead(path string) string {
 	buf := make([]byte, 1024)
 	n, _ := io.ReadFull(f, buf)
 	return string(buf[:n])
-}
-
-// firstLine is the first line of the file at path.
-func firstLine(path string) string {
-	line, _, _ := strings.Cut(readHead(path), "\n")
-	return line
 }
 
 // warm loads, before any system uses it, each service of moto_server the local system calls: moto
