@@ -7,7 +7,7 @@ Samples /proc every 0.1 s and prints, when the command ends, the user + system C
 process used meanwhile (moto, the Go linker, test binaries, Node, the function binaries...), and
 how many of each started. Every process on the machine counts, so run it with nothing else going
 on. The command's own output goes to /tmp/cpu-by-process.out. Processes shorter than a sample are
-missed.
+missed by the list, not by its second line: the machine's busy and idle CPU (/proc/stat).
 """
 import collections
 import os
@@ -45,9 +45,16 @@ def scan(seen, first, before, initial):
         seen[key] = (kind(comm, cmdline), cpu)
 
 
+def machine():
+    """The machine's user + system and idle CPU-seconds so far (/proc/stat's cpu line)."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (f[0] + f[2]) / TICK, f[3] / TICK
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    busy0, idle0 = machine()
     seen, first, before = {}, {}, set()
     scan(seen, first, before, True)
     start = time.time()
@@ -60,7 +67,11 @@ def main():
     for key, (name, cpu) in seen.items():
         total[name] += cpu - first[key]
         started[name] += key not in before
+    busy, idle = machine()
+    own = sum(os.times()[:2])
     print(f"exit {proc.returncode}, wall {time.time() - start:.1f} s, CPU {sum(total.values()):.1f} s")
+    print(f"the machine: {busy - busy0 - own:.1f} CPU-s busy, {idle - idle0:.1f} idle (every process, "
+          "also those too short to sample, and the kernel's work; not this sampler's own)")
     for name, cpu in total.most_common(15):
         if cpu < 0.05:
             break
