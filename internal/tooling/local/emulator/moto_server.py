@@ -13,7 +13,7 @@
 # - werkzeug's threaded server (socketserver.ThreadingMixIn) starts a thread for every connection,
 #   and every request is a connection of its own (werkzeug answers "Connection: close"): here the
 #   connections are handed to a pool of reused threads instead (up to 256 at once, more wait their
-#   turn), about 0.35 ms of CPU less a request. A long poll (SQS's WaitTimeSeconds) holds one.
+#   turn), no thread started per request. A long poll (SQS's WaitTimeSeconds) holds one.
 #
 # Where this Python cannot import moto, it runs MOTO_SERVER itself, unchanged.
 import os
