@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
@@ -127,6 +128,18 @@ func acquireMoto() (string, error) {
 	}
 	moto.users++
 	return moto.url, nil
+}
+
+// MotoURL is the test binary's moto_server (the run's, else one it starts), held until t ends:
+// for a test that speaks to moto itself, not through a local system.
+func MotoURL(t testing.TB) string {
+	t.Helper()
+	url, err := acquireMoto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(releaseMoto)
+	return url
 }
 
 func releaseMoto() {
