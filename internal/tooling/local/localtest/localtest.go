@@ -15,8 +15,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -24,6 +22,7 @@ import (
 	"github.com/wildrydes/wild-rydes-cdk/internal/design"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/emulator"
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/local/lambda"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/localstate"
 	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
@@ -110,27 +109,23 @@ func setup() (*Env, error) {
 }
 
 // WithEchoFunction builds localrt's test function (internal/tooling/localrt/testdata/echofn: its
-// event says what it does) into *bin, runs the package's tests and removes it: TestMain's
+// event says what it does) into *bin and runs the package's tests: TestMain's
 // os.Exit(localtest.WithEchoFunction(m, &echofn)) in the tests of localrt and of the Lambda
-// service.
+// service. It is built as the functions are (lambda.Builder), into their folder: a binary
+// stamped with the sources it has now is not built again.
 func WithEchoFunction(m *testing.M, bin *string) int {
 	root, err := synth.Root()
-	dir := ""
-	if err == nil {
-		dir, err = os.MkdirTemp("", "echofn")
-	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	*bin = filepath.Join(dir, "echofn")
-	build := exec.Command("go", "build", "-o", *bin, "./internal/tooling/localrt/testdata/echofn")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	const entry = "internal/tooling/localrt/testdata/echofn"
+	bins, err := lambda.NewBuilder(root, os.Stderr).Binaries(context.Background(), []string{entry})
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "building the test function:", err)
 		return 1
 	}
+	*bin = bins[entry]
 	return m.Run()
 }
 
