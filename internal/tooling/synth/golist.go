@@ -95,7 +95,13 @@ func (p *Packages) byDir(dir string) *Package {
 // the suite asks, and go list costs about 0.3 CPU-s where the fingerprint costs a few ms. The
 // answers are kept beside the synthesized assemblies, in the user's cache.
 func ListPackages(ctx context.Context, root string, patterns ...string) (*Packages, error) {
-	return listPackages(ctx, root, filepath.Join(cacheRoot(), "golist"), patterns)
+	return ListPackagesFor(ctx, root, nil, patterns...)
+}
+
+// ListPackagesFor is ListPackages with env (KEY=value: GOOS=linux, GOARCH=arm64...) added to go
+// list's environment: the packages and files of a build for another platform.
+func ListPackagesFor(ctx context.Context, root string, env []string, patterns ...string) (*Packages, error) {
+	return listPackages(ctx, root, filepath.Join(cacheRoot(), "golist"), env, patterns)
 }
 
 // goListRuns counts the runs of go list, for the tests.
@@ -108,22 +114,22 @@ var goListRuns atomic.Int64
 // distrusts recent files the same way.)
 const trustAfter = 2 * time.Second
 
-func listPackages(ctx context.Context, root, memoDir string, patterns []string) (*Packages, error) {
+func listPackages(ctx context.Context, root, memoDir string, env, patterns []string) (*Packages, error) {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
 	}
-	name := sha256.Sum256([]byte(root + "\x00" + strings.Join(patterns, "\x00")))
+	name := sha256.Sum256([]byte(root + "\x00" + strings.Join(patterns, "\x00") + "\x00env\x00" + strings.Join(env, "\x00")))
 	memo := filepath.Join(memoDir, hex.EncodeToString(name[:12])+".json")
 	// Taken before go list runs: a file changed meanwhile then moves the fingerprint from the
 	// one kept, and the next caller lists again.
-	key, newest, keyErr := listFingerprint(root, patterns)
+	key, newest, keyErr := listFingerprint(root, env, patterns)
 	if keyErr == nil {
 		if p := readMemo(memo, key); p != nil {
 			return p, nil
 		}
 	}
-	p, err := goList(ctx, root, patterns)
+	p, err := goList(ctx, root, env, patterns)
 	if err != nil {
 		return nil, err
 	}
@@ -178,11 +184,14 @@ func writeMemo(file string, m memoFile) error {
 	return atomicfile.Write(file, b, 0o644)
 }
 
-func goList(ctx context.Context, root string, patterns []string) (*Packages, error) {
+func goList(ctx context.Context, root string, env, patterns []string) (*Packages, error) {
 	goListRuns.Add(1)
 	fields := "-json=ImportPath,Dir,Standard,Deps,GoFiles,CgoFiles,CFiles,CXXFiles,MFiles,HFiles,FFiles,SFiles,SwigFiles,SwigCXXFiles,SysoFiles,EmbedFiles"
 	cmd := exec.CommandContext(ctx, "go", append([]string{"list", "-deps", fields}, patterns...)...)
 	cmd.Dir = root
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -239,15 +248,18 @@ func (p *listedPackage) files() []string {
 //   - every Go file's path, size and mtime: its build constraints, package clause and imports
 //     decide what is listed;
 //   - go.mod, go.sum, go.work (in the module or above it) and vendor/modules.txt;
-//   - the go command and its settings (WriteToolchain).
+//   - the go command and its settings (WriteToolchain), and what env adds to them.
 //
 // The walk skips what go skips in a pattern (folders starting with . or _, other modules) and
 // node_modules and cdk.out, which hold no Go package. It does not skip testdata: go leaves it
 // out of ./... but a pattern can name a package in it (localrt's echofn).
-func listFingerprint(root string, patterns []string) (string, time.Time, error) {
+func listFingerprint(root string, env, patterns []string) (string, time.Time, error) {
 	h := sha256.New()
 	// v2: the format of the memo, which a memo of another format does not match.
 	fmt.Fprintf(h, "v2 root %s\npatterns %q\n", root, patterns)
+	if len(env) > 0 {
+		fmt.Fprintf(h, "list env %q\n", env)
+	}
 	if err := WriteToolchain(h); err != nil {
 		return "", time.Time{}, err
 	}

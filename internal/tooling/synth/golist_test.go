@@ -28,7 +28,7 @@ func tinyModule(t *testing.T) string {
 func list(t *testing.T, root, memoDir string) (files []string, ran bool) {
 	t.Helper()
 	before := goListRuns.Load()
-	p, err := listPackages(context.Background(), root, memoDir, []string{"./fn"})
+	p, err := listPackages(context.Background(), root, memoDir, nil, []string{"./fn"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestGoListRunsAgainAfterAChange(t *testing.T) {
 func TestTheSourcesHashReadsTheFilesEachTime(t *testing.T) {
 	root, memoDir := tinyModule(t), t.TempDir()
 	hash := func() string {
-		p, err := listPackages(context.Background(), root, memoDir, []string{"./fn"})
+		p, err := listPackages(context.Background(), root, memoDir, nil, []string{"./fn"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,5 +162,37 @@ func TestTheMemoOfACheckoutThatIsGoneIsRemoved(t *testing.T) {
 	}
 	if files, ran := list(t, here, memoDir); ran || len(files) == 0 {
 		t.Errorf("the memo left is not %s's: go list ran %v", here, ran)
+	}
+}
+
+// A list for another platform (GOARCH=arm64, on any host) lists that platform's files, and keeps
+// a memo of its own: the host's answer never stands in for it, nor it for the host's.
+func TestAListForAnotherPlatformListsItsFilesAndKeepsItsOwnMemo(t *testing.T) {
+	root, memoDir := tinyModule(t), t.TempDir()
+	synthtest.WriteFile(t, root, "a/only_arm64.go", "package a\n")
+	synthtest.WriteFile(t, root, "a/only_riscv64.go", "package a\n")
+	synthtest.Age(t, root)
+	forArch := func(arch string) []string {
+		t.Helper()
+		p, err := listPackages(context.Background(), root, memoDir, []string{"GOOS=linux", "GOARCH=" + arch}, []string{"./fn"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, _ := p.FilesOf("fn")
+		return files
+	}
+	want := map[string][]string{
+		"arm64":   {filepath.Join("a", "a.go"), filepath.Join("a", "only_arm64.go"), filepath.Join("fn", "main.go")},
+		"riscv64": {filepath.Join("a", "a.go"), filepath.Join("a", "only_riscv64.go"), filepath.Join("fn", "main.go")},
+	}
+	for round := range 2 { // the second round reads the memos
+		for _, arch := range []string{"arm64", "riscv64"} {
+			if got := forArch(arch); !slices.Equal(got, want[arch]) {
+				t.Errorf("round %d, GOARCH=%s: files %q, want %q", round+1, arch, got, want[arch])
+			}
+		}
+	}
+	if memos, _ := filepath.Glob(filepath.Join(memoDir, "*.json")); len(memos) != 2 {
+		t.Errorf("the memo folder holds %q; want one memo per platform", memos)
 	}
 }
