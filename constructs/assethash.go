@@ -1,6 +1,7 @@
 package constructs
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/wildrydes/wild-rydes-cdk/internal/tooling/synth"
 )
 
 // goBuildFlags are the flags every function is built with; they are part of its asset hash.
@@ -38,42 +41,25 @@ func sourceHash(moduleDir, entry string) (string, error) {
 	return h, nil
 }
 
+// lambdaPlatform is what the functions are built for: their files are listed for it.
+var lambdaPlatform = []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
+
 func hashEntries(moduleDir string) (map[string]string, error) {
-	run := func(args ...string) (string, error) {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = moduleDir
-		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
-		out, err := cmd.Output()
-		if err != nil {
-			return "", fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
-		}
-		return string(out), nil
-	}
-	version, err := run("env", "GOVERSION")
+	cmd := exec.Command("go", "env", "GOVERSION")
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), lambdaPlatform...)
+	version, err := cmd.Output()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("go env GOVERSION: %w", err)
 	}
-	// Every module package the functions build from, with its files.
-	pkgs, err := run("list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}} {{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{end}}", "./lambdas/...")
-	if err != nil {
-		return nil, err
-	}
-	files := map[string][]string{} // import path -> files (module packages only)
-	for _, line := range strings.Split(strings.TrimSpace(pkgs), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 || !strings.HasPrefix(f[1], moduleDir) {
-			continue
-		}
-		for _, name := range f[2:] {
-			files[f[0]] = append(files[f[0]], filepath.Join(f[1], name))
-		}
-	}
-	mains, err := run("list", "-f", "{{.Dir}} {{.ImportPath}}{{range .Deps}} {{.}}{{end}}", "./lambdas/...")
+	// Every package under lambdas/, with the files of every module package it builds from: go
+	// list's answer, which synth keeps while nothing it depends on changes.
+	pkgs, err := synth.ListPackagesFor(context.Background(), moduleDir, lambdaPlatform, "./lambdas/...")
 	if err != nil {
 		return nil, err
 	}
 	common := sha256.New()
-	fmt.Fprintf(common, "%s|%s|linux/arm64|", strings.TrimSpace(version), strings.Join(goBuildFlags, " "))
+	fmt.Fprintf(common, "%s|%s|linux/arm64|", strings.TrimSpace(string(version)), strings.Join(goBuildFlags, " "))
 	for _, name := range []string{"go.mod", "go.sum"} {
 		b, err := os.ReadFile(filepath.Join(moduleDir, name))
 		if err != nil {
@@ -84,32 +70,21 @@ func hashEntries(moduleDir string) (map[string]string, error) {
 	base := common.Sum(nil)
 
 	hashes := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(mains), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
+	for _, pkg := range pkgs.List {
+		if pkg.Dir != "lambdas" && !strings.HasPrefix(pkg.Dir, "lambdas/") {
+			continue // a package of the module the functions import
 		}
-		entry, err := filepath.Rel(moduleDir, f[0])
-		if err != nil {
-			return nil, err
+		files, _ := pkgs.FilesOf(pkg.Dir)
+		for i, f := range files {
+			files[i] = filepath.ToSlash(f)
 		}
-		var paths []string
-		for _, imp := range append([]string{f[1]}, f[2:]...) {
-			paths = append(paths, files[imp]...)
-		}
-		sort.Strings(paths)
+		sort.Strings(files)
 		h := sha256.New()
 		h.Write(base)
-		for _, p := range paths {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return nil, err
-			}
-			rel, _ := filepath.Rel(moduleDir, p)
-			fmt.Fprintf(h, "%s %d\n", filepath.ToSlash(rel), len(b))
-			h.Write(b)
+		if err := synth.HashFiles(h, moduleDir, files); err != nil {
+			return nil, err
 		}
-		hashes[filepath.ToSlash(entry)] = hex.EncodeToString(h.Sum(nil))
+		hashes[pkg.Dir] = hex.EncodeToString(h.Sum(nil))
 	}
 	return hashes, nil
 }
